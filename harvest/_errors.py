@@ -1,0 +1,63 @@
+"""Every error and warning class of the package, in one place.
+
+Examples
+--------
+>>> import harvest as hv
+>>> issubclass(hv.DataError, ValueError)
+True
+"""
+
+from __future__ import annotations
+
+
+class DataError(ValueError):
+    """Input data break a rule: a missing column, a bad value, an empty domain.
+
+    The message names the column, the offending rows (0-based positions in the
+    caller's frame, at most 10 listed) and the value(s) found.
+
+    Parameters
+    ----------
+    message : str
+        What is wrong and what was expected.
+    problems : pandas.DataFrame, optional
+        One row per problem with columns ``row``, ``column``, ``value`` and
+        ``problem``, when the error collects several problems (validation).
+    """
+
+    def __init__(self, message: str, problems=None):
+        super().__init__(message)
+        self.problems = problems
+
+
+class HarvestWarning(UserWarning):
+    """Base class of the package's warnings."""
+
+
+class LonelyPSUWarning(HarvestWarning):
+    """A stratum holds a single PSU and a lonely-PSU policy was applied."""
+
+
+class SamplingWarning(HarvestWarning):
+    """A Bayesian fit did not pass its diagnostics (divergences, R-hat, ESS)."""
+
+
+class DisclosureWarning(HarvestWarning):
+    """A published table holds cells below the disclosure threshold."""
+
+
+def describe_rows(positions, limit: int = 10) -> str:
+    """Format row positions for an error message: ``rows 3, 8, 12 (and 4 more)``.
+
+    Examples
+    --------
+    >>> describe_rows([3, 8, 12])
+    'rows 3, 8, 12'
+    >>> describe_rows(range(15), limit=3)
+    'rows 0, 1, 2 (and 12 more)'
+    """
+    positions = list(positions)
+    shown = ", ".join(str(int(p)) for p in positions[:limit])
+    more = len(positions) - limit
+    word = "row" if len(positions) == 1 else "rows"
+    return f"{word} {shown}" + (f" (and {more} more)" if more > 0 else "")

@@ -1,0 +1,47 @@
+"""Validation of option strings, in one place, so every message reads the same.
+
+Examples
+--------
+>>> check_option("ci", "logit", PROPORTION_CI)
+'logit'
+"""
+
+from __future__ import annotations
+
+LONELY_PSU = ("fail", "remove", "certainty", "adjust", "average")
+PROPORTION_CI = (
+    "logit", "xlogit", "korn-graubard", "wald", "likelihood", "asin", "wilson", "jeffreys",
+)
+NA_POLICY = ("fail", "drop")
+REPLICATE_METHODS = ("bootstrap", "jk1", "jkn", "brr", "fay")
+COMPARE_MEASURES = ("difference", "ratio", "odds_ratio")
+ADJUST = ("holm", "bonferroni", "fdr_bh", None)
+
+
+def check_option(name: str, value, allowed) -> object:
+    """Return ``value`` if it is one of ``allowed``, else raise a ValueError naming it.
+
+    Parameters
+    ----------
+    name : str
+        The argument's name, shown in backticks in the message.
+    value : object
+        What the caller passed.
+    allowed : sequence
+        The accepted values, compared exactly.
+    """
+    if value not in allowed:
+        shown = ", ".join(repr(a) for a in allowed)
+        raise ValueError(f"`{name}` must be one of {shown}; got {value!r}.")
+    return value
+
+
+def check_level(level) -> float:
+    """Return a confidence level strictly between 0 and 1, or raise ValueError."""
+    try:
+        level = float(level)
+    except (TypeError, ValueError):
+        raise ValueError(f"`level` must be a number between 0 and 1; got {level!r}.") from None
+    if not 0.0 < level < 1.0:
+        raise ValueError(f"`level` must be strictly between 0 and 1; got {level!r}.")
+    return level
