@@ -1,0 +1,650 @@
+"""Publication tables: rounding, percent formatting and disclosure control.
+
+Estimators return unrounded tidy tables (the columns of API.md). Everything a reader
+sees passes through this module first:
+
+* :func:`disclose` blanks every cell resting on fewer than ``min_n`` unweighted
+  observations (default 10), so that no respondent, farm or institution can be singled
+  out;
+* :func:`nchs_reliability` applies the NCHS data presentation standards for proportions
+  (Parker et al. 2017) and says which estimates are too unreliable to show and which need
+  a footnote;
+* :func:`publication_table` and :func:`comparison_table` turn tidy tables into tables of
+  text ready for a report, with suppressed cells shown as a symbol and every flag
+  explained in a footnote;
+* :func:`write_table` writes a table as CSV, XLSX or Markdown according to the file
+  suffix, and :func:`to_markdown` renders Markdown without extra dependencies.
+
+References
+----------
+Parker JD, Talih M, Malec DJ, et al. National Center for Health Statistics data
+presentation standards for proportions. Vital Health Stat 2(175). National Center for
+Health Statistics, 2017. https://www.cdc.gov/nchs/data/series/sr_02/sr02_175.pdf
+
+Korn EL, Graubard BI. Confidence intervals for proportions with small expected number of
+positive counts estimated from survey data. Survey Methodology 24(2):193-201, 1998.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from harvest._errors import DataError, DisclosureWarning
+
+__all__ = [
+    "ESTIMATE_COLUMNS",
+    "COMPARISON_COLUMNS",
+    "SUPPRESSED",
+    "disclose",
+    "nchs_reliability",
+    "format_percent",
+    "format_number",
+    "publication_table",
+    "comparison_table",
+    "to_markdown",
+    "write_table",
+]
+
+#: Columns of every estimator's output after the ``by`` columns (API.md).
+ESTIMATE_COLUMNS = (
+    "indicator", "estimate", "se", "ci_low", "ci_high", "level", "ci_method", "df", "deff",
+    "n", "n_eff",
+)
+
+#: Columns of ``design.compare`` after the ``by`` columns (API.md).
+COMPARISON_COLUMNS = (
+    "indicator", "group", "baseline", "estimate_group", "estimate_baseline", "measure",
+    "estimate", "se", "ci_low", "ci_high", "df", "p_value", "p_adjusted",
+)
+
+#: The symbol shown in place of a suppressed cell.
+SUPPRESSED = "*"
+
+# Statistics blanked together when a cell is suppressed; a suppressed row keeps only its
+# labels (the by columns, the indicator and the interval method).
+_VALUE_COLUMNS = ("estimate", "se", "ci_low", "ci_high", "df", "deff", "n", "n_eff")
+
+# NCHS flag codes and their footnotes (Parker et al. 2017, figure 1).
+NCHS_NOTES = {
+    "neff": "effective sample size below 30 (NCHS standard: suppress)",
+    "width": "confidence interval wider than 30 percentage points (NCHS standard: suppress)",
+    "relwidth": "confidence interval wider than 130% of the estimate (NCHS standard: suppress)",
+    "complement": "the complementary percentage would not meet the NCHS standard (footnote)",
+    "df": "fewer than 8 degrees of freedom (NCHS standard: statistical review)",
+    "zero": "estimate of 0% or 100% (NCHS standard: statistical review)",
+}
+
+
+def _check_columns(table, required, what):
+    if not isinstance(table, pd.DataFrame):
+        raise TypeError(f"`{what}` must be a pandas DataFrame; got {type(table).__name__}.")
+    missing = [c for c in required if c not in table.columns]
+    if missing:
+        raise DataError(
+            f"`{what}` lacks the column(s) {', '.join(map(repr, missing))}; expected the "
+            f"columns of a harvest estimate table ({', '.join(required)})."
+        )
+
+
+def _check_min_n(min_n):
+    if isinstance(min_n, bool) or not isinstance(min_n, (int, np.integer)) or min_n < 0:
+        raise ValueError(f"`min_n` must be a whole number >= 0; got {min_n!r}.")
+    return int(min_n)
+
+
+def by_columns(table: pd.DataFrame, last: str = "indicator") -> list[str]:
+    """Return the ``by`` columns of a tidy table: the columns before ``indicator``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> by_columns(pd.DataFrame(columns=["year", "region", "indicator", "estimate"]))
+    ['year', 'region']
+    """
+    cols = list(table.columns)
+    return cols[: cols.index(last)] if last in cols else []
+
+
+def disclose(table: pd.DataFrame, min_n: int = 10, *, warn: bool = False) -> pd.DataFrame:
+    """Suppress every estimate resting on fewer than ``min_n`` unweighted observations.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        An estimate table with the API.md columns (at least ``estimate`` and ``n``).
+    min_n : int, default 10
+        The smallest unweighted number of observations a published cell may rest on.
+        ``0`` disables suppression.
+    warn : bool, default False
+        Emit a :class:`harvest._errors.DisclosureWarning` when cells were suppressed.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy of ``table`` in which the statistics of every row with ``n < min_n``
+        (``estimate``, ``se``, ``ci_low``, ``ci_high``, ``df``, ``deff``, ``n``,
+        ``n_eff``, whichever are present) are missing, plus a boolean column
+        ``suppressed``. The caller's table is not modified.
+
+    Notes
+    -----
+    A row is suppressed when :math:`n_d < n_{\\min}`, where :math:`n_d` is the unweighted
+    number of rows with a non-missing value in domain :math:`d`. The count itself is
+    blanked as well: a published "n = 3" already tells a reader that three farms were
+    visited. Rows with a missing ``n`` are suppressed too (their size is unknown).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"region": ["Ahal", "Mary"], "indicator": "child_labour",
+    ...                   "estimate": [0.21, 0.5], "n": [120, 4]})
+    >>> disclose(t)[["region", "estimate", "n", "suppressed"]]
+      region  estimate      n  suppressed
+    0   Ahal      0.21  120.0       False
+    1   Mary       NaN    NaN        True
+    """
+    _check_columns(table, ["estimate", "n"], "table")
+    min_n = _check_min_n(min_n)
+    out = table.copy()
+    n = pd.to_numeric(out["n"], errors="coerce").to_numpy(dtype=float)
+    small = ~(n >= min_n)  # NaN counts as small
+    for col in _VALUE_COLUMNS:
+        if col in out.columns:
+            values = pd.to_numeric(out[col], errors="coerce").to_numpy(dtype=float, copy=True)
+            values[small] = np.nan
+            out[col] = values
+    out["suppressed"] = small
+    if warn and small.any():
+        warnings.warn(
+            f"{int(small.sum())} cell(s) rest on fewer than {min_n} observations and were "
+            "suppressed.",
+            DisclosureWarning,
+            stacklevel=2,
+        )
+    return out
+
+
+def nchs_reliability(table: pd.DataFrame, *, min_neff: float = 30.0) -> pd.DataFrame:
+    """Apply the NCHS data presentation standards for proportions (Parker et al. 2017).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A proportion table with the API.md columns ``estimate``, ``se``, ``ci_low``,
+        ``ci_high``, ``df`` and ``n``. The standards are defined for the Korn-Graubard
+        interval (``ci="korn-graubard"``); other intervals give an approximation.
+    min_neff : float, default 30
+        The minimum effective sample size.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per row of ``table`` (same index) with columns ``nchs_n_eff``,
+        ``ci_width``, ``ci_rel_width``, ``nchs_present`` (bool: the standard allows the
+        estimate to be shown), ``nchs_flags`` (space-separated codes, see Notes) and
+        ``nchs_reason`` (text).
+
+    Notes
+    -----
+    With :math:`\\hat p` the estimate, :math:`SE` its standard error, :math:`n` the
+    unweighted sample size and :math:`(L, U)` the interval, the standard computes the
+    effective sample size
+
+    .. math:: n_\\text{eff} = \\min\\left(n, \\hat p (1-\\hat p) / SE^2\\right),
+
+    (with :math:`n_\\text{eff} = n` when :math:`\\hat p \\in \\{0, 1\\}`), the absolute
+    width :math:`W = U - L` and the relative width :math:`W / \\hat p`. Then, in order:
+
+    1. :math:`n_\\text{eff} < 30`: suppress (flag ``neff``);
+    2. :math:`W \\le 0.05`: present;
+    3. :math:`W \\ge 0.30`: suppress (flag ``width``);
+    4. :math:`W / \\hat p > 1.30`: suppress (flag ``relwidth``); otherwise present.
+
+    A presented estimate is further flagged ``complement`` when it passed through step 4
+    and the complementary proportion fails it, :math:`W / (1 - \\hat p) > 1.30`
+    (footnote); ``df`` when the design degrees of freedom are below 8 (statistical
+    review); ``zero`` when :math:`\\hat p` is exactly 0 or 1 (statistical review; the
+    interval width is then taken as 0 as in the standard's implementation).
+
+    References
+    ----------
+    Parker JD, Talih M, Malec DJ, et al. National Center for Health Statistics data
+    presentation standards for proportions. Vital Health Stat 2(175), 2017.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"estimate": [0.23, 0.02, 0.4], "se": [0.02, 0.02, 0.12],
+    ...                   "ci_low": [0.19, 0.003, 0.18], "ci_high": [0.27, 0.11, 0.65],
+    ...                   "df": [40, 40, 40], "n": [480, 60, 40]})
+    >>> r = nchs_reliability(t)
+    >>> r["nchs_present"].tolist(), r["nchs_flags"].tolist()
+    ([True, False, False], ['', 'relwidth', 'neff'])
+    """
+    _check_columns(table, ["estimate", "se", "ci_low", "ci_high", "n"], "table")
+    p = pd.to_numeric(table["estimate"], errors="coerce").to_numpy(dtype=float)
+    se = pd.to_numeric(table["se"], errors="coerce").to_numpy(dtype=float)
+    lo = pd.to_numeric(table["ci_low"], errors="coerce").to_numpy(dtype=float)
+    hi = pd.to_numeric(table["ci_high"], errors="coerce").to_numpy(dtype=float)
+    n = pd.to_numeric(table["n"], errors="coerce").to_numpy(dtype=float)
+    df = (
+        pd.to_numeric(table["df"], errors="coerce").to_numpy(dtype=float)
+        if "df" in table.columns else np.full(p.shape, np.inf)
+    )
+    extreme = (p == 0) | (p == 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        neff = np.where(se > 0, p * (1 - p) / se**2, np.inf)
+        neff = np.where(extreme, n, np.minimum(neff, n))
+        width = np.where(extreme, 0.0, hi - lo)
+        rel = np.where(p > 0, width / p, np.inf)
+        rel_c = np.where(p < 1, width / (1 - p), np.inf)
+
+    unknown = np.isnan(p) | np.isnan(neff) | np.isnan(width)
+    small_n = ~(neff >= min_neff)
+    narrow = ~small_n & (width <= 0.05)
+    wide = ~small_n & ~narrow & (width >= 0.30)
+    mid = ~small_n & ~narrow & ~wide
+    relwide = mid & (rel > 1.30)
+    present = ~unknown & (narrow | (mid & ~relwide))
+
+    codes = np.full(p.shape, "", dtype=object)
+
+    def add(mask, code):
+        codes[mask] = np.where(codes[mask] == "", code, codes[mask] + " " + code)
+
+    add(~unknown & small_n, "neff")
+    add(~unknown & wide, "width")
+    add(~unknown & relwide, "relwidth")
+    add(present & mid & (rel_c > 1.30), "complement")
+    add(present & (df < 8), "df")
+    add(present & extreme, "zero")
+
+    reason = np.array(
+        ["; ".join(NCHS_NOTES[c] for c in s.split()) if s else "" for s in codes], dtype=object
+    )
+    reason[unknown] = "no estimate"
+    return pd.DataFrame(
+        {
+            "nchs_n_eff": neff,
+            "ci_width": width,
+            "ci_rel_width": rel,
+            "nchs_present": present,
+            "nchs_flags": codes.astype(str),
+            "nchs_reason": reason.astype(str),
+        },
+        index=table.index,
+    )
+
+
+def _round_half_up(x, digits: int, scale: int = 1, sep: str = ",") -> str:
+    """Round the decimal shown by ``repr`` half away from zero, as people expect on paper."""
+    value = Decimal(repr(float(x))) * scale
+    value = value.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+    if value == 0:
+        value = abs(value)  # no "-0.0"
+    return f"{value:{sep}.{digits}f}"
+
+
+def format_percent(x, digits: int = 1, *, missing: str = SUPPRESSED) -> str:
+    """Format a proportion as a percentage: ``0.2345 -> '23.5'``.
+
+    Parameters
+    ----------
+    x : float
+        A proportion (0.23 for 23%).
+    digits : int, default 1
+        Decimal places of the percentage.
+    missing : str, default ``"*"``
+        Shown for a missing value.
+
+    Examples
+    --------
+    >>> format_percent(0.2345), format_percent(1.0, 0), format_percent(float("nan"))
+    ('23.5', '100', '*')
+    """
+    if x is None or (isinstance(x, float) and math.isnan(x)) or pd.isna(x):
+        return missing
+    return _round_half_up(x, digits, scale=100, sep="")
+
+
+def format_number(x, digits: int = 2, *, missing: str = SUPPRESSED) -> str:
+    """Format a number with a fixed number of decimals and thousands separators.
+
+    Examples
+    --------
+    >>> format_number(1234.567), format_number(12, 0)
+    ('1,234.57', '12')
+    """
+    if x is None or pd.isna(x):
+        return missing
+    return _round_half_up(x, digits)
+
+
+def _format_interval(lo, hi, fmt) -> str:
+    if pd.isna(lo) or pd.isna(hi):
+        return SUPPRESSED
+    return f"{fmt(lo)} to {fmt(hi)}"
+
+
+def _label(value) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def publication_table(
+    table: pd.DataFrame,
+    *,
+    percent: bool = True,
+    digits: int = 1,
+    min_n: int = 10,
+    nchs: bool | None = None,
+    labels: dict | None = None,
+) -> tuple[pd.DataFrame, list[str]]:
+    """Turn an estimate table into a table of text for publication.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Output of ``proportion``, ``mean``, ``total`` or ``ratio`` (API.md columns).
+    percent : bool, default True
+        Show estimates and intervals as percentages (for proportions).
+    digits : int, default 1
+        Decimal places shown.
+    min_n : int, default 10
+        Cells resting on fewer unweighted observations are suppressed (see
+        :func:`disclose`).
+    nchs : bool, optional
+        Apply :func:`nchs_reliability` and suppress what the standard suppresses.
+        Defaults to ``percent``.
+    labels : dict, optional
+        Display names for indicators, e.g. ``{"child_labour": "Child labour"}``.
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        Text columns: the ``by`` columns, ``Indicator``, ``Estimate`` (``%`` when
+        ``percent``), ``CI`` (``"95% CI"``), ``n`` and ``Note``. Suppressed cells show
+        ``*``; nothing resting on fewer than ``min_n`` observations is shown.
+    notes : list of str
+        Footnotes for the markers used in ``Note``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"region": ["Ahal", "Mary"], "indicator": "child_labour",
+    ...     "estimate": [0.2345, 0.5], "se": [0.02, 0.2], "ci_low": [0.19, 0.1],
+    ...     "ci_high": [0.28, 0.9], "level": 0.95, "ci_method": "korn-graubard",
+    ...     "df": [30, 30], "deff": [1.5, 1.0], "n": [480, 6], "n_eff": [450, 6]})
+    >>> text, notes = publication_table(t)
+    >>> text.iloc[:, :5]
+      region     Indicator Estimate (%)        95% CI    n
+    0   Ahal  child_labour         23.5  19.0 to 28.0  480
+    1   Mary  child_labour            *             *  <10
+    """
+    _check_columns(table, ["indicator", "estimate", "ci_low", "ci_high", "n"], "table")
+    if nchs is None:
+        nchs = percent
+    by = by_columns(table)
+    safe = disclose(table, min_n)
+    labels = labels or {}
+    level = table["level"].iloc[0] if "level" in table.columns and len(table) else 0.95
+    ci_name = f"{_label(round(float(level) * 100, 1))}% CI"
+    est_name = "Estimate (%)" if percent else "Estimate"
+
+    def fmt(v):
+        return format_percent(v, digits) if percent else format_number(v, digits)
+
+    if nchs and {"se"}.issubset(table.columns):
+        rel = nchs_reliability(table)
+        hide = ~rel["nchs_present"].to_numpy() & ~safe["suppressed"].to_numpy()
+        flags = rel["nchs_flags"].where(~safe["suppressed"], "")
+    else:
+        hide = np.zeros(len(table), dtype=bool)
+        flags = pd.Series([""] * len(table), index=table.index)
+
+    used: dict[str, str] = {}
+    marks = {"small": "a", "neff": "b", "width": "b", "relwidth": "b", "complement": "c",
+             "df": "d", "zero": "d"}
+    texts = {
+        "a": f"suppressed: fewer than {min_n} observations",
+        "b": "suppressed: too unreliable to publish (NCHS data presentation standards for "
+             "proportions: effective sample size below 30 or confidence interval too wide)",
+        "c": "the complementary percentage does not meet the NCHS standard",
+        "d": "review before publishing: fewer than 8 degrees of freedom or an estimate of "
+             "0% or 100% (NCHS standard)",
+    }
+    rows = []
+    for i in range(len(table)):
+        src = safe.iloc[i]
+        row = {c: _label(table[c].iloc[i]) for c in by}
+        row["Indicator"] = labels.get(table["indicator"].iloc[i], str(table["indicator"].iloc[i]))
+        note = []
+        if safe["suppressed"].iloc[i]:
+            row[est_name] = SUPPRESSED
+            row[ci_name] = SUPPRESSED
+            row["n"] = f"<{min_n}"
+            note.append("a")
+        else:
+            shown = not hide[i]
+            row[est_name] = fmt(src["estimate"]) if shown else SUPPRESSED
+            row[ci_name] = _format_interval(src["ci_low"], src["ci_high"], fmt) if shown \
+                else SUPPRESSED
+            row["n"] = f"{int(src['n']):,}"
+            for code in flags.iloc[i].split():
+                if marks[code] not in note:
+                    note.append(marks[code])
+        for m in note:
+            used[m] = texts[m]
+        row["Note"] = " ".join(note)
+        rows.append(row)
+    out = pd.DataFrame(rows, columns=[*by, "Indicator", est_name, ci_name, "n", "Note"])
+    notes = [f"{m}: {used[m]}" for m in sorted(used)]
+    return out, notes
+
+
+def comparison_table(
+    comparison: pd.DataFrame,
+    *,
+    estimates: pd.DataFrame | None = None,
+    between: str | None = None,
+    min_n: int = 10,
+    percent: bool = True,
+    digits: int = 1,
+    labels: dict | None = None,
+) -> tuple[pd.DataFrame, list[str]]:
+    """Turn a ``design.compare`` table into a table of text for publication.
+
+    Parameters
+    ----------
+    comparison : pandas.DataFrame
+        Output of ``design.compare`` (API.md columns).
+    estimates : pandas.DataFrame, optional
+        The estimate table of the same indicator by ``by`` and ``between`` (for the
+        unweighted counts). A row is suppressed when the group or the baseline rests on
+        fewer than ``min_n`` observations. Without it, nothing is suppressed, so pass it
+        whenever the table is published.
+    between : str, optional
+        The column of ``estimates`` holding the compared groups (e.g. ``"year"``).
+        Required with ``estimates``.
+    min_n : int, default 10
+        Disclosure threshold.
+    percent : bool, default True
+        Show levels as percentages and differences as percentage points (for
+        ``measure="difference"``); ratios are shown as numbers.
+    digits : int, default 1
+        Decimal places.
+    labels : dict, optional
+        Display names for indicators.
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        Text columns: the ``by`` columns, ``Indicator``, ``Baseline``, ``Group``,
+        ``Change`` (percentage points for differences), its interval, ``p`` and ``Note``.
+    notes : list of str
+        Footnotes.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> c = pd.DataFrame({"region": ["Ahal"], "indicator": "child_labour", "group": 2024,
+    ...     "baseline": 2023, "estimate_group": [0.2], "estimate_baseline": [0.25],
+    ...     "measure": "difference", "estimate": [-0.05], "se": [0.02],
+    ...     "ci_low": [-0.09], "ci_high": [-0.01], "df": [30], "p_value": [0.02],
+    ...     "p_adjusted": [0.04]})
+    >>> comparison_table(c)[0].iloc[0, 2:6].tolist()
+    ['25.0', '20.0', '-5.0', '-9.0 to -1.0']
+    """
+    _check_columns(comparison, list(COMPARISON_COLUMNS), "comparison")
+    min_n = _check_min_n(min_n)
+    by = by_columns(comparison)
+    labels = labels or {}
+    small = np.zeros(len(comparison), dtype=bool)
+    if estimates is not None:
+        if between is None:
+            raise ValueError("`between` is needed with `estimates` to find the group counts.")
+        _check_columns(estimates, [between, "indicator", "n"], "estimates")
+        keys = [*by, "indicator"]
+        counts = estimates[[*keys, between, "n"]].copy()
+        counts[between] = counts[between].astype(str)
+        left = comparison[keys].copy()
+        for side in ("group", "baseline"):
+            left[between] = comparison[side].astype(str).to_numpy()
+            merged = left.merge(counts, on=[*keys, between], how="left")
+            n_side = pd.to_numeric(merged["n"], errors="coerce").to_numpy(dtype=float)
+            small |= ~(n_side >= min_n)
+    rows = []
+    used = {}
+    for i in range(len(comparison)):
+        r = comparison.iloc[i]
+        measure = str(r["measure"])
+        as_pp = percent and measure == "difference"
+        row = {c: _label(r[c]) for c in by}
+        row["Indicator"] = labels.get(r["indicator"], str(r["indicator"]))
+        lvl = (lambda v: format_percent(v, digits)) if percent else \
+            (lambda v: format_number(v, digits + 1))
+        chg = (lambda v: format_percent(v, digits)) if as_pp else \
+            (lambda v: format_number(v, 2))
+        if small[i]:
+            row.update({"Baseline": SUPPRESSED, "Group": SUPPRESSED, "Change": SUPPRESSED,
+                        "CI": SUPPRESSED, "p": SUPPRESSED, "Note": "a"})
+            used["a"] = f"suppressed: a compared group has fewer than {min_n} observations"
+        else:
+            p = r["p_adjusted"] if not pd.isna(r["p_adjusted"]) else r["p_value"]
+            row.update({
+                "Baseline": lvl(r["estimate_baseline"]),
+                "Group": lvl(r["estimate_group"]),
+                "Change": chg(r["estimate"]),
+                "CI": _format_interval(r["ci_low"], r["ci_high"], chg),
+                "p": "<0.001" if p < 0.001 else f"{p:.3f}",
+                "Note": "",
+            })
+        rows.append(row)
+    change_name = "Change (percentage points)" if percent and (
+        comparison["measure"] == "difference").all() else "Change"
+    out = pd.DataFrame(rows, columns=[*by, "Indicator", "Baseline", "Group", "Change", "CI",
+                                      "p", "Note"])
+    if len(comparison):
+        out = out.rename(columns={
+            "Baseline": f"{_label(comparison['baseline'].iloc[0])}"
+                        + (" (%)" if percent else ""),
+            "Group": f"{_label(comparison['group'].iloc[0])}" + (" (%)" if percent else ""),
+            "Change": change_name,
+            "CI": "95% CI" if len(comparison) else "CI",
+        })
+    notes = [f"{m}: {used[m]}" for m in sorted(used)]
+    return out, notes
+
+
+def to_markdown(table: pd.DataFrame, *, index: bool = False) -> str:
+    """Render a table as GitHub-flavoured Markdown (no extra dependency).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> print(to_markdown(pd.DataFrame({"a": [1, 2], "b": ["x", "y|z"]})))
+    | a | b |
+    |---:|:---|
+    | 1 | x |
+    | 2 | y\\|z |
+    """
+    t = table.reset_index() if index else table
+    cols = [str(c) for c in t.columns]
+
+    def cell(v):
+        if v is None or (not isinstance(v, str) and pd.isna(v)):
+            return ""
+        if isinstance(v, float):
+            v = f"{v:.6g}"
+        return str(v).replace("|", "\\|").replace("\n", " ")
+
+    numeric = [pd.api.types.is_numeric_dtype(t[c]) and not pd.api.types.is_bool_dtype(t[c])
+               for c in t.columns]
+    lines = ["| " + " | ".join(c.replace("|", "\\|") for c in cols) + " |",
+             "|" + "|".join("---:" if num else ":---" for num in numeric) + "|"]
+    for row in t.itertuples(index=False):
+        lines.append("| " + " | ".join(cell(v) for v in row) + " |")
+    return "\n".join(lines)
+
+
+_FORMATS = {".csv": "csv", ".xlsx": "xlsx", ".md": "markdown", ".markdown": "markdown"}
+
+
+def table_format(path) -> str:
+    """Return ``"csv"``, ``"xlsx"`` or ``"markdown"`` from a file name's suffix.
+
+    Examples
+    --------
+    >>> table_format("out/estimates.xlsx")
+    'xlsx'
+    """
+    suffix = Path(path).suffix.lower()
+    if suffix not in _FORMATS:
+        raise ValueError(
+            f"cannot tell the table format from {str(path)!r}: use a file name ending in "
+            ".csv, .xlsx or .md."
+        )
+    return _FORMATS[suffix]
+
+
+def write_table(table: pd.DataFrame, path, *, notes=None) -> Path:
+    """Write a table as CSV, XLSX or Markdown, chosen from the suffix of ``path``.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The table to write (tidy or formatted).
+    path : str or pathlib.Path
+        Target file; ``.csv``, ``.xlsx`` or ``.md``.
+    notes : list of str, optional
+        Footnotes, written under a Markdown table or on a second ``notes`` sheet of an
+        XLSX file (CSV files carry none, so that they stay machine-readable).
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+    """
+    path = Path(path)
+    kind = table_format(path)
+    if kind == "csv":
+        table.to_csv(path, index=False)
+    elif kind == "xlsx":
+        with pd.ExcelWriter(path, engine="openpyxl") as writer:
+            table.to_excel(writer, sheet_name="table", index=False)
+            if notes:
+                pd.DataFrame({"note": list(notes)}).to_excel(writer, sheet_name="notes",
+                                                             index=False)
+    else:
+        text = to_markdown(table)
+        if notes:
+            text += "\n\n" + "\n".join(f"- {n}" for n in notes)
+        path.write_text(text + "\n", encoding="utf-8")
+    return path
