@@ -1,0 +1,208 @@
+"""The estimators every design class shares: proportion, mean, total, ratio.
+
+:class:`_DesignBase` implements them once. A design class (Taylor
+:class:`~harvest.design.SurveyDesign`, replicate :class:`~harvest.ReplicateDesign`)
+holds ``data`` (the caller's DataFrame, by reference) and ``_codes`` (a
+:class:`~harvest.design.DesignCodes`) and supplies three methods:
+
+* ``_vcov(estimand, full)``: ``(m, m)`` covariance of the estimates, or the ``(m,)``
+  variances when ``full`` is False;
+* ``_df(estimand)``: ``(m,)`` degrees of freedom for the intervals;
+* ``_deff(estimand, variance)``: ``(m,)`` design effects.
+
+Examples
+--------
+>>> import pandas as pd
+>>> from harvest.design import SurveyDesign
+>>> df = pd.DataFrame({"psu": [1, 2, 3, 4], "y": [0, 1, 1, 0], "w": [1.0, 2, 3, 4]})
+>>> t = SurveyDesign(df, weights="w", psu="psu").proportion("y")
+>>> list(t.columns)  # doctest: +NORMALIZE_WHITESPACE
+['indicator', 'estimate', 'se', 'ci_low', 'ci_high', 'level', 'ci_method', 'df', 'deff',
+ 'n', 'n_eff']
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from harvest._domains import KINDS, Estimand, assemble_table, build_estimand
+from harvest._options import NA_POLICY, PROPORTION_CI, check_level, check_option
+
+__all__ = ["_DesignBase"]
+
+
+class _DesignBase:
+    """Estimators shared by every design class (see the module docstring)."""
+
+    # -- what a subclass supplies ------------------------------------------------------
+    def _vcov(self, estimand: Estimand, full: bool) -> np.ndarray:  # pragma: no cover
+        raise NotImplementedError
+
+    def _df(self, estimand: Estimand) -> np.ndarray:  # pragma: no cover
+        raise NotImplementedError
+
+    def _deff(self, estimand: Estimand, variance) -> np.ndarray:  # pragma: no cover
+        raise NotImplementedError
+
+    # -- public estimators -------------------------------------------------------------
+    def proportion(self, variables, by=None, ci="logit", level=0.95, na="fail"):
+        """Proportion of rows with value 1 of each 0/1 variable, in each domain.
+
+        Parameters
+        ----------
+        variables : str or list of str
+            0/1 (or True/False) columns; anything else is a DataError naming the
+            column, rows and value.
+        by : str or list of str, optional
+            Domain columns; one row of output per combination present in the data.
+        ci : str
+            Interval method: ``"logit"`` (default), ``"xlogit"``, ``"korn-graubard"``,
+            ``"wald"``, ``"likelihood"``, ``"asin"``, ``"wilson"``, ``"jeffreys"``
+            (see ``docs/methods/intervals.md``).
+        level : float
+            Confidence level.
+        na : {"fail", "drop"}
+            Missing values: an error naming the column, or leave those rows out of the
+            estimate (they stay in the design for the variance).
+
+        Returns
+        -------
+        pandas.DataFrame
+            The ``by`` columns, then ``indicator, estimate, se, ci_low, ci_high, level,
+            ci_method, df, deff, n, n_eff``.
+
+        Notes
+        -----
+        :math:`\\hat p_d = \\sum_i w_i y_i 1_{d}(i) / \\sum_i w_i 1_d(i)`, linearised as a
+        ratio of totals (R ``svymean`` on the domain); ``n_eff`` is
+        :math:`\\hat p(1-\\hat p)/\\mathrm{se}^2`.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from harvest.design import SurveyDesign
+        >>> df = pd.DataFrame({"psu": [1, 2, 3, 4, 5, 6], "y": [0, 1, 1, 0, 1, 1],
+        ...                    "g": list("aabbbb")})
+        >>> SurveyDesign(df, psu="psu").proportion("y", by="g")["estimate"].tolist()
+        [0.5, 0.75]
+        """
+        check_option("ci", ci, PROPORTION_CI)
+        return self._table("proportion", variables, by, na, level, ci=ci)
+
+    def mean(self, variables, by=None, level=0.95, na="fail"):
+        """Weighted mean of each variable in each domain, with a t interval.
+
+        Same parameters and columns as :meth:`proportion` (``ci_method`` is ``"wald"``:
+        ``estimate +/- t(df) * se``, R ``confint(svymean(...), df=degf(design))``).
+
+        Notes
+        -----
+        :math:`\\bar y_d = \\hat Y_d / \\hat N_d`, variance of the linearised variable
+        :math:`w_i (y_i - \\bar y_d) 1_d(i) / \\hat N_d`. ``n_eff`` is ``n / deff`` with the
+        with-replacement design effect: :math:`s^2 / \\mathrm{se}^2`.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from harvest.design import SurveyDesign
+        >>> df = pd.DataFrame({"psu": [1, 2, 3, 4], "y": [1.0, 2.0, 3.0, 6.0]})
+        >>> float(SurveyDesign(df, psu="psu").mean("y")["estimate"].iloc[0])
+        3.0
+        """
+        return self._table("mean", variables, by, na, level)
+
+    def total(self, variables, by=None, level=0.95, na="fail"):
+        """Horvitz-Thompson total of each variable in each domain, with a t interval.
+
+        Same parameters and columns as :meth:`mean`.
+
+        Notes
+        -----
+        :math:`\\hat Y_d = \\sum_i w_i y_i 1_d(i)`; the PSU totals of :math:`w_i y_i 1_d(i)`
+        enter the ultimate-cluster variance directly.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from harvest.design import SurveyDesign
+        >>> df = pd.DataFrame({"psu": [1, 2, 3], "w": [10.0, 10, 20], "y": [1, 0, 1]})
+        >>> float(SurveyDesign(df, weights="w", psu="psu").total("y")["estimate"].iloc[0])
+        30.0
+        """
+        return self._table("total", variables, by, na, level)
+
+    def ratio(self, numerator, denominator, by=None, level=0.95, na="fail"):
+        """Ratio of two totals in each domain, ``indicator = "num/den"``.
+
+        Parameters
+        ----------
+        numerator : str or list of str
+        denominator : str or list of str
+            One column for every numerator, or one per numerator (paired).
+        by, level, na
+            As :meth:`mean`. With ``na="drop"`` a row leaves a ratio when its numerator
+            or its denominator is missing (R ``svyratio(na.rm=TRUE)``).
+
+        Notes
+        -----
+        :math:`\\hat R_d = \\hat Y_d / \\hat X_d`, linearised variable
+        :math:`w_i (y_i - \\hat R_d x_i) 1_d(i) / \\hat X_d` (R ``svyratio``).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from harvest.design import SurveyDesign
+        >>> df = pd.DataFrame({"psu": [1, 2, 3], "a": [1.0, 2, 3], "b": [2.0, 2, 2]})
+        >>> SurveyDesign(df, psu="psu").ratio("a", "b")["indicator"].tolist()
+        ['a/b']
+        """
+        return self._table("ratio", numerator, by, na, level, denominator=denominator)
+
+    # -- for comparisons (harvest.compare) ----------------------------------------------
+    def _estimate_vcov(self, kind, variables, by=None, na="fail", denominator=None):
+        """Estimates, their full covariance and df, for contrasts between domains.
+
+        Parameters
+        ----------
+        kind : {"proportion", "mean", "total", "ratio"}
+        variables, by, na, denominator
+            As the estimators.
+
+        Returns
+        -------
+        estimand : Estimand
+            ``estimand.domains`` and ``estimand.indicators`` label the columns
+            (column ``j = d * k + v``).
+        estimate : numpy.ndarray, shape (m,)
+        vcov : numpy.ndarray, shape (m, m)
+            Covariance across every domain x indicator, from the design (R
+            ``svyby(..., covmat=TRUE)``).
+        df : numpy.ndarray, shape (m,)
+        """
+        check_option("kind", kind, KINDS)
+        check_option("na", na, NA_POLICY)
+        estimand = build_estimand(self, kind, variables, by, na, denominator)
+        return estimand, estimand.estimate(), self._vcov(estimand, True), self._df(estimand)
+
+    # -- shared machinery --------------------------------------------------------------
+    def _table(self, kind, variables, by, na, level, ci=None, denominator=None):
+        from harvest.intervals import proportion_ci, t_interval
+
+        level = check_level(level)
+        check_option("na", na, NA_POLICY)
+        estimand = build_estimand(self, kind, variables, by, na, denominator)
+        estimate = estimand.estimate()
+        variance = np.asarray(self._vcov(estimand, False), dtype=float)
+        se = np.sqrt(np.maximum(variance, 0.0))
+        df = np.asarray(self._df(estimand), dtype=float)
+        deff = self._deff(estimand, variance)
+        n_eff = estimand.effective_n(estimate, variance)
+        if kind == "proportion":
+            low, high = proportion_ci(ci, estimate, se, df, level,
+                                      np.maximum(estimand.n, 1))
+            method = ci
+        else:
+            low, high = t_interval(estimate, se, df, level)
+            method = "wald"
+        return assemble_table(estimand, estimate, se, low, high, level, method, df, deff,
+                              n_eff)

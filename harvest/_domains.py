@@ -1,0 +1,391 @@
+"""Estimands and tidy tables, shared by every design class.
+
+:func:`build_estimand` reduces the rows of a design, once per call, to PSU-level totals
+``Y`` and ``X`` of shape ``(P, m)`` with one column per domain x indicator
+(``j = d * k + v``, domain-major). Linearisation and replicate variances both start
+from these totals. :func:`assemble_table` writes the tidy output of ``API.md``.
+
+Examples
+--------
+>>> import pandas as pd
+>>> from harvest.design import SurveyDesign
+>>> df = pd.DataFrame({"psu": [1, 2, 3, 4], "g": ["a", "a", "b", "b"],
+...                    "y": [1.0, 3.0, 5.0, 7.0]})
+>>> est = build_estimand(SurveyDesign(df, psu="psu"), "mean", "y", by="g", na="fail")
+>>> est.estimate()
+array([2., 6.])
+>>> est.Y.shape
+(4, 2)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from harvest._core import group_sum
+from harvest._errors import DataError, describe_rows
+
+__all__ = ["Estimand", "build_estimand", "assemble_table", "TABLE_COLUMNS", "KINDS"]
+
+#: The statistic columns of every estimator's table, after the ``by`` columns.
+TABLE_COLUMNS = ["indicator", "estimate", "se", "ci_low", "ci_high", "level", "ci_method",
+                 "df", "deff", "n", "n_eff"]
+
+KINDS = ("proportion", "mean", "total", "ratio")
+
+
+@dataclass
+class Estimand:
+    """What one call estimates, reduced to PSU totals.
+
+    Attributes
+    ----------
+    kind : str
+        ``"proportion"``, ``"mean"``, ``"total"`` or ``"ratio"``.
+    by : list
+        The ``by`` column names (empty without domains).
+    domains : pandas.DataFrame
+        One row per non-empty domain (sorted levels), columns ``by``.
+    indicators : list of str
+        The ``k`` indicator labels (``"num/den"`` for ratios).
+    variables, denominators : list
+        The numerator and denominator columns (``denominators`` empty unless ratio).
+    Y : numpy.ndarray, shape (P, m)
+        PSU totals of ``w * y`` over the rows of each domain with a non-missing value.
+    X : numpy.ndarray or None, shape (P, m)
+        PSU totals of ``w`` (means, proportions) or ``w * x`` (ratios); ``None`` for totals.
+    n : numpy.ndarray, shape (m,)
+        Unweighted rows with positive weight and non-missing values, per column.
+    wsum : numpy.ndarray, shape (m,)
+        Sum of the weights of those rows.
+    s2 : numpy.ndarray, shape (m,)
+        Element variance R ``svyvar`` gives for the variable the SRS variance of the
+        design effect is made of (``y`` for totals, ``y - mean`` for means, the ratio's
+        linearised variable for ratios), with divisor ``n - 1``.
+    domain_psu : numpy.ndarray of bool, shape (P, D)
+        Which PSUs hold rows (positive weight) of each domain.
+    stratum_present : numpy.ndarray of bool, shape (H, m)
+        Which strata hold rows of each column.
+    row_index : numpy.ndarray of int
+        Positions (in the data) of the rows with positive weight, that the estimate used.
+    row_domain : numpy.ndarray of int
+        Domain code of each of those rows.
+    row_valid : numpy.ndarray of bool, shape (len(row_index), k)
+        Non-missing value of each variable on those rows.
+    """
+
+    kind: str
+    by: list
+    domains: pd.DataFrame
+    indicators: list
+    variables: list
+    denominators: list
+    Y: np.ndarray
+    X: np.ndarray | None
+    n: np.ndarray
+    wsum: np.ndarray
+    s2: np.ndarray
+    domain_psu: np.ndarray
+    stratum_present: np.ndarray
+    row_index: np.ndarray
+    row_domain: np.ndarray
+    row_valid: np.ndarray
+
+    @property
+    def n_domains(self) -> int:
+        """Number of domains ``D``."""
+        return len(self.domains)
+
+    @property
+    def k(self) -> int:
+        """Number of indicators per domain."""
+        return len(self.indicators)
+
+    def estimate(self) -> np.ndarray:
+        """Point estimates ``Y.sum(0) / X.sum(0)`` (or ``Y.sum(0)`` for totals), ``(m,)``."""
+        num = self.Y.sum(axis=0)
+        if self.X is None:
+            return num
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return num / self.X.sum(axis=0)
+
+    def scores(self) -> np.ndarray:
+        """PSU totals of the linearised variable, ``(P, m)``.
+
+        ``(Y - est * X) / X.sum(0)`` for ratios of totals, ``Y`` for totals.
+        """
+        if self.X is None:
+            return self.Y
+        den = self.X.sum(axis=0)
+        est = self.estimate()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = (self.Y - est * self.X) / den
+        return np.where(den > 0, out, 0.0)
+
+    def design_df(self, codes) -> np.ndarray:
+        """Degrees of freedom per column: PSUs minus strata holding the domain, ``(m,)``.
+
+        R ``degf()`` of the design restricted to the domain (rows with positive weight).
+        """
+        present = self.domain_psu
+        n_psu = present.sum(axis=0)
+        n_strata = (group_sum(codes.psu_stratum, codes.n_strata, present) > 0).sum(axis=0)
+        return np.repeat((n_psu - n_strata).astype(float), self.k)
+
+    def srs_variance(self, replace: bool = False) -> np.ndarray:
+        """Variance under simple random sampling, as R ``survey``'s ``deff=TRUE``.
+
+        Without replacement (``replace=False``, R ``deff=TRUE``):
+        ``s2 * c * (W - n) / (W n)``; with replacement (R ``deff="replace"``):
+        ``s2 * c / n``, where ``W`` is the domain's weight sum, ``n`` its rows and
+        ``c = 1`` for means and proportions, ``W**2`` for totals and ratios. For means
+        and proportions a weight sum below ``n`` gives NaN (R warns and returns NA).
+        """
+        n = self.n.astype(float)
+        scale = np.ones_like(n) if self.kind in ("mean", "proportion") else self.wsum ** 2
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if replace:
+                return self.s2 * scale / n
+            out = self.s2 * scale * (self.wsum - n) / (self.wsum * n)
+        if self.kind in ("mean", "proportion"):
+            out = np.where(self.wsum < n, np.nan, out)
+        return out
+
+    def srs_ratio(self, variance, replace: bool = False) -> np.ndarray:
+        """Design effect ``variance / srs_variance(replace)`` (``(m,)``)."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.asarray(variance, dtype=float) / self.srs_variance(replace)
+
+    def effective_n(self, estimate, variance) -> np.ndarray:
+        """Effective sample size per column.
+
+        Proportions: ``p (1 - p) / se**2`` (API.md). Means, totals and ratios:
+        ``n / deff_replace = s2 * c / se**2``, the size of a simple random sample with
+        replacement giving the same variance. Where ``se == 0`` it is ``n``.
+        """
+        variance = np.asarray(variance, dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if self.kind == "proportion":
+                out = estimate * (1.0 - estimate) / variance
+            else:
+                out = self.n * self.srs_variance(replace=True) / variance
+        return np.where(variance > 0, out, np.where(np.isnan(variance), np.nan, self.n))
+
+
+def _as_list(columns) -> list:
+    if columns is None:
+        return []
+    if isinstance(columns, str) or not isinstance(columns, list | tuple):
+        return [columns]
+    return list(columns)
+
+
+def _check_columns(data, columns, argument) -> None:
+    missing = [c for c in columns if c not in data.columns]
+    if missing:
+        shown = ", ".join(repr(c) for c in list(data.columns)[:20])
+        raise DataError(
+            f"`{argument}`: column {missing[0]!r} is not in the data; columns are {shown}."
+        )
+
+
+def _values(data, column, rows, proportion: bool) -> np.ndarray:
+    """Float values of ``column`` on ``rows``; DataError for non-numeric or non-0/1 values."""
+    series = data[column]
+    dtype = series.dtype
+    if pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_numeric_dtype(dtype):
+        values = series.to_numpy(dtype=float, na_value=np.nan)[rows]
+    else:
+        sub = series.iloc[rows]
+        missing = sub.isna().to_numpy()
+        raw = sub.to_numpy(dtype=object)
+        is_number = np.fromiter(
+            (isinstance(v, bool | int | float | np.number) for v in raw), bool, len(raw)
+        )
+        bad = np.flatnonzero(~missing & ~is_number)
+        if len(bad):
+            kind = "0/1 (or True/False)" if proportion else "numeric"
+            raise DataError(
+                f"column {column!r} must be {kind}; found {raw[bad[0]]!r} in "
+                f"{describe_rows(rows[bad])}."
+            )
+        values = np.where(missing, np.nan, raw).astype(float)
+    if proportion:
+        bad = np.flatnonzero(~np.isnan(values) & (values != 0) & (values != 1))
+        if len(bad):
+            raise DataError(
+                f"column {column!r} must be 0/1 (or True/False) for a proportion; found "
+                f"{series.iloc[rows[bad[0]]]!r} in {describe_rows(rows[bad])}."
+            )
+    bad = np.flatnonzero(np.isinf(values))
+    if len(bad):
+        raise DataError(
+            f"column {column!r} has infinite values in {describe_rows(rows[bad])}."
+        )
+    return values
+
+
+def _domain_codes(data, by, rows):
+    """Domain code (0..D-1, sorted levels) of each row in ``rows`` and the domain table."""
+    if not by:
+        return np.zeros(len(rows), dtype=np.intp), pd.DataFrame(index=range(1))
+    combined = np.zeros(len(rows), dtype=np.int64)
+    for column in by:
+        values = data[column].iloc[rows]
+        missing = values.isna().to_numpy()
+        if missing.any():
+            bad = rows[missing]
+            raise DataError(
+                f"`by` column {column!r} has missing values (NaN) in {describe_rows(bad)}; "
+                "recode them as a level or leave those rows out with `subset`."
+            )
+        codes, levels = pd.factorize(values, sort=True)
+        combined = combined * len(levels) + codes
+    _, first, inverse = np.unique(combined, return_index=True, return_inverse=True)
+    table = data[by].iloc[rows[first]].reset_index(drop=True)
+    return inverse.astype(np.intp).reshape(-1), table
+
+
+def build_estimand(design, kind: str, variables, by=None, na: str = "fail",
+                   denominator=None) -> Estimand:
+    """Reduce a design's rows to the PSU totals of one estimate (see the module doc).
+
+    Parameters
+    ----------
+    design : harvest._base._DesignBase
+        Supplies ``data`` and ``_codes`` (a :class:`harvest.design.DesignCodes`).
+    kind : {"proportion", "mean", "total", "ratio"}
+    variables : str or list of str
+        The variables (numerators for ``"ratio"``).
+    by : str or list of str, optional
+        Domain columns; their combinations with rows of positive weight are the domains.
+    na : {"fail", "drop"}
+        ``"fail"``: a missing value on a row with positive weight is a DataError.
+        ``"drop"``: such rows leave that variable's estimate but stay in the design.
+    denominator : str or list of str, optional
+        For ``"ratio"``: one denominator for every numerator, or one per numerator.
+
+    Returns
+    -------
+    Estimand
+    """
+    data = design.data
+    codes = design._codes
+    variables = _as_list(variables)
+    by = _as_list(by)
+    if not variables:
+        raise ValueError("`variables` must name at least one column.")
+    _check_columns(data, variables, "variables" if kind != "ratio" else "numerator")
+    _check_columns(data, by, "by")
+    denominators = []
+    if kind == "ratio":
+        denominators = _as_list(denominator)
+        _check_columns(data, denominators, "denominator")
+        if len(denominators) == 1:
+            denominators = denominators * len(variables)
+        if len(denominators) != len(variables):
+            raise ValueError(
+                "`denominator` must be one column or one per numerator; got "
+                f"{len(denominators)} for {len(variables)} numerators."
+            )
+        indicators = [f"{a}/{b}" for a, b in zip(variables, denominators, strict=True)]
+    else:
+        indicators = list(variables)
+
+    weights_all = codes.weights
+    rows = np.flatnonzero(weights_all > 0)
+    w = weights_all[rows]
+    dom, domains = _domain_codes(data, by, rows)
+    D, k = len(domains), len(variables)
+    P, H = codes.n_psus, codes.n_strata
+    psu = codes.row_psu[rows]
+    stratum = codes.psu_stratum[psu]
+
+    y = np.column_stack([_values(data, v, rows, kind == "proportion") for v in variables])
+    valid = ~np.isnan(y)
+    if kind == "ratio":
+        x = np.column_stack([_values(data, v, rows, False) for v in denominators])
+        valid &= ~np.isnan(x)
+    if na == "fail" and not valid.all():
+        j = int(np.flatnonzero(~valid.all(axis=0))[0])
+        bad = rows[~valid[:, j]]
+        names = variables[j] if kind != "ratio" else f"{variables[j]!r} or {denominators[j]!r}"
+        raise DataError(
+            f"column {names!r} has {len(bad)} missing value(s) in {describe_rows(bad)}; "
+            "use na='drop' to leave those rows out of this estimate (they stay in the design)."
+        )
+    y = np.where(valid, y, 0.0)
+    wv = w[:, None] * valid
+
+    cell = psu * D + dom
+    Y = group_sum(cell, P * D, wv * y).reshape(P, D * k)
+    if kind == "ratio":
+        x = np.where(valid, x, 0.0)
+        X = group_sum(cell, P * D, wv * x).reshape(P, D * k)
+    elif kind == "total":
+        X = None
+    else:
+        X = group_sum(cell, P * D, wv).reshape(P, D * k)
+
+    n = group_sum(dom, D, valid).reshape(-1)
+    wsum_dk = group_sum(dom, D, wv)
+    domain_psu = (np.bincount(cell, minlength=P * D) > 0).reshape(P, D)
+    stratum_present = (group_sum(stratum * D + dom, H * D, valid) > 0).reshape(H, D * k)
+
+    # Element variance of the variable R's deff=TRUE builds its SRS variance from.
+    ytot = Y.sum(axis=0).reshape(D, k)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if kind == "total":
+            u = y
+        elif kind == "ratio":
+            xtot = X.sum(axis=0).reshape(D, k)
+            r = ytot / xtot
+            u = (y - r[dom] * x) / xtot[dom]
+        else:
+            mean = ytot / wsum_dk
+            u = y - mean[dom]
+        u = np.where(valid, u, 0.0)
+        ubar = group_sum(dom, D, wv * u) / wsum_dk
+        dev = np.where(valid, u - ubar[dom], 0.0)
+        ss = group_sum(dom, D, wv * dev * dev)
+        n_dk = n.reshape(D, k).astype(float)
+        s2 = (n_dk / (n_dk - 1.0) * ss / wsum_dk).reshape(-1)
+
+    return Estimand(kind=kind, by=by, domains=domains, indicators=indicators,
+                    variables=variables, denominators=denominators, Y=Y, X=X, n=n,
+                    wsum=wsum_dk.reshape(-1), s2=s2, domain_psu=domain_psu,
+                    stratum_present=stratum_present, row_index=rows, row_domain=dom,
+                    row_valid=valid)
+
+
+def assemble_table(estimand: Estimand, estimate, se, ci_low, ci_high, level, ci_method,
+                   df, deff, n_eff) -> pd.DataFrame:
+    """The tidy table of API.md: ``by`` columns, then :data:`TABLE_COLUMNS`.
+
+    One row per domain x indicator, domains in sorted order, indicators in the order
+    asked for. No rounding.
+    """
+    k = estimand.k
+    D = estimand.n_domains
+    table = estimand.domains.iloc[np.repeat(np.arange(D), k)].reset_index(drop=True)
+    m = D * k
+    columns = {
+        "indicator": np.tile(np.asarray(estimand.indicators, dtype=object), D),
+        "estimate": np.asarray(estimate, dtype=float),
+        "se": np.asarray(se, dtype=float),
+        "ci_low": np.asarray(ci_low, dtype=float),
+        "ci_high": np.asarray(ci_high, dtype=float),
+        "level": np.full(m, float(level)),
+        "ci_method": np.full(m, ci_method, dtype=object),
+        "df": np.asarray(df, dtype=float),
+        "deff": np.asarray(deff, dtype=float),
+        "n": np.asarray(estimand.n, dtype=np.int64),
+        "n_eff": np.asarray(n_eff, dtype=float),
+    }
+    stats = pd.DataFrame(columns)
+    stats["indicator"] = stats["indicator"].astype(str)
+    stats["ci_method"] = stats["ci_method"].astype(str)
+    return pd.concat([table, stats], axis=1)

@@ -1,0 +1,410 @@
+"""Survey designs: strata, first-stage clusters (PSUs), weights and fpc, coded once.
+
+:class:`SurveyDesign` follows R ``survey::svydesign(ids=~psu, strata=~stratum,
+weights=~weight, fpc=~fpc, nest=TRUE)``. The design columns are turned once into the
+integer codes of :class:`DesignCodes`; every estimate then works on those codes.
+
+Examples
+--------
+>>> import pandas as pd
+>>> import harvest as hv
+>>> df = pd.DataFrame({"stratum": [1, 1, 1, 1, 2, 2, 2, 2],
+...                    "district": [1, 1, 2, 2, 3, 3, 4, 4],
+...                    "weight": [10.0, 10, 12, 12, 5, 5, 6, 6],
+...                    "y": [1, 0, 1, 1, 0, 0, 1, 0]})
+>>> d = hv.SurveyDesign(df, weights="weight", strata="stratum", psu="district")
+>>> float(d.proportion("y")["estimate"].iloc[0]).__round__(4)
+0.6061
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from harvest._base import _DesignBase
+from harvest._core import stratified_vcov
+from harvest._errors import DataError, describe_rows
+from harvest._options import LONELY_PSU, check_option
+
+__all__ = ["DesignCodes", "SurveyDesign"]
+
+
+@dataclass(frozen=True)
+class DesignCodes:
+    """The design columns as integer codes (built once by :class:`SurveyDesign`).
+
+    Attributes
+    ----------
+    row_psu : numpy.ndarray of int, shape (n,)
+        PSU code of each row, ``0 .. P-1``; PSUs are nested in strata.
+    psu_stratum : numpy.ndarray of int, shape (P,)
+        Stratum code of each PSU, ``0 .. H-1``.
+    n_psu : numpy.ndarray of int, shape (H,)
+        PSUs per stratum in the design.
+    fraction : numpy.ndarray of float, shape (H,)
+        First-stage sampling fraction ``n_h / N_h`` (0 without fpc).
+    weights : numpy.ndarray of float, shape (n,)
+        Sampling weights; 0 for rows outside a :meth:`SurveyDesign.subset`.
+    lonely_psu : str
+        The lonely-PSU policy.
+    row_stratum : numpy.ndarray of int, shape (n,)
+        Stratum code of each row.
+    stratum_labels : list
+        The stratum value(s) of each code, for messages.
+    """
+
+    row_psu: np.ndarray
+    psu_stratum: np.ndarray
+    n_psu: np.ndarray
+    fraction: np.ndarray
+    weights: np.ndarray
+    lonely_psu: str
+    row_stratum: np.ndarray
+    stratum_labels: list
+
+    @property
+    def n_psus(self) -> int:
+        """Number of PSUs ``P``."""
+        return int(self.psu_stratum.shape[0])
+
+    @property
+    def n_strata(self) -> int:
+        """Number of strata ``H``."""
+        return int(self.n_psu.shape[0])
+
+
+def _as_list(columns) -> list:
+    if columns is None:
+        return []
+    if isinstance(columns, str | int) or not isinstance(columns, list | tuple):
+        return [columns]
+    return list(columns)
+
+
+def _check_columns(data: pd.DataFrame, columns, argument: str) -> None:
+    for column in columns:
+        if column not in data.columns:
+            shown = ", ".join(repr(c) for c in list(data.columns)[:20])
+            raise DataError(
+                f"`{argument}`: column {column!r} is not in the data; columns are {shown}."
+            )
+
+
+def _no_missing(data: pd.DataFrame, column, argument: str) -> None:
+    missing = data[column].isna().to_numpy()
+    if missing.any():
+        rows = np.flatnonzero(missing)
+        raise DataError(
+            f"`{argument}` column {column!r} has missing values (NaN) in "
+            f"{describe_rows(rows)}; design columns must be complete."
+        )
+
+
+def _numeric(data: pd.DataFrame, column, argument: str) -> np.ndarray:
+    """The column as float, or a DataError naming the non-numeric rows and values."""
+    series = data[column]
+    if pd.api.types.is_bool_dtype(series.dtype) or not pd.api.types.is_numeric_dtype(
+        series.dtype
+    ):
+        converted = pd.to_numeric(series, errors="coerce")
+        bad = np.flatnonzero(converted.isna().to_numpy() & series.notna().to_numpy())
+        if pd.api.types.is_bool_dtype(series.dtype) or len(bad) == 0:
+            bad = np.arange(len(series)) if len(bad) == 0 else bad
+        value = series.iloc[int(bad[0])] if len(bad) else None
+        raise DataError(
+            f"`{argument}` column {column!r} must be numeric; found {value!r} "
+            f"(dtype {series.dtype}) in {describe_rows(bad)}."
+        )
+    values = series.to_numpy(dtype=float, na_value=np.nan)
+    return values
+
+
+def _codes_of(data: pd.DataFrame, columns) -> tuple[np.ndarray, list]:
+    """Integer codes of the combination of ``columns`` (sorted levels) and the labels."""
+    combined = np.zeros(len(data), dtype=np.int64)
+    uniques = []
+    for column in columns:
+        codes, levels = pd.factorize(data[column], sort=True)
+        combined = combined * len(levels) + codes
+        uniques.append(levels)
+    _, first, inverse = np.unique(combined, return_index=True, return_inverse=True)
+    labels = [
+        tuple(data[c].iloc[int(i)] for c in columns) if len(columns) > 1
+        else data[columns[0]].iloc[int(i)]
+        for i in first
+    ] if columns else [None]
+    return inverse.astype(np.intp), labels
+
+
+class SurveyDesign(_DesignBase):
+    """A stratified, clustered sample with weights: R ``svydesign(..., nest=TRUE)``.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        One row per observed unit. Kept by reference; never copied or modified.
+    weights : str, optional
+        Column of sampling weights (non-negative numbers). ``None``: weights
+        ``N_h / n_h`` implied by ``fpc`` when it is given (as R), else equal weights 1.
+    strata : str or list of str, optional
+        Column(s) whose combination defines the strata. ``None``: one stratum.
+    psu : str, optional
+        Column of first-stage cluster labels, nested within strata. ``None``: every row
+        is its own PSU.
+    fpc : str, optional
+        Column of the first-stage finite population correction: the number of PSUs in
+        the stratum's population ``N_h`` when every value is at least 1 and some exceed 1,
+        else the sampling fraction ``n_h/N_h``. Must be constant within a stratum.
+    lonely_psu : {"fail", "remove", "certainty", "adjust", "average"}
+        What a stratum with a single PSU contributes to the variance (R
+        ``options(survey.lonely.psu=)``): ``"fail"`` raises
+        :class:`~harvest.DataError` naming the stratum when an estimate needs it,
+        ``"remove"``/``"certainty"`` add zero, ``"adjust"`` uses the PSU total's
+        deviation from the grand mean (zero), ``"average"`` replaces it by the average
+        of the other strata.
+
+    Notes
+    -----
+    Totals are Horvitz-Thompson sums :math:`\\hat Y = \\sum_i w_i y_i`; means, proportions
+    and ratios are ratios of such totals, linearised. The variance is the
+    ultimate-cluster estimator with first-stage fpc, see
+    :func:`harvest._core.stratified_vcov` and ``docs/methods/estimation.md``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"psu": [1, 1, 2, 2, 3, 3], "w": [2.0] * 6,
+    ...                    "y": [1, 0, 0, 0, 1, 1], "region": list("ABABAB")})
+    >>> d = SurveyDesign(df, weights="w", psu="psu")
+    >>> d.mean("y", by="region")[["region", "indicator", "estimate", "n"]]
+      region indicator  estimate  n
+    0      A         y  0.666667  3
+    1      B         y  0.333333  3
+    """
+
+    def __init__(self, data, weights=None, strata=None, psu=None, fpc=None,
+                 lonely_psu="fail"):
+        if not isinstance(data, pd.DataFrame):
+            raise TypeError(f"`data` must be a pandas DataFrame; got {type(data).__name__}.")
+        if len(data) == 0:
+            raise DataError("`data` has no rows.")
+        check_option("lonely_psu", lonely_psu, LONELY_PSU)
+        strata_cols = _as_list(strata)
+        for argument, cols in (("weights", _as_list(weights)), ("strata", strata_cols),
+                               ("psu", _as_list(psu)), ("fpc", _as_list(fpc))):
+            _check_columns(data, cols, argument)
+        if psu is not None and not isinstance(psu, str | int):
+            raise TypeError("`psu` must be one column name.")
+
+        self.data = data
+        self.weights_column = weights
+        self.strata_columns = strata_cols
+        self.psu_column = psu
+        self.fpc_column = fpc
+        self.lonely_psu = lonely_psu
+        self._codes = self._build_codes()
+
+    # -- building the codes ------------------------------------------------------------
+    def _build_codes(self) -> DesignCodes:
+        data = self.data
+        n = len(data)
+        for column in self.strata_columns:
+            _no_missing(data, column, "strata")
+        if self.strata_columns:
+            row_stratum, labels = _codes_of(data, self.strata_columns)
+        else:
+            row_stratum, labels = np.zeros(n, dtype=np.intp), [None]
+        n_strata = len(labels)
+
+        if self.psu_column is None:
+            row_psu = np.arange(n, dtype=np.intp)
+            psu_stratum = row_stratum.copy()
+        else:
+            _no_missing(data, self.psu_column, "psu")
+            psu_codes, psu_levels = pd.factorize(data[self.psu_column], sort=True)
+            nested = row_stratum.astype(np.int64) * len(psu_levels) + psu_codes
+            uniq, row_psu = np.unique(nested, return_inverse=True)
+            row_psu = row_psu.astype(np.intp)
+            psu_stratum = (uniq // len(psu_levels)).astype(np.intp)
+        n_psu = np.bincount(psu_stratum, minlength=n_strata)
+
+        fraction = np.zeros(n_strata)
+        if self.fpc_column is not None:
+            fraction = self._fraction(row_stratum, n_psu, labels)
+
+        if self.weights_column is None:
+            if self.fpc_column is not None:
+                weights = 1.0 / fraction[row_stratum]
+            else:
+                weights = np.ones(n)
+        else:
+            weights = self._weights()
+        return DesignCodes(row_psu=row_psu, psu_stratum=psu_stratum, n_psu=n_psu,
+                           fraction=fraction, weights=weights, lonely_psu=self.lonely_psu,
+                           row_stratum=row_stratum, stratum_labels=labels)
+
+    def _weights(self) -> np.ndarray:
+        column = self.weights_column
+        values = _numeric(self.data, column, "weights")
+        bad = np.flatnonzero(~np.isfinite(values))
+        if len(bad):
+            raise DataError(
+                f"`weights` column {column!r} has missing or infinite values "
+                f"({self.data[column].iloc[int(bad[0])]!r}) in {describe_rows(bad)}."
+            )
+        bad = np.flatnonzero(values < 0)
+        if len(bad):
+            raise DataError(
+                f"`weights` column {column!r} has negative values "
+                f"({values[bad[0]]!r}) in {describe_rows(bad)}; weights must be >= 0."
+            )
+        if not (values > 0).any():
+            raise DataError(f"`weights` column {column!r} is zero in every row.")
+        return values
+
+    def _fraction(self, row_stratum, n_psu, labels) -> np.ndarray:
+        column = self.fpc_column
+        values = _numeric(self.data, column, "fpc")
+        bad = np.flatnonzero(~np.isfinite(values) | (values <= 0))
+        if len(bad):
+            raise DataError(
+                f"`fpc` column {column!r} must hold positive numbers; found "
+                f"{self.data[column].iloc[int(bad[0])]!r} in {describe_rows(bad)}."
+            )
+        n_strata = len(n_psu)
+        lo = np.full(n_strata, np.inf)
+        hi = np.full(n_strata, -np.inf)
+        np.minimum.at(lo, row_stratum, values)
+        np.maximum.at(hi, row_stratum, values)
+        varying = np.flatnonzero(lo != hi)
+        if len(varying):
+            h = int(varying[0])
+            rows = np.flatnonzero(row_stratum == h)
+            raise DataError(
+                f"`fpc` column {column!r} varies within stratum {labels[h]!r} "
+                f"(values {lo[h]!r} to {hi[h]!r}, {describe_rows(rows)}); "
+                "it must be constant within a stratum."
+            )
+        if (values > 1).any():
+            small = np.flatnonzero(values < 1)
+            if len(small):
+                raise DataError(
+                    f"`fpc` column {column!r} mixes population sizes (>1) and sampling "
+                    f"fractions (<1), e.g. {values[small[0]]!r} in {describe_rows(small)}."
+                )
+            fraction = n_psu / lo
+        else:
+            fraction = lo.copy()
+        over = np.flatnonzero(fraction > 1 + 1e-12)
+        if len(over):
+            h = int(over[0])
+            rows = np.flatnonzero(row_stratum == h)
+            raise DataError(
+                f"`fpc` column {column!r} gives N_h = {n_psu[h] / fraction[h]!r} "
+                f"population PSUs in stratum {labels[h]!r} but the sample has "
+                f"{int(n_psu[h])} PSUs there ({describe_rows(rows)})."
+            )
+        return np.minimum(fraction, 1.0)
+
+    # -- public ---------------------------------------------------------------------
+    def subset(self, mask) -> SurveyDesign:
+        """The design restricted to a subpopulation, keeping every PSU for the variance.
+
+        Rows outside ``mask`` get weight 0 in every estimate but keep their PSUs and
+        strata, so ``n_h`` and the degrees of freedom come from the full design, as R
+        ``subset.survey.design``.
+
+        Parameters
+        ----------
+        mask : array_like of bool, shape (n,)
+            ``True`` for rows in the subpopulation. Missing values count as ``False``.
+            A pandas Series must share the data's index.
+
+        Returns
+        -------
+        SurveyDesign
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({"psu": [1, 2, 3, 4], "y": [1.0, 2.0, 3.0, 4.0]})
+        >>> d = SurveyDesign(df, psu="psu")
+        >>> float(d.subset(df["y"] > 2).mean("y")["estimate"].iloc[0])
+        3.5
+        """
+        keep = self._mask_array(mask)
+        weights = np.where(keep, self._codes.weights, 0.0)
+        if not (weights > 0).any():
+            raise DataError(
+                f"`mask` selects no rows with positive weight (of {len(keep)} rows, "
+                f"{int(keep.sum())} selected); the subpopulation is empty."
+            )
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        new._codes = dataclasses.replace(self._codes, weights=weights)
+        return new
+
+    def _mask_array(self, mask) -> np.ndarray:
+        n = len(self.data)
+        if isinstance(mask, pd.Series):
+            if not mask.index.equals(self.data.index):
+                raise DataError("`mask`: a Series must have the same index as the data.")
+            mask = mask.to_numpy(dtype=object, na_value=False)
+        mask = np.asarray(mask, dtype=object) if not isinstance(mask, np.ndarray) else mask
+        if mask.shape != (n,):
+            raise DataError(f"`mask` must have one value per row ({n}); got shape {mask.shape}.")
+        if mask.dtype != bool:
+            flat = pd.Series(mask, dtype=object)
+            missing = flat.isna().to_numpy()
+            ok = missing | flat.map(lambda v: isinstance(v, bool | np.bool_)).to_numpy()
+            if not ok.all():
+                bad = np.flatnonzero(~ok)
+                raise DataError(
+                    f"`mask` must be True/False; found {mask[bad[0]]!r} in {describe_rows(bad)}."
+                )
+            mask = np.where(missing, False, flat.to_numpy()).astype(bool)
+        return mask
+
+    def __repr__(self) -> str:
+        c = self._codes
+        return (f"SurveyDesign({len(self.data)} rows, {c.n_strata} strata, {c.n_psus} PSUs, "
+                f"weights={self.weights_column!r}, fpc={self.fpc_column!r}, "
+                f"lonely_psu={self.lonely_psu!r})")
+
+    # -- what a design class supplies to _DesignBase ------------------------------------
+    def _check_lonely(self, present) -> None:
+        """Raise DataError naming a lonely stratum an estimate needs (``"fail"``)."""
+        from harvest._core import lonely_strata
+
+        c = self._codes
+        if c.lonely_psu != "fail":
+            return
+        hit = lonely_strata(c.n_psu, c.fraction) & present.any(axis=1)
+        if hit.any():
+            h = int(np.flatnonzero(hit)[0])
+            rows = np.flatnonzero(c.row_stratum == h)
+            raise DataError(
+                f"Stratum {c.stratum_labels[h]!r} (column(s) {self.strata_columns}) has only "
+                f"one PSU ({describe_rows(rows)}); choose lonely_psu='remove', "
+                "'certainty', 'adjust' or 'average'."
+            )
+
+    def _vcov(self, estimand, full: bool):
+        c = self._codes
+        present = estimand.stratum_present
+        self._check_lonely(present)
+        # After the check, a lonely stratum under "fail" holds none of these domains, so
+        # it adds nothing: "remove" gives the same numbers without a second check.
+        policy = "remove" if c.lonely_psu == "fail" else c.lonely_psu
+        return stratified_vcov(estimand.scores(), c.psu_stratum, c.n_psu, c.fraction,
+                               policy, full=full, stratum_present=None if full else present)
+
+    def _df(self, estimand):
+        return estimand.design_df(self._codes)
+
+    def _deff(self, estimand, variance):
+        return estimand.srs_ratio(variance, replace=False)
