@@ -158,6 +158,22 @@ class _DesignBase:
         """
         return self._table("ratio", numerator, by, na, level, denominator=denominator)
 
+    def compare(self, indicators, between, baseline=None, by=None, **options):
+        """Contrasts between the levels of ``between``: :func:`harvest.compare.compare`.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from harvest.design import SurveyDesign
+        >>> df = pd.DataFrame({"psu": [1, 1, 2, 2], "year": [2023, 2024] * 2,
+        ...                    "y": [0, 1, 1, 1]})
+        >>> SurveyDesign(df, psu="psu").compare("y", "year", 2023)["estimate"].tolist()
+        [0.5]
+        """
+        from harvest.compare import compare
+
+        return compare(self, indicators, between, baseline=baseline, by=by, **options)
+
     # -- for comparisons (harvest.compare) ----------------------------------------------
     def _estimate_vcov(self, kind, variables, by=None, na="fail", denominator=None):
         """Estimates, their full covariance and df, for contrasts between domains.
