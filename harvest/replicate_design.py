@@ -1,0 +1,623 @@
+"""Replicate-weight designs: the estimators of :class:`SurveyDesign`, replicate variances.
+
+A :class:`ReplicateDesign` comes either from ``SurveyDesign.replicate(method, ...)``
+(factors generated per PSU by :mod:`harvest.replicates`) or from a data set that ships
+its own replicate weights (``hv.ReplicateDesign(df, weights=..., replicate_weights=...)``,
+R ``svrepdesign`` semantics). Every estimator of :class:`~harvest._base._DesignBase`
+(proportion, mean, total, ratio, compare) works unchanged; the variance is
+
+.. math:: \\hat V = \\mathrm{scale} \\sum_r \\mathrm{rscales}_r
+          (\\hat\\theta_r - \\bar\\theta)(\\hat\\theta_r - \\bar\\theta)^\\top ,
+
+with :math:`\\hat\\theta_r = (F_r Y) / (F_r X)` computed from the PSU totals ``Y``, ``X``
+of the estimand, one matrix product per block of replicates.
+
+Examples
+--------
+>>> import numpy as np, pandas as pd
+>>> import harvest as hv
+>>> rng = np.random.default_rng(0)
+>>> df = pd.DataFrame({"stratum": np.repeat([1, 2], 40), "psu": np.repeat(np.arange(16), 5),
+...                    "w": rng.uniform(1, 3, 80), "y": rng.integers(0, 2, 80)})
+>>> design = hv.SurveyDesign(df, weights="w", strata="stratum", psu="psu")
+>>> rep = design.replicate("jkn")
+>>> taylor = design.proportion("y")["se"].iloc[0]
+>>> jack = rep.proportion("y")["se"].iloc[0]
+>>> bool(abs(jack / taylor - 1) < 0.1)
+True
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from harvest._base import _DesignBase
+from harvest._domains import build_estimand
+from harvest._errors import DataError, HarvestWarning, describe_rows
+from harvest._options import (
+    NA_POLICY,
+    PROPORTION_CI,
+    REPLICATE_METHODS,
+    check_level,
+    check_option,
+)
+from harvest.replicates import ReplicateFactors, make_factors
+
+__all__ = ["ReplicateDesign"]
+
+#: ``method`` values of a ReplicateDesign built from a data set's replicate weights.
+SUPPLIED_METHODS = ("bootstrap", "jk1", "jkn", "brr", "fay", "other")
+#: Interval methods of replicate designs beyond the proportion intervals.
+PERCENTILE = "percentile"
+_MEAN_CI = ("wald", PERCENTILE)
+_KINDS = ("proportion", "mean", "total", "ratio")
+# per-domain rank of user-supplied weights: skip when it would take longer than this
+_MAX_RANK_WORK = 4e9
+
+
+class ReplicateDesign(_DesignBase):
+    """A design whose variances come from replicate weights (R ``svrepdesign``).
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        One row per observed unit; kept by reference, never modified.
+    weights : str, optional
+        Column of full-sample weights (``None``: 1, with a warning as R).
+    replicate_weights : str or list of str
+        A prefix (every column whose name starts with it followed only by digits, in
+        the data's column order, as R ``repweights="prefix[0-9]+"``) or a list of
+        columns.
+    method : {"bootstrap", "jk1", "jkn", "brr", "fay", "other"}
+        Sets the default ``scale`` and ``rscales`` as R ``svrepdesign(type=)``:
+        ``bootstrap`` ``1/(R-1)``; ``jk1`` ``(R-1)/R``; ``jkn`` needs ``rscales``;
+        ``brr`` ``1/R``; ``fay`` ``1/(R(1-rho)^2)``; ``other`` 1.
+    scale : float, optional
+        Overall variance multiplier (overrides the default; ignored by ``brr``/``fay``,
+        as R).
+    rscales : float or array_like, optional
+        Per-replicate multipliers (length 1 or ``R``); default 1.
+    mse : bool, default False
+        Centre on the full-sample estimate instead of the replicates' mean.
+    rho : float, optional
+        Fay's coefficient, required with ``method="fay"``.
+    combined_weights : bool, default True
+        The replicate columns are complete weights (R's default); ``False``: they are
+        factors multiplying ``weights``.
+    batch : int, optional
+        Replicates per block of the batched products (bounds memory).
+
+    Notes
+    -----
+    For replicate weights that vary within PSU (the usual case for shipped weights)
+    the replicate totals are a batched ``(replicates x rows) @ (rows x estimates)``
+    product. Degrees of freedom are R's ``degf``: the rank of the replicate weights
+    on the rows of the domain, minus 1.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> import harvest as hv
+    >>> df = pd.DataFrame({"w": [1.0, 1, 1, 1], "y": [0, 1, 1, 0],
+    ...                    "rw1": [0.0, 4 / 3, 4 / 3, 4 / 3], "rw2": [4 / 3, 0, 4 / 3, 4 / 3],
+    ...                    "rw3": [4 / 3, 4 / 3, 0, 4 / 3], "rw4": [4 / 3, 4 / 3, 4 / 3, 0]})
+    >>> rep = hv.ReplicateDesign(df, weights="w", replicate_weights="rw", method="jk1",
+    ...                          scale=3 / 4)
+    >>> round(float(rep.mean("y")["se"].iloc[0]), 6)
+    0.288675
+    """
+
+    def __init__(self, data, weights=None, replicate_weights=None, method="jkn",
+                 scale=None, rscales=None, mse=False, rho=None, combined_weights=True,
+                 batch=None):
+        from harvest.design import DesignCodes
+
+        if not isinstance(data, pd.DataFrame):
+            raise TypeError(f"`data` must be a pandas DataFrame; got {type(data).__name__}.")
+        if len(data) == 0:
+            raise DataError("`data` has no rows.")
+        check_option("method", method, SUPPLIED_METHODS)
+        self.data = data
+        self.method = method
+        self.weights_column = weights
+        self.batch = None if batch is None else _check_batch(batch)
+        self.combined_weights = bool(combined_weights)
+        columns = _replicate_columns(data, replicate_weights)
+        self.replicate_columns = columns
+        n = len(data)
+        R = len(columns)
+        if weights is None:
+            warnings.warn("No sampling weights given: equal weights 1 assumed (as R).",
+                          HarvestWarning, stacklevel=2)
+            w = np.ones(n)
+        else:
+            w = _weight_column(data, weights)
+        _check_replicate_values(data, columns)
+        scale, rscales, rho = _svrep_constants(method, R, scale, rscales, rho)
+        self.scale, self.rscales, self.rho, self.mse = scale, rscales, rho, bool(mse)
+        self._factors = None
+        if self.combined_weights:
+            # a replicate weight on a row without full-sample weight cannot be expressed as
+            # a factor of it; R would count such rows in the replicates only.
+            zero = np.flatnonzero(w == 0)
+            if zero.size:
+                rw = data[columns].iloc[zero].to_numpy(dtype=float)
+                bad = zero[(rw != 0).any(axis=1)]
+                if bad.size:
+                    raise DataError(
+                        f"`replicate_weights` are non-zero on rows whose `weights` column "
+                        f"{weights!r} is 0 ({describe_rows(bad)}); such rows would enter "
+                        "the replicates but not the full-sample estimate.")
+        self._codes = DesignCodes(
+            row_psu=np.arange(n, dtype=np.intp), psu_stratum=np.zeros(n, dtype=np.intp),
+            n_psu=np.array([n]), fraction=np.zeros(1), weights=w, lonely_psu="remove",
+            row_stratum=np.zeros(n, dtype=np.intp), stratum_labels=[None])
+
+    @classmethod
+    def _from_design(cls, design, factors: ReplicateFactors, batch=None) -> ReplicateDesign:
+        new = object.__new__(cls)
+        new.data = design.data
+        new.method = factors.method
+        new.weights_column = getattr(design, "weights_column", None)
+        new.batch = None if batch is None else _check_batch(batch)
+        new.combined_weights = True
+        new.replicate_columns = None
+        new.scale, new.rscales = factors.scale, factors.rscales
+        new.rho, new.mse = factors.rho, factors.mse
+        new._factors = factors
+        new._codes = design._codes
+        new.source = design
+        return new
+
+    # -- public -----------------------------------------------------------------------
+    @property
+    def n_replicates(self) -> int:
+        """Number of replicates ``R``."""
+        if self._factors is not None:
+            return self._factors.n_replicates
+        return len(self.replicate_columns)
+
+    def __repr__(self) -> str:
+        return (f"ReplicateDesign({len(self.data)} rows, method={self.method!r}, "
+                f"{self.n_replicates} replicates, scale={self.scale:.6g}, mse={self.mse})")
+
+    def subset(self, mask) -> ReplicateDesign:
+        """The design restricted to a subpopulation (rows outside get weight 0).
+
+        As R's ``subset`` of a replicate design: the replicate weights of the kept rows
+        are unchanged.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> import harvest as hv
+        >>> df = pd.DataFrame({"psu": np.arange(6), "y": [1.0, 2, 3, 4, 5, 6]})
+        >>> rep = hv.SurveyDesign(df, psu="psu").replicate("jk1")
+        >>> float(rep.subset(df["y"] > 3).mean("y")["estimate"].iloc[0])
+        5.0
+        """
+        from harvest.design import SurveyDesign
+
+        keep = SurveyDesign._mask_array(self, mask)
+        weights = np.where(keep, self._codes.weights, 0.0)
+        if not (weights > 0).any():
+            raise DataError(f"`mask` selects no rows with positive weight (of {len(keep)} "
+                            f"rows, {int(keep.sum())} selected); the subpopulation is empty.")
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        new._codes = dataclasses.replace(self._codes, weights=weights)
+        return new
+
+    def proportion(self, variables, by=None, ci="logit", level=0.95, na="fail"):
+        """Proportions with replicate standard errors; see ``SurveyDesign.proportion``.
+
+        ``ci`` also accepts ``"percentile"`` for bootstrap designs: the
+        ``(1-level)/2`` and ``(1+level)/2`` quantiles of the replicate estimates.
+        ``"logit"`` uses the replicate variance of the logit of the estimate, as R's
+        ``svyciprop`` on a replicate design (via ``svyglm``).
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> import harvest as hv
+        >>> df = pd.DataFrame({"psu": np.arange(30), "y": np.arange(30) % 3 == 0})
+        >>> rep = hv.SurveyDesign(df, psu="psu").replicate("bootstrap", replicates=200, rng=1)
+        >>> t = rep.proportion("y", ci="percentile")
+        >>> bool(t["ci_low"].iloc[0] < 1 / 3 < t["ci_high"].iloc[0])
+        True
+        """
+        check_option("ci", ci, (*PROPORTION_CI, PERCENTILE))
+        return self._table("proportion", variables, by, na, level, ci=ci)
+
+    def mean(self, variables, by=None, level=0.95, na="fail", ci="wald"):
+        """Means with replicate standard errors; ``ci="percentile"`` for the bootstrap."""
+        check_option("ci", ci, _MEAN_CI)
+        return self._table("mean", variables, by, na, level, ci=ci)
+
+    def total(self, variables, by=None, level=0.95, na="fail", ci="wald"):
+        """Totals with replicate standard errors; ``ci="percentile"`` for the bootstrap."""
+        check_option("ci", ci, _MEAN_CI)
+        return self._table("total", variables, by, na, level, ci=ci)
+
+    def ratio(self, numerator, denominator, by=None, level=0.95, na="fail", ci="wald"):
+        """Ratios with replicate standard errors; ``ci="percentile"`` for the bootstrap."""
+        check_option("ci", ci, _MEAN_CI)
+        return self._table("ratio", numerator, by, na, level, ci=ci, denominator=denominator)
+
+    def replicate_estimates(self, variables, by=None, kind="mean", na="fail",
+                            denominator=None) -> pd.DataFrame:
+        """The replicate estimates: one row per replicate, one column per domain x indicator.
+
+        Parameters
+        ----------
+        variables : str or list of str
+        by : str or list of str, optional
+        kind : {"mean", "proportion", "total", "ratio"}
+            The statistic (``"proportion"`` is the mean of a 0/1 variable).
+        na : {"fail", "drop"}
+        denominator : str or list of str, optional
+            For ``kind="ratio"``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Index ``replicate`` (0 .. R-1); columns a :class:`pandas.MultiIndex` with
+            levels ``[*by, "indicator"]`` (domains in sorted order, indicators in the
+            order asked). ``attrs`` holds ``scale``, ``rscales``, ``mse`` and the
+            full-sample ``estimate`` so that the variance can be rebuilt:
+            ``scale * sum(rscales * (theta - theta.mean())**2)``.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> import harvest as hv
+        >>> df = pd.DataFrame({"psu": np.arange(4), "y": [1.0, 2, 3, 6], "g": list("aabb")})
+        >>> est = hv.SurveyDesign(df, psu="psu").replicate("jk1").replicate_estimates(
+        ...     "y", by="g")
+        >>> est.shape, list(est.columns)
+        ((4, 2), [('a', 'y'), ('b', 'y')])
+        """
+        check_option("kind", kind, _KINDS)
+        check_option("na", na, NA_POLICY)
+        estimand = build_estimand(self, kind, variables, by, na, denominator)
+        theta = self._pass(estimand, full=False, keep_theta=True)["theta"]
+        by_cols = estimand.by
+        dom = estimand.domains
+        tuples = [(*dom.iloc[d].tolist(), ind) for d in range(estimand.n_domains)
+                  for ind in estimand.indicators]
+        columns = pd.MultiIndex.from_tuples(tuples, names=[*by_cols, "indicator"])
+        out = pd.DataFrame(theta, columns=columns,
+                           index=pd.RangeIndex(theta.shape[0], name="replicate"))
+        out.attrs.update(scale=self.scale, rscales=np.asarray(self.rscales).copy(),
+                         mse=self.mse, estimate=estimand.estimate())
+        return out
+
+    # -- what _DesignBase needs -------------------------------------------------------
+    def _vcov(self, estimand, full: bool):
+        return self._pass(estimand, full=full)["vcov"]
+
+    def _df(self, estimand):
+        return self._rank(estimand).astype(float) - 1.0
+
+    def _deff(self, estimand, variance):
+        return estimand.srs_ratio(variance, replace=False)
+
+    def _table(self, kind, variables, by, na, level, ci=None, denominator=None):
+        from harvest._domains import assemble_table
+        from harvest.intervals import proportion_ci, t_interval
+
+        level = check_level(level)
+        check_option("na", na, NA_POLICY)
+        if ci == PERCENTILE and self.method != "bootstrap":
+            raise ValueError("ci='percentile' needs bootstrap replicates; this design's "
+                             f"method is {self.method!r}.")
+        estimand = build_estimand(self, kind, variables, by, na, denominator)
+        estimate = estimand.estimate()
+        logit = kind == "proportion" and ci == "logit"
+        res = self._pass(estimand, full=False, keep_theta=ci == PERCENTILE, logit=logit)
+        variance = np.asarray(res["vcov"], dtype=float)
+        se = np.sqrt(np.maximum(variance, 0.0))
+        df = np.asarray(self._df(estimand), dtype=float)
+        deff = self._deff(estimand, variance)
+        n_eff = estimand.effective_n(estimate, variance)
+        if ci == PERCENTILE:
+            low, high = _percentile(res["theta"], level)
+            method = PERCENTILE
+        elif kind == "proportion":
+            se_ci = se
+            if logit:
+                # R: svyglm's replicate variance of logit(p) -> se on the p scale
+                se_ci = np.sqrt(np.maximum(res["vcov_logit"], 0.0)) * estimate * (1 - estimate)
+            low, high = proportion_ci(ci, estimate, se_ci, df, level,
+                                      np.maximum(estimand.n, 1))
+            method = ci
+        else:
+            low, high = t_interval(estimate, se, df, level)
+            method = "wald"
+        return assemble_table(estimand, estimate, se, low, high, level, method, df, deff,
+                              n_eff)
+
+    # -- the replicate pass -------------------------------------------------------------
+    def _blocks(self):
+        """Yield ``(start, F)`` blocks of factors of the estimand's PSUs (rows)."""
+        if self._factors is not None:
+            yield from self._factors.blocks(self.batch)
+            return
+        n = len(self.data)
+        R = len(self.replicate_columns)
+        batch = self.batch or max(1, min(R, 4_000_000 // max(n, 1)))
+        w = self._codes.weights
+        inv = np.divide(1.0, w, out=np.zeros_like(w), where=w > 0)
+        for start in range(0, R, batch):
+            cols = self.replicate_columns[start:start + batch]
+            block = self.data[cols].to_numpy(dtype=float).T
+            if self.combined_weights:
+                block = block * inv
+            yield start, block
+
+    def _pass(self, estimand, full: bool, keep_theta: bool = False, logit: bool = False):
+        """One pass over the replicate blocks: covariance (and replicate estimates)."""
+        Y, X = estimand.Y, estimand.X
+        est = estimand.estimate()
+        m = est.size
+        rscales = np.asarray(self.rscales, dtype=float)
+        acc = _Moments(m, full, est)
+        acc_logit = _Moments(m, False, _logit(est)) if logit else None
+        thetas = []
+        for start, F in self._blocks():
+            num = F @ Y
+            if X is None:
+                theta = num
+            else:
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    theta = num / (F @ X)
+            a = rscales[start:start + F.shape[0]]
+            acc.add(theta, a)
+            if logit:
+                acc_logit.add(_logit(theta), a)
+            if keep_theta:
+                thetas.append(theta)
+        out = {"vcov": acc.result(self.scale, self.mse)}
+        if logit:
+            out["vcov_logit"] = acc_logit.result(self.scale, self.mse)
+        if keep_theta:
+            out["theta"] = np.concatenate(thetas) if thetas else np.empty((0, m))
+        dropped = acc.dropped()
+        if dropped.any():
+            j = int(np.argmax(dropped))
+            warnings.warn(
+                f"{int(dropped[j])} of {self.n_replicates} replicates gave no estimate "
+                f"(an empty domain in the replicate) for {int((dropped > 0).sum())} "
+                "estimate(s) and were left out of their variance, as R does.",
+                HarvestWarning, stacklevel=4)
+        return out
+
+    # -- degrees of freedom ---------------------------------------------------------------
+    def _rank(self, estimand) -> np.ndarray:
+        """Rank of the replicate weights on each domain's rows, ``(m,)``."""
+        k = estimand.k
+        if self._factors is not None:
+            return np.repeat(self._factors.rank(estimand.domain_psu), k)
+        rows = estimand.row_index
+        D = estimand.n_domains
+        R = len(self.replicate_columns)
+        if rows.size * R * R > _MAX_RANK_WORK:
+            # too costly to factorise: assume full rank (documented)
+            return np.repeat(np.full(D, min(R, rows.size)), k)
+        return np.repeat(_gram_rank(self._analysis_gram(rows, estimand.row_domain, D)), k)
+
+    def _analysis_gram(self, rows, domain, D) -> np.ndarray:
+        """``(D, R, R)`` Gram matrices of the analysis weights on each domain's rows."""
+        R = len(self.replicate_columns)
+        gram = np.zeros((D, R, R))
+        order = np.argsort(domain, kind="stable")
+        rows, domain = rows[order], domain[order]
+        w = self._codes.weights
+        chunk = max(1, 2_000_000 // max(R * R, 1))
+        for start in range(0, rows.size, chunk):  # row chunks, bounded memory
+            r = rows[start:start + chunk]
+            d = domain[start:start + chunk]
+            A = self.data[self.replicate_columns].iloc[r].to_numpy(dtype=float)
+            if not self.combined_weights:
+                A = A * w[r, None]
+            bounds = np.flatnonzero(np.r_[True, d[1:] != d[:-1]])
+            outer = A[:, :, None] * A[:, None, :]
+            sums = np.add.reduceat(outer, bounds, axis=0)
+            np.add.at(gram, d[bounds], sums)
+        return gram
+
+
+class _Moments:
+    """Streaming replicate covariance with replicates left out where NaN (per column)."""
+
+    def __init__(self, m, full, centre):
+        self.full, self.c = full, np.asarray(centre, dtype=float)
+        self.c = np.where(np.isfinite(self.c), self.c, 0.0)
+        shape = (m, m) if full else (m,)
+        self.s0 = np.zeros(shape)   # sum a * d_j d_k (both finite)
+        self.s1 = np.zeros(shape)   # sum a * d_j (where k finite too)
+        self.a = np.zeros(shape)    # sum a (both finite)
+        self.sum = np.zeros(m)      # sum of d over finite replicates with rscale > 0
+        self.cnt = np.zeros(m)
+        self.nan = np.zeros(m)
+
+    def add(self, theta, a):
+        d = theta - self.c
+        ok = np.isfinite(d)
+        d0 = np.where(ok, d, 0.0)
+        okf = ok.astype(float)
+        pos = (a > 0)[:, None] & ok
+        self.sum += np.where(pos, d0, 0.0).sum(axis=0)
+        self.cnt += pos.sum(axis=0)
+        self.nan += (~ok).sum(axis=0)
+        ad = a[:, None] * d0
+        if self.full:
+            self.s0 += ad.T @ d0
+            self.s1 += ad.T @ okf
+            self.a += (a[:, None] * okf).T @ okf
+        else:
+            self.s0 += (ad * d0).sum(axis=0)
+            self.s1 += ad.sum(axis=0)
+            self.a += (a[:, None] * okf).sum(axis=0)
+
+    def dropped(self):
+        return self.nan
+
+    def result(self, scale, mse):
+        if mse:
+            return scale * self.s0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mu = np.where(self.cnt > 0, self.sum / self.cnt, np.nan)
+        if self.full:
+            v = (self.s0 - self.s1 * mu[None, :] - mu[:, None] * self.s1.T
+                 + mu[:, None] * mu[None, :] * self.a)
+        else:
+            v = self.s0 - 2.0 * mu * self.s1 + mu * mu * self.a
+        return scale * v
+
+
+def _logit(p):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.log(p) - np.log1p(-p)
+
+
+def _percentile(theta, level):
+    a = (1.0 - level) / 2.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        low = np.nanquantile(theta, a, axis=0)
+        high = np.nanquantile(theta, 1.0 - a, axis=0)
+    return low, high
+
+
+def _gram_rank(gram) -> np.ndarray:
+    """Numerical rank of each Gram matrix: singular values above 1e-5 of the largest."""
+    if gram.shape[-1] == 0:
+        return np.zeros(gram.shape[0], dtype=int)
+    eig = np.linalg.eigvalsh(gram)
+    top = eig.max(axis=-1, keepdims=True)
+    return (eig > 1e-10 * top).sum(axis=-1)
+
+
+def _check_batch(batch) -> int:
+    if isinstance(batch, bool) or not isinstance(batch, int | np.integer) or batch < 1:
+        raise ValueError(f"`batch` must be a positive integer number of replicates; "
+                         f"got {batch!r}.")
+    return int(batch)
+
+
+def _replicate_columns(data, replicate_weights) -> list:
+    if replicate_weights is None:
+        raise ValueError("`replicate_weights` must be a column prefix or a list of columns.")
+    if isinstance(replicate_weights, str):
+        names = [c for c in data.columns if isinstance(c, str)
+                 and c.startswith(replicate_weights)
+                 and c[len(replicate_weights):].isdigit()]
+        if not names:
+            raise DataError(f"`replicate_weights`: no column is named {replicate_weights!r} "
+                            "followed by a number.")
+        return names
+    names = list(replicate_weights)
+    missing = [c for c in names if c not in data.columns]
+    if missing:
+        raise DataError(f"`replicate_weights`: column {missing[0]!r} is not in the data.")
+    if len(names) < 2:
+        raise ValueError("`replicate_weights` must name at least two columns.")
+    return names
+
+
+def _weight_column(data, column) -> np.ndarray:
+    from harvest.design import _numeric
+
+    if column not in data.columns:
+        raise DataError(f"`weights`: column {column!r} is not in the data.")
+    values = _numeric(data, column, "weights")
+    bad = np.flatnonzero(~np.isfinite(values) | (values < 0))
+    if bad.size:
+        raise DataError(f"`weights` column {column!r} has missing, infinite or negative "
+                        f"values ({data[column].iloc[int(bad[0])]!r}) in {describe_rows(bad)}.")
+    return values
+
+
+def _check_replicate_values(data, columns) -> None:
+    from harvest.design import _numeric
+
+    for column in columns:
+        values = _numeric(data, column, "replicate_weights")
+        bad = np.flatnonzero(~np.isfinite(values))
+        if bad.size:
+            raise DataError(f"`replicate_weights` column {column!r} has missing or infinite "
+                            f"values in {describe_rows(bad)} (R: 'Missing values not "
+                            "allowed in repweights').")
+
+
+def _svrep_constants(method, R, scale, rscales, rho):
+    """``scale``, ``rscales``, ``rho`` as R ``svrepdesign`` sets them for ``type=method``."""
+    if rscales is not None:
+        rscales = np.atleast_1d(np.asarray(rscales, dtype=float))
+        if rscales.size not in (1, R):
+            raise ValueError(f"`rscales` has length {rscales.size}; it must be 1 or the "
+                             f"number of replicate columns ({R}).")
+        rscales = np.broadcast_to(rscales, (R,)).copy()
+    if method == "fay" and rho is None:
+        raise ValueError("method='fay' needs the `rho` the weights were made with.")
+    if rho is not None and method != "fay":
+        raise ValueError("`rho` applies to method='fay' only.")
+    if method == "brr":
+        if scale is not None:
+            warnings.warn("method='brr' sets scale = 1/R; `scale` is ignored (as R).",
+                          HarvestWarning, stacklevel=3)
+        scale = 1.0 / R
+    elif method == "fay":
+        rho = float(rho)
+        if not 0.0 <= rho < 1.0:
+            raise ValueError(f"`rho` must be in [0, 1); got {rho!r}.")
+        scale = 1.0 / (R * (1.0 - rho) ** 2)
+    elif method == "bootstrap":
+        scale = 1.0 / (R - 1) if scale is None else scale
+    elif method == "jk1":
+        if scale is None:
+            warnings.warn("scale (n-1)/n not provided for method='jk1': n = number of "
+                          "replicates assumed (as R).", HarvestWarning, stacklevel=3)
+            scale = (R - 1) / R
+    elif method == "jkn":
+        if rscales is None:
+            raise ValueError("method='jkn' needs `rscales` ((n_h - 1)/n_h of each "
+                             "replicate's stratum), as R for combined weights.")
+    elif method == "other":
+        if scale is None or rscales is None:
+            warnings.warn("scale or rscales not given for method='other': set to 1 (as R).",
+                          HarvestWarning, stacklevel=3)
+    scale = 1.0 if scale is None else float(scale)
+    if rscales is None:
+        rscales = np.ones(R)
+    return scale, rscales, (0.0 if rho is None else rho)
+
+
+def replicate(design, method: str, *, replicates: int = 500, rng=None, rho: float = 0.3,
+              batch: int | None = None, mse: bool = False) -> ReplicateDesign:
+    """Replicate design of a :class:`~harvest.design.SurveyDesign` (R ``as.svrepdesign``).
+
+    See :meth:`harvest.design.SurveyDesign.replicate`.
+    """
+    check_option("method", method, REPLICATE_METHODS)
+    codes = design._codes
+    n = codes.row_psu.size
+    P = codes.n_psus
+    psu_first = np.full(P, n, dtype=np.intp)
+    np.minimum.at(psu_first, codes.row_psu, np.arange(n))
+    strat_first = np.full(codes.n_strata, n, dtype=np.intp)
+    np.minimum.at(strat_first, codes.row_stratum, np.arange(n))
+    factors = make_factors(
+        method, codes.psu_stratum, replicates=replicates, rng=rng,
+        rho=rho if method == "fay" else None, fraction=codes.fraction,
+        lonely_psu=codes.lonely_psu, has_strata=bool(getattr(design, "strata_columns", [])),
+        psu_first_row=psu_first, stratum_first_row=strat_first,
+        stratum_labels=codes.stratum_labels)
+    if mse:
+        factors = dataclasses.replace(factors, mse=True)
+    return ReplicateDesign._from_design(design, factors, batch=batch)
