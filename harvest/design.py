@@ -348,6 +348,47 @@ class SurveyDesign(_DesignBase):
         new._codes = dataclasses.replace(self._codes, weights=weights)
         return new
 
+    def replicate(self, method, *, replicates=500, rng=None, rho=0.3, batch=None, mse=False):
+        """Replicate-weight version of this design (R ``as.svrepdesign``).
+
+        Parameters
+        ----------
+        method : {"bootstrap", "jk1", "jkn", "brr", "fay"}
+            Rao-Wu rescaling bootstrap with ``n_h - 1`` draws (R ``"subbootstrap"``),
+            delete-one jackknife (unstratified), stratified jackknife, BRR (two PSUs
+            per stratum, R's Hadamard matrices) or Fay's BRR.
+        replicates : int, default 500
+            Bootstrap replicates (the other methods' number is fixed by the design).
+        rng : int or numpy.random.Generator, optional
+            Random source of the bootstrap (keyword only).
+        rho : float, default 0.3
+            Fay's coefficient (``method="fay"`` only).
+        batch : int, optional
+            Replicates per block of the batched products; results do not depend on it.
+        mse : bool, default False
+            Centre replicate deviations on the full-sample estimate.
+
+        Returns
+        -------
+        harvest.ReplicateDesign
+
+        Notes
+        -----
+        Factors, ``scale`` and ``rscales`` in ``docs/methods/replicates.md``
+        (implemented in :mod:`harvest.replicates`).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({"psu": [1, 2, 3, 4], "y": [0, 1, 1, 0]})
+        >>> SurveyDesign(df, psu="psu").replicate("jk1").n_replicates
+        4
+        """
+        from harvest.replicate_design import replicate
+
+        return replicate(self, method, replicates=replicates, rng=rng, rho=rho, batch=batch,
+                         mse=mse)
+
     def _mask_array(self, mask) -> np.ndarray:
         n = len(self.data)
         if isinstance(mask, pd.Series):
