@@ -458,6 +458,7 @@ def comparison_table(
     percent: bool = True,
     digits: int = 1,
     labels: dict | None = None,
+    nchs: bool | None = None,
 ) -> tuple[pd.DataFrame, list[str]]:
     """Turn a ``design.compare`` table into a table of text for publication.
 
@@ -468,8 +469,9 @@ def comparison_table(
     estimates : pandas.DataFrame, optional
         The estimate table of the same indicator by ``by`` and ``between`` (for the
         unweighted counts). A row is suppressed when the group or the baseline rests on
-        fewer than ``min_n`` observations. Without it, nothing is suppressed, so pass it
-        whenever the table is published.
+        fewer than ``min_n`` observations. Without it, the counts are taken from the
+        ``n_group`` and ``n_baseline`` columns that ``design.compare`` adds; when neither
+        is available nothing can be suppressed.
     between : str, optional
         The column of ``estimates`` holding the compared groups (e.g. ``"year"``).
         Required with ``estimates``.
@@ -482,6 +484,10 @@ def comparison_table(
         Decimal places.
     labels : dict, optional
         Display names for indicators.
+    nchs : bool, optional
+        With ``estimates`` holding ``se`` and the interval, also suppress a row when the
+        group or the baseline estimate fails :func:`nchs_reliability` (else the change
+        and the other level would reveal the withheld estimate). Defaults to ``percent``.
 
     Returns
     -------
@@ -506,20 +512,32 @@ def comparison_table(
     min_n = _check_min_n(min_n)
     by = by_columns(comparison)
     labels = labels or {}
+    if nchs is None:
+        nchs = percent
     small = np.zeros(len(comparison), dtype=bool)
+    unreliable = np.zeros(len(comparison), dtype=bool)
+    if estimates is None and {"n_group", "n_baseline"}.issubset(comparison.columns):
+        for side in ("n_group", "n_baseline"):
+            counts = pd.to_numeric(comparison[side], errors="coerce").to_numpy(dtype=float)
+            small |= ~(counts >= min_n)
     if estimates is not None:
         if between is None:
             raise ValueError("`between` is needed with `estimates` to find the group counts.")
         _check_columns(estimates, [between, "indicator", "n"], "estimates")
         keys = [*by, "indicator"]
-        counts = estimates[[*keys, between, "n"]].copy()
-        counts[between] = counts[between].astype(str)
+        status = estimates[[*keys, between, "n"]].copy()
+        status[between] = status[between].astype(str)
+        check_nchs = nchs and {"se", "ci_low", "ci_high", "estimate"}.issubset(estimates.columns)
+        status["_present"] = (nchs_reliability(estimates)["nchs_present"].to_numpy()
+                              if check_nchs else True)
         left = comparison[keys].copy()
         for side in ("group", "baseline"):
             left[between] = comparison[side].astype(str).to_numpy()
-            merged = left.merge(counts, on=[*keys, between], how="left")
+            merged = left.merge(status, on=[*keys, between], how="left")
             n_side = pd.to_numeric(merged["n"], errors="coerce").to_numpy(dtype=float)
             small |= ~(n_side >= min_n)
+            unreliable |= ~merged["_present"].fillna(False).astype(bool).to_numpy()
+        unreliable &= ~small
     rows = []
     used = {}
     for i in range(len(comparison)):
@@ -536,6 +554,11 @@ def comparison_table(
             row.update({"Baseline": SUPPRESSED, "Group": SUPPRESSED, "Change": SUPPRESSED,
                         "CI": SUPPRESSED, "p": SUPPRESSED, "Note": "a"})
             used["a"] = f"suppressed: a compared group has fewer than {min_n} observations"
+        elif unreliable[i]:
+            row.update({"Baseline": SUPPRESSED, "Group": SUPPRESSED, "Change": SUPPRESSED,
+                        "CI": SUPPRESSED, "p": SUPPRESSED, "Note": "b"})
+            used["b"] = ("suppressed: a compared estimate does not meet the NCHS data "
+                         "presentation standards for proportions")
         else:
             p = r["p_adjusted"] if not pd.isna(r["p_adjusted"]) else r["p_value"]
             row.update({

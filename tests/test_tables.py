@@ -227,6 +227,27 @@ def test_comparison_table_suppresses_small_groups():
     assert notes and "fewer than 10" in notes[0]
 
 
+def test_comparison_table_hides_levels_that_fail_nchs():
+    est = estimate_table([120, 130, 80, 90], estimate=[0.25, 0.2, 0.22, 0.07],
+                         se=[0.03, 0.03, 0.03, 0.02], width=0.1)
+    est["region"] = ["Ahal", "Ahal", "Mary", "Mary"]
+    est.insert(0, "year", [2023, 2024, 2023, 2024])
+    text, notes = comparison_table(comparison(), estimates=est, between="year")
+    # Mary 2024: 7% with a 10-point interval fails the relative-width rule
+    assert text["Note"].tolist() == ["", "b"]
+    assert (text.iloc[1, 2:7] == "*").all()
+    assert "NCHS" in notes[0]
+    text, _ = comparison_table(comparison(), estimates=est, between="year", nchs=False)
+    assert text["Note"].tolist() == ["", ""]
+
+
+def test_comparison_table_uses_compare_counts():
+    c = comparison().assign(n_group=[130, 6], n_baseline=[120, 80])
+    text, notes = comparison_table(c)
+    assert text["Note"].tolist() == ["", "a"]
+    assert (text.iloc[1, 2:7] == "*").all()
+
+
 def test_comparison_table_needs_between_with_estimates():
     with pytest.raises(ValueError, match="`between`"):
         comparison_table(comparison(), estimates=pd.DataFrame({"n": [1]}))
