@@ -11,8 +11,8 @@ domain x indicator:
 * :func:`t_interval` -- ``estimate +/- t(df) * se`` for means, totals, ratios and
   contrasts (R ``confint(..., df = degf(design))``).
 
-:func:`quasibinomial_dispersion` computes the one extra input that the
-``"likelihood"`` interval needs to agree with R when weights vary within a domain.
+:func:`irls_weight` computes, from the rows, the one optional extra input with which the
+``"likelihood"`` interval reproduces R to rounding error rather than to about 1e-4.
 
 The formulas, R's names for them and the rules for ``df <= 0`` and for estimates of
 exactly 0 or 1 are in ``docs/methods/intervals.md``.
@@ -36,7 +36,7 @@ from scipy import special, stats
 
 from harvest._options import PROPORTION_CI, check_level, check_option
 
-__all__ = ["proportion_ci", "t_interval"]
+__all__ = ["proportion_ci", "t_interval", "irls_weight"]
 
 # Estimates this close outside [0, 1] (rounding in a ratio of sums) are clipped.
 _TOL = 1e-12
@@ -70,25 +70,25 @@ def _kg_factor(a, n, df):
     return np.where(n > 1, (num / den) ** 2, 1.0)
 
 
-def _check_inputs(estimate, se, df, n, dispersion):
+def _check_inputs(estimate, se, df, n, irls):
     estimate = _as_float("estimate", estimate)
     se = _as_float("se", se)
     df = _as_float("df", df)
     n = _as_float("n", n)
     arrays = [estimate, se, df, n]
-    if dispersion is not None:
-        arrays.append(_as_float("dispersion", dispersion))
+    if irls is not None:
+        arrays.append(_as_float("irls_weight", irls))
     try:
         arrays = np.broadcast_arrays(*arrays)
     except ValueError:
         shapes = ", ".join(str(np.shape(a)) for a in arrays)
         raise ValueError(
-            f"`estimate`, `se`, `df`, `n` (and `dispersion`) must have the same shape; "
+            f"`estimate`, `se`, `df`, `n` (and `irls_weight`) must have the same shape; "
             f"got {shapes}."
         ) from None
     arrays = [np.array(a, dtype=float) for a in arrays]  # writable copies
     estimate, se, df, n = arrays[:4]
-    dispersion = arrays[4] if dispersion is not None else None
+    irls = arrays[4] if irls is not None else None
     if np.isnan(df).any():
         raise ValueError("`df` must not be NaN (use 0 for no degrees of freedom, inf for none "
                          "needed).")
@@ -102,10 +102,11 @@ def _check_inputs(estimate, se, df, n, dispersion):
     if np.isnan(n).any() or (n < 1).any():
         bad = n[np.isnan(n) | (n < 1)]
         raise ValueError(f"`n` (rows in the domain) must be >= 1; got {bad[0]!r}.")
-    if dispersion is not None and ((dispersion <= 0) & ~np.isnan(dispersion)).any():
-        bad = dispersion[dispersion <= 0]
-        raise ValueError(f"`dispersion` must be > 0; got {bad[0]!r}.")
-    return estimate, se, df, n, dispersion
+    if irls is not None and ((irls <= 0) | (irls > 0.25)).any():
+        bad = irls[(irls <= 0) | (irls > 0.25)]
+        raise ValueError(f"`irls_weight` is a value of mu * (1 - mu), in (0, 0.25]; "
+                         f"got {bad[0]!r}.")
+    return estimate, se, df, n, irls
 
 
 # ----------------------------------------------------------------------------------------
@@ -169,7 +170,7 @@ def t_interval(estimate, se, df, level=0.95):
 # ----------------------------------------------------------------------------------------
 # proportion intervals
 # ----------------------------------------------------------------------------------------
-def proportion_ci(method, estimate, se, df, level, n, *, dispersion=None):
+def proportion_ci(method, estimate, se, df, level, n, *, irls_weight=None):
     r"""Confidence interval for a proportion estimated from a complex survey.
 
     Parameters
@@ -189,10 +190,12 @@ def proportion_ci(method, estimate, se, df, level, n, *, dispersion=None):
         Unweighted number of rows in the domain (R ``nrow`` of the domain's design),
         used by ``korn-graubard``, ``wilson``, ``jeffreys``, ``likelihood`` and by the
         rule for estimates of exactly 0 or 1.
-    dispersion : array_like, optional
-        Only for ``"likelihood"``: R's quasibinomial dispersion of the intercept-only
-        ``svyglm`` (see :func:`quasibinomial_dispersion`). Default ``n / (n - 1)``, its
-        value when the weights are equal within the domain.
+    irls_weight : array_like, optional
+        Only for ``"likelihood"``: the working weight :math:`\mu(1-\mu)` of the last
+        IRLS iteration of R's ``svyglm`` fit, from :func:`irls_weight`. R's Rao-Scott
+        factor uses it in place of :math:`\hat p(1-\hat p)`; the two differ by glm's
+        convergence tolerance (up to about 1e-4 relative in the bounds). Default
+        :math:`\hat p(1-\hat p)`, the converged value.
 
     Returns
     -------
@@ -238,7 +241,7 @@ def proportion_ci(method, estimate, se, df, level, n, *, dispersion=None):
     """
     method = check_option("ci", method, PROPORTION_CI)
     level = check_level(level)
-    p, se, df, n, dispersion = _check_inputs(estimate, se, df, n, dispersion)
+    p, se, df, n, irls = _check_inputs(estimate, se, df, n, irls_weight)
     a = (1.0 - level) / 2.0
     shape = p.shape
     low = np.full(shape, np.nan)
@@ -261,14 +264,12 @@ def proportion_ci(method, estimate, se, df, level, n, *, dispersion=None):
         high[edge] = hi
     if inner.any():
         pi, si, di, ni = p[inner], se[inner], df[inner], n[inner]
-        phi = None
+        wi = None
         if method == "likelihood":
-            phi = dispersion[inner] if dispersion is not None else None
-            if phi is None:
-                phi = np.where(ni > 1, ni / np.maximum(ni - 1.0, 1.0), 1.0)
-            else:
-                phi = np.where(np.isnan(phi), ni / np.maximum(ni - 1.0, 1.0), phi)
-        lo, hi = _METHODS[method](pi, si, di, ni, a, phi)
+            wi = pi * (1.0 - pi)
+            if irls is not None:
+                wi = np.where(np.isnan(irls[inner]), wi, irls[inner])
+        lo, hi = _METHODS[method](pi, si, di, ni, a, wi)
         low[inner] = lo
         high[inner] = hi
     return low, high
@@ -290,19 +291,19 @@ def _edge(method, p, n, df, a):
     return low, high
 
 
-def _wald(p, se, df, n, a, phi):
+def _wald(p, se, df, n, a, irls):
     q = -_t_lower(a, df)
     return p - q * se, p + q * se
 
 
-def _logit(p, se, df, n, a, phi):
+def _logit(p, se, df, n, a, irls):
     q = -_t_lower(a, df)
     centre = special.logit(p)
     half = q * se / (p * (1.0 - p))
     return special.expit(centre - half), special.expit(centre + half)
 
 
-def _asin(p, se, df, n, a, phi):
+def _asin(p, se, df, n, a, irls):
     q = -_t_lower(a, df)
     centre = np.arcsin(np.sqrt(p))
     half = q * se / (2.0 * np.sqrt(p * (1.0 - p)))
@@ -315,14 +316,14 @@ def _nstar(p, se, df, n, a):
     return p * (1.0 - p) / se**2 * _kg_factor(a, n, df)
 
 
-def _korn_graubard(p, se, df, n, a, phi):
+def _korn_graubard(p, se, df, n, a, irls):
     ns = _nstar(p, se, df, n, a)
     lo = stats.beta.ppf(a, ns * p, ns * (1.0 - p) + 1.0)
     hi = stats.beta.ppf(1.0 - a, ns * p + 1.0, ns * (1.0 - p))
     return lo, hi
 
 
-def _wilson(p, se, df, n, a, phi):
+def _wilson(p, se, df, n, a, irls):
     ns = _nstar(p, se, df, n, a)
     z = -stats.norm.ppf(a)
     z2n = z * z / ns
@@ -331,15 +332,170 @@ def _wilson(p, se, df, n, a, phi):
     return np.clip(centre - half, 0.0, 1.0), np.clip(centre + half, 0.0, 1.0)
 
 
-def _jeffreys(p, se, df, n, a, phi):
+def _jeffreys(p, se, df, n, a, irls):
     ns = _nstar(p, se, df, n, a)
     lo = stats.beta.ppf(a, ns * p + 0.5, ns * (1.0 - p) + 0.5)
     hi = stats.beta.ppf(1.0 - a, ns * p + 0.5, ns * (1.0 - p) + 0.5)
     return lo, hi
 
 
-def _likelihood(p, se, df, n, a, phi):
-    raise NotImplementedError("likelihood interval: in progress")
+def _deviance(b, p, n):
+    """Binomial deviance of a logit-scale intercept ``b`` minus its minimum, for weights
+    rescaled to sum to ``n`` (as ``svyglm``): ``2 n KL(p || expit(b))``."""
+    q = 1.0 - p
+    return 2.0 * n * (special.xlogy(p, p) + special.xlogy(q, q)
+                      + p * np.logaddexp(0.0, -b) + q * np.logaddexp(0.0, b))
+
+
+def _fmm_spline(x, y):
+    """Coefficients of R's ``spline(method = "fmm")`` for each row of ``x``, ``y``.
+
+    ``x`` and ``y`` are ``(m, L)`` with ``L >= 3`` and increasing rows; returns ``b, c, d``
+    with ``s(u) = y[i] + b[i] dx + c[i] dx^2 + d[i] dx^3`` on ``[x[i], x[i+1]]``. A port of
+    Forsythe, Malcolm & Moler's algorithm as in R's ``splines.c``, vectorised over rows
+    (the loops run over the at most 19 knots, never over rows).
+    """
+    m, L = x.shape
+    b = np.zeros((m, L))
+    c = np.zeros((m, L))
+    d = np.zeros((m, L))
+    d[:, 0] = x[:, 1] - x[:, 0]
+    c[:, 1] = (y[:, 1] - y[:, 0]) / d[:, 0]
+    for i in range(1, L - 1):
+        d[:, i] = x[:, i + 1] - x[:, i]
+        b[:, i] = 2.0 * (d[:, i - 1] + d[:, i])
+        c[:, i + 1] = (y[:, i + 1] - y[:, i]) / d[:, i]
+        c[:, i] = c[:, i + 1] - c[:, i]
+    b[:, 0] = -d[:, 0]
+    b[:, L - 1] = -d[:, L - 2]
+    c[:, 0] = 0.0
+    c[:, L - 1] = 0.0
+    if L > 3:
+        c0 = c[:, 2] / (x[:, 3] - x[:, 1]) - c[:, 1] / (x[:, 2] - x[:, 0])
+        cn = c[:, L - 2] / (x[:, L - 1] - x[:, L - 3]) - c[:, L - 3] / (x[:, L - 2] - x[:, L - 4])
+        c[:, 0] = c0 * d[:, 0] ** 2 / (x[:, 3] - x[:, 0])
+        c[:, L - 1] = -cn * d[:, L - 2] ** 2 / (x[:, L - 1] - x[:, L - 4])
+    for i in range(1, L):
+        t = d[:, i - 1] / b[:, i - 1]
+        b[:, i] = b[:, i] - t * d[:, i - 1]
+        c[:, i] = c[:, i] - t * c[:, i - 1]
+    c[:, L - 1] = c[:, L - 1] / b[:, L - 1]
+    for i in range(L - 2, -1, -1):
+        c[:, i] = (c[:, i] - d[:, i] * c[:, i + 1]) / b[:, i]
+    b[:, L - 1] = (y[:, L - 1] - y[:, L - 2]) / d[:, L - 2] + d[:, L - 2] * (
+        c[:, L - 2] + 2.0 * c[:, L - 1])
+    for i in range(L - 1):
+        b[:, i] = (y[:, i + 1] - y[:, i]) / d[:, i] - d[:, i] * (c[:, i + 1] + 2.0 * c[:, i])
+        d[:, i] = (c[:, i + 1] - c[:, i]) / d[:, i]
+        c[:, i] = 3.0 * c[:, i]
+    c[:, L - 1] = 3.0 * c[:, L - 1]
+    d[:, L - 1] = d[:, L - 2]
+    return b, c, d
+
+
+def _spline_eval(x, y, b, c, d, u):
+    """Evaluate the row-wise splines at the points ``u`` (``(m, K)``, inside the knots)."""
+    L = x.shape[1]
+    i = (x[:, None, :] <= u[:, :, None]).sum(axis=2) - 1
+    i = np.clip(i, 0, L - 1)
+    take = lambda arr: np.take_along_axis(arr, i, axis=1)  # noqa: E731
+    dx = u - take(x)
+    return take(y) + dx * (take(b) + dx * (take(c) + dx * take(d)))
+
+
+def _approx(xs, ys, v):
+    """R ``approx(xs, ys, xout = v)$y`` per row (``v`` is ``(m,)``); NaN outside the range.
+
+    As R, the points are first ordered by ``xs`` (stable)."""
+    order = np.argsort(xs, axis=1, kind="stable")
+    xs = np.take_along_axis(xs, order, axis=1)
+    ys = np.take_along_axis(ys, order, axis=1)
+    K = xs.shape[1]
+    i = np.clip((xs <= v[:, None]).sum(axis=1) - 1, 0, K - 2)[:, None]
+    x0 = np.take_along_axis(xs, i, axis=1)[:, 0]
+    x1 = np.take_along_axis(xs, i + 1, axis=1)[:, 0]
+    y0 = np.take_along_axis(ys, i, axis=1)[:, 0]
+    y1 = np.take_along_axis(ys, i + 1, axis=1)[:, 0]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = np.where(v == x1, y1, y0 + (y1 - y0) * ((v - x0) / (x1 - x0)))
+    outside = (v < xs[:, 0]) | (v > xs[:, -1]) | np.isnan(v)
+    return np.where(outside, np.nan, out)
+
+
+def _profile_root(p, n, target, sign):
+    """Exact logit-scale solution of ``deviance(b) = target`` below (``sign=-1``) or
+    above (``sign=+1``) ``logit(p)``, by vectorised bisection."""
+    b0 = special.logit(p)
+    near = b0.copy()
+    far = b0 + sign * 800.0
+    for _ in range(120):
+        mid = 0.5 * (near + far)
+        above = _deviance(mid, p, n) > target
+        far = np.where(above, mid, far)
+        near = np.where(above, near, mid)
+    return 0.5 * (near + far)
+
+
+def _likelihood(p, se, df, n, a, irls):
+    """R ``confint.svyglm(method = "likelihood")`` for the intercept-only quasibinomial fit.
+
+    R profiles the deviance on a grid ``logit(p) +/- k * (zmax / 5) * se_b``,
+    ``k = 1..9`` (stopping once the signed root passes ``zmax``), interpolates the signed
+    root ``z(b) = sign * sqrt(deviance(b) / dispersion)`` with an FMM cubic spline on
+    ``3 L`` equally spaced points and reads off ``z = -/+ |t_{df, alpha/2}| sqrt(lambda)``
+    by linear interpolation. This does the same for all rows at once, grouped by the
+    number ``L`` of profile points; where R's grid does not reach the cutoff (R: NA) the
+    exact root of the profile equation is used instead.
+    """
+    pq = p * (1.0 - p)
+    lam = n * se**2 * irls / pq**2            # design / model-based variance of the logit
+    phi = np.where(n > 1, n / np.maximum(n - 1.0, 1.0), 1.0)   # quasibinomial dispersion
+    cut = _t_lower(a, df) * np.sqrt(lam)      # negative cutoff on the signed-root scale
+    alpha = stats.norm.cdf(cut) / 2.0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        zmax = np.sqrt(stats.f.isf(alpha, 1, n - 1.0))
+    b0 = special.logit(p)
+    delta = zmax / 5.0 * se / pq
+    steps = np.arange(1.0, 10.0)
+    z = {}
+    kept = {}
+    grid = {}
+    for sign in (-1.0, 1.0):
+        bs = b0[:, None] + sign * steps * delta[:, None]
+        zz = np.maximum(_deviance(bs, p[:, None], n[:, None]) / phi[:, None], 0.0)
+        zs = sign * np.sqrt(zz)
+        hit = np.abs(zs) >= zmax[:, None]
+        kept[sign] = np.where(hit.any(axis=1), hit.argmax(axis=1) + 1, 9)
+        z[sign] = zs
+        grid[sign] = bs
+    # all 19 candidate points in increasing order: steps 9..1 down, centre, steps 1..9 up
+    xall = np.concatenate([grid[-1.0][:, ::-1], b0[:, None], grid[1.0]], axis=1)
+    zall = np.concatenate([z[-1.0][:, ::-1], np.zeros((p.size, 1)), z[1.0]], axis=1)
+    length = kept[-1.0] + kept[1.0] + 1
+    start = 9 - kept[-1.0]
+    low = np.full(p.shape, np.nan)
+    high = np.full(p.shape, np.nan)
+    usable = np.isfinite(zmax) & np.isfinite(delta) & (delta > 0)
+    for L in np.unique(length[usable]):        # at most 17 distinct grid sizes
+        rows = np.flatnonzero(usable & (length == L))
+        cols = start[rows, None] + np.arange(L)
+        x = np.take_along_axis(xall[rows], cols, axis=1)
+        y = np.take_along_axis(zall[rows], cols, axis=1)
+        b, c, d = _fmm_spline(x, y)
+        frac = np.arange(3 * L) / (3 * L - 1.0)
+        u = x[:, :1] + (x[:, -1:] - x[:, :1]) * frac
+        u[:, -1] = x[:, -1]
+        su = _spline_eval(x, y, b, c, d, u)
+        low[rows] = _approx(su, u, cut[rows])
+        high[rows] = _approx(su, u, -cut[rows])
+    target = phi * cut**2
+    miss = np.isnan(low)
+    if miss.any():
+        low[miss] = _profile_root(p[miss], n[miss], target[miss], -1.0)
+    miss = np.isnan(high)
+    if miss.any():
+        high[miss] = _profile_root(p[miss], n[miss], target[miss], 1.0)
+    return special.expit(low), special.expit(high)
 
 
 _METHODS = {
@@ -352,3 +508,127 @@ _METHODS = {
     "jeffreys": _jeffreys,
     "likelihood": _likelihood,
 }
+
+
+# ----------------------------------------------------------------------------------------
+# R's glm iterations, for the likelihood interval
+# ----------------------------------------------------------------------------------------
+def irls_weight(y, weights, domain, n_domains, *, epsilon=1e-8, maxit=25):
+    r"""Mean IRLS working weight of R's last ``glm`` iteration, per domain and indicator.
+
+    R's ``confint.svyglm(method = "likelihood")`` (behind ``svyciprop(method =
+    "likelihood")``) scales the profile likelihood by
+    :math:`\lambda = \widehat{V}_{\rm design}(\hat\beta) / V_{\rm naive}(\hat\beta)`,
+    and ``glm`` stores the naive variance :math:`1/\sum_i w_i \mu_i(1-\mu_i)` with the
+    working weights of its *last* iteration, one step before convergence. This replays
+    ``glm.fit``'s iterations for the intercept-only (quasi)binomial model of every domain
+    at once and returns :math:`\sum_i w_i\mu_i(1-\mu_i)/n` of that step, to pass to
+    :func:`proportion_ci` as ``irls_weight``.
+
+    Parameters
+    ----------
+    y : array_like
+        ``(n,)`` or ``(n, k)`` 0/1 indicators, NaN where missing (those rows are left out
+        of that indicator's fit).
+    weights : array_like
+        ``(n,)`` sampling weights.
+    domain : array_like
+        ``(n,)`` integer domain code of each row in ``0..n_domains-1``; negative codes
+        mark rows outside every domain.
+    n_domains : int
+        Number of domains.
+    epsilon, maxit : float, int
+        ``glm.control`` settings (R's defaults).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n_domains,)`` for 1-D ``y``, else ``(n_domains, k)``. NaN for domains without
+        rows or with an estimate of 0 or 1 (where the value is not used).
+
+    Notes
+    -----
+    As ``svyglm``, prior weights are the sampling weights divided by their mean in the
+    domain, :math:`w_i = W_i/\bar W`. ``glm.fit`` starts from
+    :math:`\mu_i^{(0)} = (w_i y_i + 1/2)/(w_i + 1)`; its first step is the weighted mean
+    of the working response, :math:`\beta^{(1)} = \sum_i w_i v_i z_i / \sum_i w_i v_i`
+    with :math:`v_i = \mu^{(0)}_i(1-\mu^{(0)}_i)`, :math:`z_i = \mathrm{logit}\,
+    \mu^{(0)}_i + (y_i - \mu^{(0)}_i)/v_i`; afterwards all fitted values are equal and
+    :math:`\beta^{(t+1)} = \beta^{(t)} + (\hat p - \mu^{(t)})/(\mu^{(t)}(1-\mu^{(t)}))`.
+    It stops at the first :math:`t` with :math:`|D_t - D_{t-1}|/(|D_t| + 0.1) <
+    \epsilon` (deviances :math:`D`); the value returned is the mean working weight of
+    the weights used in that last step (from :math:`\mu^{(t-1)}`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y = np.array([1, 0, 0, 1, 0, 0, 0, 1.0])
+    >>> w = np.array([1, 2, 3, 1, 2, 3, 1, 2.0])
+    >>> v = irls_weight(y, w, np.array([0, 0, 0, 0, 1, 1, 1, 1]), 2)
+    >>> p = np.array([2 / 7, 2 / 8])
+    >>> bool(np.allclose(v, p * (1 - p), rtol=1e-3))
+    True
+    """
+    Y = np.asarray(y, dtype=float)
+    one = Y.ndim == 1
+    Y = Y.reshape(Y.shape[0], -1)
+    W = np.asarray(weights, dtype=float)
+    dom = np.asarray(domain)
+    nrow, k = Y.shape
+    if W.shape != (nrow,) or dom.shape != (nrow,):
+        raise ValueError(f"`weights` and `domain` must have shape ({nrow},) like the rows "
+                         f"of `y`; got {W.shape} and {dom.shape}.")
+    if not np.issubdtype(dom.dtype, np.integer) or (dom >= n_domains).any():
+        raise ValueError(f"`domain` must hold integer codes below n_domains={n_domains}.")
+    if (W < 0).any() or np.isnan(W).any():
+        raise ValueError("`weights` must be non-negative numbers.")
+    valid = ~np.isnan(Y) & (dom >= 0)[:, None]
+    codes = np.where(dom >= 0, dom, 0)[:, None] * k + np.arange(k)
+    m = n_domains * k
+    flat = codes[valid]
+
+    def gsum(values):
+        return np.bincount(flat, weights=values[valid], minlength=m)
+
+    Wb = np.broadcast_to(W[:, None], Y.shape)
+    yv = np.where(valid, Y, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        count = gsum(np.ones_like(Y))
+        wbar = gsum(Wb) / count
+        w = np.where(valid, Wb / wbar[codes], 0.0)
+        total = gsum(w)
+        p = gsum(w * yv) / total
+        mu0 = (w * yv + 0.5) / (w + 1.0)
+        v0 = mu0 * (1.0 - mu0)
+        eta0 = special.logit(mu0)
+        a1 = gsum(w * v0)
+        b1 = gsum(w * (v0 * eta0 + (yv - mu0)))
+        dev_old = -2.0 * gsum(w * (special.xlogy(yv, mu0) + special.xlogy(1.0 - yv, 1.0 - mu0)))
+
+        def deviance(beta):
+            return 2.0 * total * (p * np.logaddexp(0.0, -beta)
+                                  + (1.0 - p) * np.logaddexp(0.0, beta))
+
+        beta = b1 / a1
+        used = a1 / total                      # mean working weight of the step just done
+        dev = deviance(beta)
+        result = np.full(m, np.nan)
+        active = np.isfinite(beta) & (p > 0) & (p < 1)
+        done = active & (np.abs(dev - dev_old) / (np.abs(dev) + 0.1) < epsilon)
+        result[done] = used[done]
+        active &= ~done
+        for _ in range(maxit - 1):             # loop over iterations, not domains
+            if not active.any():
+                break
+            mu = special.expit(beta)
+            used = mu * (1.0 - mu)
+            beta_new = beta + (p - mu) / used
+            dev_new = deviance(beta_new)
+            done = active & (np.abs(dev_new - dev) / (np.abs(dev_new) + 0.1) < epsilon)
+            result[done] = used[done]
+            active &= ~done
+            beta = np.where(active, beta_new, beta)
+            dev = np.where(active, dev_new, dev)
+        result[active] = used[active]          # not converged in maxit steps (R warns)
+    result = result.reshape(n_domains, k)
+    return result[:, 0] if one else result

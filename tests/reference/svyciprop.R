@@ -19,7 +19,13 @@
 #   df            degf(d)
 #   n             nrow(d)
 #   dispersion    summary(svyglm(y ~ 1, d, family = quasibinomial))$dispersion, the
-#                 quasibinomial dispersion that confint.svyglm(method = "likelihood") uses.
+#                 quasibinomial dispersion that confint.svyglm(method = "likelihood") uses
+#                 (it is n / (n - 1) for a 0/1 variable).
+#   irls_weight   1 / (n * naive.cov) of that svyglm: the mean IRLS working weight
+#                 mu (1 - mu) of glm's last iteration, which sets R's Rao-Scott factor
+#                 lambda = n * se^2 * irls_weight / (p (1 - p))^2.
+# svyciprop_rows.csv holds the rows (spec, domain, y, weight) behind every case so that
+# harvest.intervals.irls_weight can be checked against irls_weight without R.
 suppressPackageStartupMessages(library(survey))
 options(digits = 17)
 data(api)
@@ -93,6 +99,7 @@ quiet <- function(expr) {
 }
 
 out <- list()
+rowsout <- list()
 case <- 0
 for (s in specs) {
   des <- s$des
@@ -105,6 +112,12 @@ for (s in specs) {
     byfactor <- factor(model.frame(des)[[s$by]])
   }
   doms <- sort(unique(byfactor))
+  rowsout[[length(rowsout) + 1]] <- data.frame(
+    design = s$design, indicator = s$ind, by = ifelse(is.na(s$by), "", s$by),
+    domain = as.character(byfactor),
+    y = as.numeric(eval(parse(text = s$ind), model.frame(des))),
+    weight = weights(des, "sampling")
+  )
   # svyby's own answers, for the check
   byres <- list()
   if (!is.na(s$by)) {
@@ -120,8 +133,13 @@ for (s in specs) {
     m <- svymean(fnum, d)
     est <- unname(coef(m))
     se <- unname(SE(m))
-    g <- quiet(summary(svyglm(fglm, d, family = quasibinomial()))$dispersion)
-    disp <- if (is.null(g$value)) NA else as.numeric(g$value)
+    g <- quiet(svyglm(fglm, d, family = quasibinomial()))
+    disp <- NA
+    irls <- NA
+    if (!is.null(g$value)) {
+      disp <- as.numeric(summary(g$value)$dispersion)
+      irls <- 1 / (nrow(d) * as.numeric(g$value$naive.cov))
+    }
     for (meth in methods) for (lev in levels) {
       r <- quiet(svyciprop(f, d, method = meth, level = lev))
       ci <- if (is.null(r$value)) c(NA, NA) else as.numeric(attr(r$value, "ci"))
@@ -139,6 +157,7 @@ for (s in specs) {
         case = case, design = s$design, indicator = s$ind,
         by = ifelse(is.na(s$by), "", s$by), domain = as.character(dom),
         estimate = est, se = se, df = degf(d), n = nrow(d), dispersion = disp,
+        irls_weight = irls,
         method = meth, level = lev, ci_low = ci[1], ci_high = ci[2],
         svyby_checked = checked, error = r$msg
       )
@@ -147,6 +166,7 @@ for (s in specs) {
 }
 res <- do.call(rbind, out)
 write.csv(res, file.path(here, "svyciprop_cases.csv"), row.names = FALSE)
+write.csv(do.call(rbind, rowsout), file.path(here, "svyciprop_rows.csv"), row.names = FALSE)
 
 # --- t intervals for means ------------------------------------------------------------------
 tout <- list()
