@@ -1,0 +1,21 @@
+"""Planning the next mission: sample size, allocation across strata and power.
+
+Formulas (Cochran 1977; Kish 1965; Fleiss et al. 2003) in :mod:`.size`,
+:mod:`.allocation` and :mod:`.power`; :func:`simulate` answers the same questions by
+simulating many cluster samples at once, to check the formulas when clusters are few.
+Every function returns a tidy pandas DataFrame.
+
+Examples
+--------
+>>> import harvest as hv
+>>> int(hv.plan.sample_size(p=0.23, moe=0.05, deff=2.0)["n"].iloc[0])
+545
+"""
+
+from harvest.plan.allocation import allocate
+from harvest.plan.power import minimum_detectable_change, power_change, sample_size_change
+from harvest.plan.simulation import simulate
+from harvest.plan.size import sample_size
+
+__all__ = ["allocate", "minimum_detectable_change", "power_change", "sample_size",
+           "sample_size_change", "simulate"]
