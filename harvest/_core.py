@@ -192,14 +192,15 @@ def stratified_vcov(scores, psu_stratum, n_psu, fraction, lonely: str, full: boo
     if lonely == "average" and lonely_h.any():
         nstrat = present.sum(axis=0).astype(float)
         nok = nstrat - (lonely_h[:, None] & present).sum(axis=0)
+        # nok == 0 (every stratum holding the estimate is lonely): 0 * inf = NaN, as R.
         with np.errstate(divide="ignore", invalid="ignore"):
             scale = np.where(nstrat > 0, nstrat / nok, 1.0)
-        if full:
-            if stratum_present is None:
-                vcov = vcov * scale[0]
+            if full:
+                if stratum_present is None:
+                    vcov = vcov * scale[0]
+                else:
+                    root = np.sqrt(scale)
+                    vcov = vcov * np.outer(root, root)
             else:
-                root = np.sqrt(scale)
-                vcov = vcov * np.outer(root, root)
-        else:
-            vcov = vcov * scale
+                vcov = vcov * scale
     return vcov

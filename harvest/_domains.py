@@ -336,12 +336,13 @@ def build_estimand(design, kind: str, variables, by=None, na: str = "fail",
     stratum_present = (group_sum(stratum * D + dom, H * D, valid) > 0).reshape(H, D * k)
 
     # Element variance of the variable R's deff=TRUE builds its SRS variance from.
-    ytot = Y.sum(axis=0).reshape(D, k)
+    # Domain totals summed in one order, so a constant variable gives exactly 0 spread.
+    ytot = group_sum(dom, D, wv * y)
     with np.errstate(divide="ignore", invalid="ignore"):
         if kind == "total":
             u = y
         elif kind == "ratio":
-            xtot = X.sum(axis=0).reshape(D, k)
+            xtot = group_sum(dom, D, wv * x)
             r = ytot / xtot
             u = (y - r[dom] * x) / xtot[dom]
         else:
