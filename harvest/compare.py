@@ -174,11 +174,58 @@ def _mdc_core(se_scale, df, level, power, log_scale):
     return np.where(log_scale, np.exp(out), out)
 
 
+DF_CHOICES = ("design", "domain")
+
+
+def _check_df(df):
+    """``"design"``, ``"domain"`` or a positive number."""
+    if isinstance(df, str) or df is None:
+        return check_option("df", df, DF_CHOICES)
+    if isinstance(df, bool) or not isinstance(df, int | float | np.integer | np.floating):
+        raise ValueError(f"`df` must be 'design', 'domain' or a positive number; got {df!r}.")
+    if not (np.isfinite(df) or df == np.inf) or df <= 0:
+        raise ValueError(f"`df` must be a positive number; got {df!r}.")
+    return float(df)
+
+
 def _design_df(design, kind, variables, na, denominator) -> float:
     """R ``degf(design)``: the design's df over all rows with positive weight."""
     _, _, _, df = design._estimate_vcov(kind, variables[:1], by=None, na="drop",
                                         denominator=_as_list(denominator)[:1] or None)
     return float(np.max(np.asarray(df, dtype=float)))
+
+
+def _contrast_df(df, design, estimand, C, kind, variables, na, denominator) -> np.ndarray:
+    """Degrees of freedom of each row of the contrast matrix ``C`` (``(r,)``).
+
+    ``"design"``: R ``degf(design)`` for every row. ``"domain"`` (Taylor designs): PSUs
+    holding rows of any domain the contrast uses, minus the strata holding those PSUs.
+    A number: that number.
+    """
+    r = C.shape[0]
+    if not isinstance(df, str):
+        return np.full(r, df)
+    if df == "design":
+        return np.full(r, _design_df(design, kind, variables, na, denominator))
+    from harvest.design import SurveyDesign
+
+    if not isinstance(design, SurveyDesign):
+        raise ValueError(
+            "`df`='domain' needs a Taylor design (SurveyDesign); a replicate design's df "
+            "comes from its replicate weights: use df='design'."
+        )
+    codes = design._codes
+    k = estimand.k
+    C = sparse.csr_array(C)
+    uses = sparse.csr_array((np.ones(C.nnz), (np.repeat(np.arange(r), np.diff(C.indptr)),
+                                              C.indices // k)),
+                            shape=(r, estimand.n_domains))
+    # (P, r): PSUs holding rows of any domain of each contrast.
+    held = (uses @ estimand.domain_psu.T.astype(float)).T > 0
+    n_psu = held.sum(axis=0)
+    strata = np.zeros((codes.n_strata, r))
+    np.add.at(strata, codes.psu_stratum, held.astype(float))
+    return (n_psu - (strata > 0).sum(axis=0)).astype(float)
 
 
 def _domain_index(domains: pd.DataFrame, by: list, column):
@@ -224,7 +271,7 @@ def _warn_missing(missing, group_table, what: str) -> None:
 # ---------------------------------------------------------------------------------------
 def compare(design, indicators, between, baseline=None, by=None, measure="difference",
             level=0.95, adjust="holm", kind="proportion", *, na="fail", denominator=None,
-            power=0.8):
+            power=0.8, df="design"):
     """Differences, ratios or odds ratios between the levels of ``between``.
 
     Parameters
@@ -260,6 +307,14 @@ def compare(design, indicators, between, baseline=None, by=None, measure="differ
         For ``kind="ratio"``.
     power : float
         Power used for the ``mdc`` column (default 0.8).
+    df : {"design", "domain"} or float
+        Degrees of freedom of the t reference distribution. ``"design"`` (default): R
+        ``degf(design)``, PSUs minus strata of the whole design (replicate designs: the
+        rank of the replicate weights minus 1), what R users pass to
+        ``confint(svycontrast(...), df=degf(design))``. ``"domain"`` (Taylor designs
+        only): PSUs holding rows of the compared domains minus the strata holding them
+        (Korn and Graubard 1999, section 5.2), smaller and more cautious when a
+        comparison rests on few PSUs. A number: that df.
 
     Returns
     -------
@@ -321,6 +376,7 @@ def compare(design, indicators, between, baseline=None, by=None, measure="differ
     check_option("kind", kind, _KINDS)
     level = check_level(level)
     power = _check_power(power)
+    df = _check_df(df)
     if measure == "odds_ratio" and kind != "proportion":
         raise ValueError(
             f"`measure`='odds_ratio' needs kind='proportion'; got kind={kind!r}."
@@ -374,8 +430,7 @@ def compare(design, indicators, between, baseline=None, by=None, measure="differ
     theta, variance = _contrast_moments(C, estimate, vcov, transform)
     theta = np.where(present, theta, np.nan)
     se_t = np.sqrt(np.where(present, np.maximum(variance, 0.0), np.nan))
-    df_design = _design_df(design, kind, indicators, na, denominator)
-    df = np.full(r, df_design)
+    df = _contrast_df(df, design, estimand, C, kind, indicators, na, denominator)
     low, high, p_value = _t_test(theta, se_t, df, level)
 
     est_g = np.where(present, estimate[jg], np.nan)
@@ -437,7 +492,8 @@ def _hashable(value) -> bool:
 # trend
 # ---------------------------------------------------------------------------------------
 def trend(design, indicators, time="year", by=None, level=0.95, adjust="holm",
-          kind="proportion", *, scores=None, na="fail", denominator=None, power=0.8):
+          kind="proportion", *, scores=None, na="fail", denominator=None, power=0.8,
+          df="design"):
     """Linear trend over three or more times: the slope of a centred linear contrast.
 
     Parameters
@@ -449,8 +505,9 @@ def trend(design, indicators, time="year", by=None, level=0.95, adjust="holm",
         values need ``scores``.
     by : str or list of str, optional
         A trend per domain.
-    level, adjust, kind, na, denominator, power
-        As :func:`compare`; the adjustment family is every row of the call.
+    level, adjust, kind, na, denominator, power, df
+        As :func:`compare`; the adjustment family is every row of the call, and
+        ``df="domain"`` counts the PSUs of every time in the ``by`` domain.
     scores : dict, optional
         ``{time level: number}`` (e.g. ``{"round 1": 1, "round 2": 2, ...}``).
 
@@ -486,6 +543,7 @@ def trend(design, indicators, time="year", by=None, level=0.95, adjust="holm",
     check_option("kind", kind, _KINDS)
     level = check_level(level)
     power = _check_power(power)
+    df = _check_df(df)
     by = _as_list(by)
     indicators = _as_list(indicators)
     _check_grouping(design, time, "time", by)
@@ -523,7 +581,7 @@ def trend(design, indicators, time="year", by=None, level=0.95, adjust="holm",
     okr = np.repeat(ok, k)
     theta = np.where(okr, theta, np.nan)
     se = np.sqrt(np.where(okr, np.maximum(variance, 0.0), np.nan))
-    df = np.full(G * k, _design_df(design, kind, indicators, na, denominator))
+    df = _contrast_df(df, design, estimand, C, kind, indicators, na, denominator)
     low, high, p_value = _t_test(theta, se, df, level)
     _warn_missing(~ok, group_table, f"fewer than three levels of {time!r} have rows")
 

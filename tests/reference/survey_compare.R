@@ -22,6 +22,9 @@
 #   * all pairs: every pair of levels i < j (sorted), group = level j, baseline = level i.
 #   * p_holm, p_bonferroni, p_fdr_bh: p.adjust over all rows of one `call` (one harvest
 #     call: every indicator, by-domain and pair of that call, for one measure).
+#   * df_domain (Taylor designs): degf() of the design restricted to the rows of the
+#     compared domains (group and baseline, in the by-domain; for a trend every year of
+#     the by-domain): harvest's df="domain".
 #   * trend: the linear contrast sum_t c_t p_t / sum_t c_t^2 with c_t = year_t - mean(year),
 #     i.e. the least-squares slope through the yearly estimates (per year).
 suppressMessages(library(survey))
@@ -148,11 +151,15 @@ contrast_call <- function(call, design, vars, between, by, baseline, measure,
           lo <- exp(lg[["est"]] - q * se_log); hi <- exp(lg[["est"]] + q * se_log)
           tstat <- lg[["est"]] / se_log
         }
+        vars <- design$variables
+        sel <- as.character(vars[[between]]) %in% c(pairs$g[i], pairs$b[i])
+        if (!is.null(by)) sel <- sel & as.character(vars[[by]]) == b
+        df_dom <- if (inherits(design, "survey.design2")) degf(design[sel, ]) else NA
         out[[length(out) + 1]] <- data.frame(
           call = call, by_value = b, indicator = v, group = pairs$g[i],
           baseline = pairs$b[i], estimate_group = eg, estimate_baseline = eb,
           measure = measure, estimate = est, se = se, se_log = se_log, ci_low = lo,
-          ci_high = hi, df = df, p_value = 2 * pt(-abs(tstat), df),
+          ci_high = hi, df = df, p_value = 2 * pt(-abs(tstat), df), df_domain = df_dom,
           stringsAsFactors = FALSE)
       }
     }
@@ -184,12 +191,15 @@ trend_call <- function(call, design, vars, time, by, level = 0.95) {
       w[sel] <- cc / sum(cc^2)
       r <- svycontrast(s, w)
       est <- unname(coef(r)); se <- unname(SE(r))
+      rows <- if (is.null(by)) rep(TRUE, nrow(design$variables))
+              else as.character(design$variables[[by]]) == b
+      df_dom <- if (inherits(design, "survey.design2")) degf(design[rows, ]) else NA
       out[[length(out) + 1]] <- data.frame(
         call = call, by_value = b, indicator = v, group = as.character(max(tv[sel])),
         baseline = as.character(min(tv[sel])), estimate_group = NA, estimate_baseline = NA,
         measure = "slope", estimate = est, se = se, se_log = NA,
         ci_low = est - q * se, ci_high = est + q * se, df = df,
-        p_value = 2 * pt(-abs(est / se), df), stringsAsFactors = FALSE)
+        p_value = 2 * pt(-abs(est / se), df), df_domain = df_dom, stringsAsFactors = FALSE)
     }
   }
   res <- do.call(rbind, out)
