@@ -1,0 +1,289 @@
+"""Read and write field data: CSV, Excel, Parquet, SPSS and Stata; multi-select answers.
+
+:func:`read` reads a file, turns multi-select answers exported as one 0/1 column per
+option into the canonical text column of space-separated codes, validates the rows
+against the instrument (every problem in one :class:`harvest.DataError`) and returns a
+new frame with canonical dtypes and the derived indicators added. :func:`write` writes
+any of the formats, so a round trip gives back an identical frame.
+
+Multi-select conventions
+------------------------
+* one text column of space-separated codes (``consequences = "wage_deduction dismissal"``,
+  the ODK/Kobo export): the canonical form;
+* one 0/1 column per option, named ``<question>/<code>`` (Kobo's "group/option"
+  headers) or ``<question>_<code>`` (the only form SPSS and Stata allow, and what
+  :func:`write` produces with ``multi="columns"``): combined into the text column in
+  the order of the code list. A row with every option 0 or missing has no answer.
+
+Examples
+--------
+>>> import tempfile, os
+>>> import harvest as hv
+>>> farms = hv.datasets.load("farms")
+>>> path = os.path.join(tempfile.mkdtemp(), "farms.parquet")
+>>> _ = hv.io.write(farms, path)
+>>> back = hv.read(path, instrument="farm")
+>>> back.equals(farms)
+True
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from harvest.indicators import INVOLUNTARY_ANSWERS, MENACE_ANSWERS, add_indicators
+from harvest.instruments import columns, multi_select_columns, resolve_codes, validate
+
+__all__ = ["read", "write", "read_table", "collapse_multi", "expand_multi", "FORMATS"]
+
+#: File suffixes understood by :func:`read` and :func:`write`.
+FORMATS = {".csv": "csv", ".xlsx": "excel", ".parquet": "parquet", ".pq": "parquet",
+           ".sav": "spss", ".dta": "stata"}
+
+_SEPARATORS = ("/", "_", ".")
+
+
+def _format(path: Path) -> str:
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        shown = ", ".join(FORMATS)
+        raise ValueError(f"cannot tell the format of {str(path)!r} from its suffix; "
+                         f"use one of {shown}.")
+    return fmt
+
+
+def read_table(path, instrument: str | None = None, *, sheet=0) -> pd.DataFrame:
+    """Read a file into a DataFrame without validating (identifiers kept as text).
+
+    Parameters
+    ----------
+    path : str or path-like
+        ``.csv``, ``.xlsx``, ``.parquet``, ``.sav`` or ``.dta``.
+    instrument : str, optional
+        When given, code and text columns of the instrument are read as text (so
+        identifiers such as ``007`` keep their zeros) and empty strings become missing.
+    sheet : int or str
+        Excel sheet.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no file at {str(path)!r}.")
+    fmt = _format(path)
+    text_cols = []
+    if instrument is not None:
+        text_cols = [c.name for c in columns(instrument) if c.kind in ("code", "text", "multi")]
+    if fmt == "csv":
+        head = pd.read_csv(path, nrows=0).columns
+        df = pd.read_csv(path, dtype={c: "str" for c in text_cols if c in head})
+    elif fmt == "excel":
+        import openpyxl  # noqa: F401  (a clear ImportError if missing)
+
+        head = pd.read_excel(path, sheet_name=sheet, nrows=0, engine="openpyxl").columns
+        df = pd.read_excel(path, sheet_name=sheet, engine="openpyxl",
+                           dtype={c: "str" for c in text_cols if c in head})
+    elif fmt == "parquet":
+        df = pd.read_parquet(path)
+    else:
+        import pyreadstat
+
+        reader = pyreadstat.read_sav if fmt == "spss" else pyreadstat.read_dta
+        df, _meta = reader(str(path))
+    for c in text_cols:
+        if c in df.columns and not pd.api.types.is_numeric_dtype(df[c].dtype):
+            s = df[c].astype("str")
+            df[c] = s.where(s.str.strip() != "")
+    return df
+
+
+def collapse_multi(df: pd.DataFrame, instrument: str, *, codes=None) -> pd.DataFrame:
+    """Combine 0/1 option columns into the text column of space-separated codes.
+
+    For each multi-select question absent from ``df`` (e.g. ``consequences``), columns
+    named ``consequences/<code>``, ``consequences_<code>`` or ``consequences.<code>`` are
+    combined in code-list order. Option columns whose code is not in the list add
+    their code too, so validation reports it as unknown. Returns a new frame; the
+    option columns are dropped.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"consequences_dismissal": [1, 0, 0],
+    ...                    "consequences/reprimand": [1, 0, 1],
+    ...                    "consequences_none": [0, 1, 0]})
+    >>> collapse_multi(df, "employee")["consequences"].tolist()
+    ['dismissal reprimand', 'none', 'reprimand']
+    """
+    codes = resolve_codes(codes)
+    out = df.copy()
+    for col in multi_select_columns(instrument):
+        if col.name in out.columns:
+            continue
+        allowed = list(getattr(codes, col.codes))
+        found: dict[str, list[str]] = {}
+        for c in out.columns:
+            for sep in _SEPARATORS:
+                prefix = col.name + sep
+                if isinstance(c, str) and c.startswith(prefix) and len(c) > len(prefix):
+                    found.setdefault(c[len(prefix):], []).append(c)
+        if not found:
+            continue
+        order = [k for k in allowed if k in found] + sorted(k for k in found if k not in allowed)
+        n = len(out)
+        parts = np.full((n, len(order)), "", dtype=object)
+        answered = np.zeros(n, bool)
+        for j, code in enumerate(order):  # a loop over the options of one question
+            vals = np.zeros(n)
+            for c in found[code]:
+                v = pd.to_numeric(out[c], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+                vals = np.fmax(vals, np.nan_to_num(v, nan=0.0))
+            parts[vals != 0, j] = code
+            answered |= vals != 0
+        text = [" ".join(p for p in row if p) for row in parts]
+        out = out.drop(columns=[c for cs in found.values() for c in cs])
+        out[col.name] = pd.Series(text, index=out.index, dtype="str").where(answered)
+    return out
+
+
+def expand_multi(df: pd.DataFrame, instrument: str, *, codes=None,
+                 sep: str = "_") -> pd.DataFrame:
+    """One 0/1 column per option (``<question><sep><code>``) instead of the text column.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"consequences": ["dismissal reprimand", "none"]})
+    >>> expand_multi(df, "employee")["consequences_dismissal"].tolist()
+    [1, 0]
+    """
+    codes = resolve_codes(codes)
+    out = df.copy()
+    for col in multi_select_columns(instrument):
+        if col.name not in out.columns:
+            continue
+        text = out[col.name].astype("string")
+        tokens = text.str.split()
+        missing = text.isna().to_numpy()
+        pos = out.columns.get_loc(col.name)
+        new = {}
+        for code in getattr(codes, col.codes):  # a loop over the options of one question
+            has = tokens.apply(lambda t, c=code: c in t if isinstance(t, list) else False)
+            vals = has.to_numpy(dtype=float)
+            vals[missing] = np.nan
+            new[f"{col.name}{sep}{code}"] = (vals.astype("int64") if not missing.any()
+                                             else vals)
+        out = out.drop(columns=col.name)
+        for k, (name, v) in enumerate(new.items()):
+            out.insert(pos + k, name, v)
+    return out
+
+
+def read(path, instrument: str, *, codes=None, sheet=0, indicators: bool = True,
+         involuntary_answers=INVOLUNTARY_ANSWERS,
+         menace_answers=MENACE_ANSWERS) -> pd.DataFrame:
+    """Read, validate and enrich a field-data file.
+
+    Parameters
+    ----------
+    path : str or path-like
+        ``.csv``, ``.xlsx`` (openpyxl), ``.parquet`` (pyarrow), ``.sav`` (SPSS) or
+        ``.dta`` (Stata); the suffix tells the format.
+    instrument : {"farm", "picker", "employee", "institution"}
+    codes : dict or CodeLists, optional
+        Code lists replacing the defaults (another country's regions, ...).
+    sheet : int or str
+        Excel sheet.
+    indicators : bool
+        Add the derived indicators (:func:`harvest.indicators.add_indicators`).
+    involuntary_answers, menace_answers : sequence of str
+        Answer sets of the two ILO forced-labour dimensions.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A new frame: canonical dtypes, multi-select answers as text, indicators added.
+
+    Raises
+    ------
+    harvest.DataError
+        With every problem of the file (its ``problems`` attribute is a table).
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> import harvest as hv
+    >>> emp = hv.datasets.load("employees")
+    >>> path = os.path.join(tempfile.mkdtemp(), "employees.csv")
+    >>> _ = hv.io.write(emp, path, multi="columns")
+    >>> hv.read(path, instrument="employee")["any_consequence"].equals(emp["any_consequence"])
+    True
+    """
+    df = read_table(path, instrument, sheet=sheet)
+    df = collapse_multi(df, instrument, codes=codes)
+    clean = validate(df, instrument, codes=codes)
+    if indicators:
+        clean = add_indicators(clean, instrument, involuntary_answers=involuntary_answers,
+                               menace_answers=menace_answers)
+    return clean
+
+
+def write(df: pd.DataFrame, path, *, instrument: str | None = None, multi: str = "text",
+          index: bool = False) -> Path:
+    """Write a frame to ``path``; the suffix picks the format.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Not modified.
+    path : str or path-like
+    instrument : str, optional
+        Needed with ``multi="columns"`` (default: guessed from the id column).
+    multi : {"text", "columns"}
+        Multi-select answers as one text column, or one 0/1 column per option
+        (``consequences_wage_deduction``).
+    index : bool
+        Write the index (CSV/Excel only).
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    if multi not in ("text", "columns"):
+        raise ValueError(f"`multi` must be one of 'text', 'columns'; got {multi!r}.")
+    path = Path(path)
+    fmt = _format(path)
+    out = df.copy()
+    if multi == "columns":
+        instrument = instrument or _guess(out)
+        out = expand_multi(out, instrument)
+    if fmt in ("spss", "stata"):
+        import pyreadstat
+
+        for c in out.columns:
+            s = out[c]
+            if not (pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(
+                    s.dtype)):
+                out[c] = s.astype("str").where(s.notna(), "").astype(object)
+            elif pd.api.types.is_bool_dtype(s.dtype):
+                out[c] = s.astype("int64")
+        if fmt == "spss":
+            pyreadstat.write_sav(out, str(path))
+        else:
+            pyreadstat.write_dta(out, str(path), version=15)
+    elif fmt == "csv":
+        out.to_csv(path, index=index)
+    elif fmt == "excel":
+        out.to_excel(path, index=index, engine="openpyxl")
+    else:
+        out.to_parquet(path, index=index)
+    return path
+
+
+def _guess(df: pd.DataFrame) -> str:
+    for name, idc in (("farm", "farm_id"), ("picker", "picker_id"),
+                      ("employee", "employee_id"), ("institution", "institution_id")):
+        if idc in df.columns and (name != "farm" or "picker_id" not in df.columns):
+            if name == "institution" and "employee_id" in df.columns:
+                continue
+            return name
+    raise ValueError("cannot tell the instrument; pass `instrument=`.")
