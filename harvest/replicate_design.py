@@ -331,7 +331,10 @@ class ReplicateDesign(_DesignBase):
             se_ci = se
             if logit:
                 # R: svyglm's replicate variance of logit(p) -> se on the p scale
-                se_ci = np.sqrt(np.maximum(res["vcov_logit"], 0.0)) * estimate * (1 - estimate)
+                inner = (estimate > 0) & (estimate < 1)
+                with np.errstate(invalid="ignore"):
+                    se_logit = np.sqrt(np.maximum(res["vcov_logit"], 0.0))
+                se_ci = np.where(inner, se_logit * estimate * (1 - estimate), se)
             low, high = proportion_ci(ci, estimate, se_ci, df, level,
                                       np.maximum(estimand.n, 1))
             method = ci

@@ -199,7 +199,8 @@ class ReplicateFactors:
         -----
         The factors of the PSUs of a stratum whose PSUs are all present add up to a
         constant vector (``n_h`` for the bootstrap and the jackknife, 2 for BRR), and
-        a PSU that is never resampled has the constant vector itself; otherwise the
+        a PSU that is never resampled has the constant vector itself (a lonely PSU
+        under ``"adjust"`` in the jackknife is not constant); otherwise the
         PSUs' factor vectors are in general position. With ``P_d`` PSUs present and
         ``K_d`` such constant sources, the rank is
         ``min(R, P_d - K_d + [K_d > 0])``: R's ``degf`` of the design restricted to
@@ -219,12 +220,11 @@ class ReplicateFactors:
         n_var = np.bincount(psu_stratum[varying], minlength=n_strata)
         pres_var = np.zeros((n_strata, present.shape[1]))
         np.add.at(pres_var, psu_stratum[varying], present[varying])
-        complete = ((pres_var == n_var[:, None]) & (n_var[:, None] > 0)).sum(axis=0)
+        sums_constant = (n_var > 0) & ~spec.get("free_strata", np.zeros(n_strata, bool))
+        complete = ((pres_var == n_var[:, None]) & sums_constant[:, None]).sum(axis=0)
         constants = present[~varying].sum(axis=0)
         k_d = complete + constants
         rank = p_d - k_d + (k_d > 0)
-        if spec["kind"] == "jackknife" and spec.get("adjust_reps", 0):
-            rank = rank + spec["adjust_reps"]
         return np.minimum(rank, self.n_replicates).astype(int)
 
 
@@ -477,8 +477,10 @@ def _jackknife(common, fraction, lonely, labels, psu_first, strat_first, single)
                          "no jackknife replicates (the variance is zero).")
     if lonely == "average" and not single and n_reps < n_psus:
         scale *= n_psus / n_reps
+    free = np.zeros(n_strata, dtype=bool)  # lonely strata under "adjust": no constant sum
+    free[adjust_strata] = True
     spec = dict(common, kind="jackknife", deleted=deleted, rep_stratum=rep_stratum,
-                rep_kind=rep_kind, adjust_reps=int(adjust_strata.size),
+                rep_kind=rep_kind, free_strata=free,
                 inflate=n_psu / np.maximum(n_psu - 1, 1))
     constant = ~deleting
     if adjust_strata.size:
