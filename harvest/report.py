@@ -1,0 +1,820 @@
+"""The HTML report: one self-contained page for a monitoring team.
+
+:func:`build_report` runs the analysis on instrument tables (farm visits, employee
+interviews, ...) and writes one HTML file with everything embedded: what was observed
+(sites, refusals, interference), the headline indicators with intervals by region, the
+change since the previous year, figures (inline SVG), and the methods used. Every table
+passes through :mod:`harvest.tables`: cells resting on fewer than ``min_n`` observations
+are suppressed and the NCHS presentation standards for proportions are applied. The
+report never contains row-level data.
+
+:func:`analyse` and :func:`render_report` are the two halves: the first computes tidy
+tables, the second turns tidy tables (however they were made) into HTML.
+
+Examples
+--------
+>>> import harvest as hv
+>>> path = hv.report.demo("report.html", progress=False)   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import html
+import io
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from harvest._errors import DataError
+from harvest.tables import (
+    SUPPRESSED,
+    by_columns,
+    comparison_table,
+    disclose,
+    format_percent,
+    nchs_reliability,
+    publication_table,
+)
+
+__all__ = [
+    "INDICATORS", "ReportData", "detect_instrument", "observed_summary", "analyse",
+    "render_report", "build_report", "demo",
+]
+
+#: Indicators reported per instrument: column -> plain-language label.
+INDICATORS: dict[str, dict[str, str]] = {
+    "farm": {
+        "child_labour": "Farms with evidence of child labour",
+        "civil_servants_on_farm": "Farms where civil servants picked cotton",
+    },
+    "employee": {
+        "picked_or_paid": "Civil servants who picked cotton or paid for a replacement",
+        "any_consequence": "Civil servants who would face at least one negative "
+                           "consequence if they neither picked nor paid",
+    },
+    "picker": {
+        "forced_labour": "Pickers in forced labour (involuntary and under menace of penalty)",
+        "worked_alongside_children": "Pickers who worked alongside children",
+    },
+    "institution": {
+        "received_quota": "Institutions that received a quota of pickers",
+    },
+}
+
+_UNITS = {"farm": ("farm", "farms"), "employee": ("employee", "employees"),
+          "picker": ("picker", "pickers"), "institution": ("institution", "institutions")}
+_ID = {"farm": "farm_id", "employee": "employee_id", "picker": "picker_id",
+       "institution": "institution_id"}
+
+
+def detect_instrument(df: pd.DataFrame) -> str:
+    """Tell which instrument a table holds from its identifier column.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> detect_instrument(pd.DataFrame(columns=["year", "farm_id", "n_children"]))
+    'farm'
+    """
+    cols = set(df.columns)
+    for instrument in ("employee", "picker", "institution", "farm"):
+        if _ID[instrument] in cols:
+            return instrument
+    raise DataError(
+        "cannot tell which instrument this table holds: none of the identifier columns "
+        f"{', '.join(map(repr, _ID.values()))} is present. Pass the instrument explicitly."
+    )
+
+
+# ----------------------------------------------------------------------------- analysis
+
+
+@dataclass
+class ReportData:
+    """Everything the report shows, as tidy tables (no row-level data).
+
+    Attributes
+    ----------
+    estimates : dict of str to pandas.DataFrame
+        Per instrument, a proportion table (API.md columns) by ``["year", "region"]``.
+    national : dict of str to pandas.DataFrame
+        Per instrument, the same by ``"year"`` only (all regions together).
+    comparisons : dict of str to pandas.DataFrame
+        Per instrument, ``design.compare`` output by region (may be empty).
+    national_comparisons : dict of str to pandas.DataFrame
+        Per instrument, ``design.compare`` output for all regions together.
+    observed : pandas.DataFrame
+        Counts and rates of the field work (see :func:`observed_summary`).
+    model : pandas.DataFrame or None
+        Bayesian small-area summary (``fit.summary()``), if fitted.
+    model_indicator : str or None
+        The indicator the model was fitted to.
+    """
+
+    estimates: dict
+    national: dict
+    comparisons: dict
+    national_comparisons: dict
+    observed: pd.DataFrame
+    year: object
+    baseline: object = None
+    level: float = 0.95
+    ci: str = "korn-graubard"
+    design: dict = field(default_factory=dict)
+    labels: dict = field(default_factory=dict)
+    model: pd.DataFrame | None = None
+    model_indicator: str | None = None
+    model_settings: dict = field(default_factory=dict)
+    sources: list = field(default_factory=list)
+    synthetic: bool = False
+
+
+def observed_summary(frames: dict, visits: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Counts of the field work per year and instrument: visits, refusals, interference.
+
+    Parameters
+    ----------
+    frames : dict of str to pandas.DataFrame
+        Instrument tables (``{"farm": farms, "employee": employees}``).
+    visits : pandas.DataFrame, optional
+        One row per attempted visit with ``year``, ``instrument``, ``visit_status`` and
+        ``interference`` (``hv.datasets.load("visits")``). Without it the counts come
+        from the instrument tables' own ``visit_status`` and ``interference`` columns.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``year``, ``instrument``, ``attempted``, ``completed``, ``refused``,
+        ``dropped``, ``refusal_rate``, ``interference_rate``, ``interviews`` (rows of the
+        instrument table). Missing where the data do not say.
+    """
+    rows = []
+    has_visits = visits is not None and {"instrument", "visit_status"}.issubset(visits.columns)
+    instruments = list(frames)
+    if has_visits:
+        instruments += [i for i in visits["instrument"].astype(str).unique()
+                        if i not in instruments]
+    for instrument in instruments:
+        df = frames.get(instrument)
+        source = df if df is not None else visits[visits["instrument"].astype(str)
+                                                   == instrument]
+        years = (sorted(source["year"].dropna().unique()) if "year" in source.columns
+                 else [None])
+        for year in years:
+            part = None
+            if df is not None:
+                part = df if year is None else df[df["year"] == year]
+            src = None
+            if has_visits:
+                v = visits[visits["instrument"].astype(str) == instrument]
+                if year is not None and "year" in v.columns:
+                    v = v[v["year"] == year]
+                src = v if len(v) else None
+            if src is None and part is not None and "visit_status" in part.columns:
+                src = part
+            row = {"year": year, "instrument": instrument,
+                   "interviews": len(part) if part is not None else np.nan}
+            if src is not None:
+                status = src["visit_status"].astype("string").fillna("completed")
+                row["attempted"] = len(src)
+                row["completed"] = int((status == "completed").sum())
+                row["refused"] = int((status == "refused").sum())
+                row["dropped"] = int((status == "dropped_interference").sum())
+                row["refusal_rate"] = row["refused"] / max(row["attempted"], 1)
+                if "interference" in src.columns:
+                    x = pd.to_numeric(src["interference"], errors="coerce").to_numpy(float)
+                    x = np.where(status.to_numpy(object) == "dropped_interference", 1.0, x)
+                    x = np.where(status.to_numpy(object) == "refused", np.nan, x)
+                    row["interference_rate"] = float(np.nanmean(x)) if np.isfinite(x).any() \
+                        else np.nan
+            rows.append(row)
+    cols = ["year", "instrument", "attempted", "completed", "refused", "dropped",
+            "refusal_rate", "interference_rate", "interviews"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def _design_columns(df: pd.DataFrame, design: dict | None) -> dict:
+    if design is not None:
+        return dict(design)
+    cols = set(df.columns)
+    return {
+        "weights": "weight" if "weight" in cols else None,
+        "strata": "stratum" if "stratum" in cols else ("region" if "region" in cols else None),
+        "psu": "district" if "district" in cols else None,
+        "fpc": "n_districts" if "n_districts" in cols else None,
+        "lonely_psu": "adjust",
+    }
+
+
+def _prepare(df: pd.DataFrame, instrument: str) -> pd.DataFrame:
+    """Completed visits only, with the derived indicators added when missing."""
+    from harvest.indicators import add_indicators
+
+    if "visit_status" in df.columns:
+        status = df["visit_status"].astype("string").fillna("completed")
+        df = df[(status == "completed").to_numpy()]
+    wanted = INDICATORS.get(instrument, {})
+    if any(c not in df.columns for c in wanted) and instrument in ("farm", "employee",
+                                                                    "picker", "institution"):
+        try:
+            df = add_indicators(df, instrument)
+        except DataError:
+            pass
+    return df
+
+
+def analyse(frames: dict, *, visits=None, design: dict | None = None, level: float = 0.95,
+            ci: str = "korn-graubard", baseline=None, bayes: bool = False,
+            bayes_options: dict | None = None, rng=None, progress=None) -> ReportData:
+    """Run the report's analysis on instrument tables and return tidy tables.
+
+    Parameters
+    ----------
+    frames : dict of str to pandas.DataFrame
+        Instrument tables keyed by instrument (``"farm"``, ``"employee"``, ...). Rows
+        with a ``visit_status`` other than ``completed`` are counted as refusals or
+        drops and left out of the estimates.
+    visits : pandas.DataFrame, optional
+        Attempted visits (see :func:`observed_summary`).
+    design : dict, optional
+        Keyword arguments of :class:`harvest.SurveyDesign` (``weights``, ``strata``,
+        ``psu``, ``fpc``, ``lonely_psu``). By default the columns ``weight``,
+        ``stratum`` (else ``region``), ``district`` and ``n_districts`` are used when
+        present, with ``lonely_psu="adjust"`` so that a stratum left with one district
+        does not stop the report (R ``options(survey.lonely.psu="adjust")``).
+    level : float, default 0.95
+        Confidence level.
+    ci : str, default ``"korn-graubard"``
+        Interval method for proportions; Korn-Graubard is what the NCHS presentation
+        standards are defined on.
+    baseline : optional
+        The year the latest year is compared with (default: the year before it, when
+        the data hold it).
+    bayes : bool, default False
+        Also fit the Bayesian small-area model (:mod:`harvest.bayes`) to child labour.
+    bayes_options : dict, optional
+        Extra keyword arguments of ``hv.bayes.fit_prevalence`` (e.g. ``draws``).
+    rng : int or numpy.random.Generator, optional
+        Seed for the Bayesian fit.
+    progress : callable, optional
+        Called with a short text after each step (for a progress bar).
+
+    Returns
+    -------
+    ReportData
+    """
+    from harvest.design import SurveyDesign
+
+    step = progress or (lambda _text: None)
+    estimates, national, comparisons, national_cmp, labels = {}, {}, {}, {}, {}
+    prepared = {}
+    years = set()
+    used_design = {}
+    for instrument, raw in frames.items():
+        df = _prepare(raw, instrument)
+        wanted = [c for c in INDICATORS.get(instrument, {}) if c in df.columns]
+        if not wanted or len(df) == 0:
+            step(f"{instrument}: nothing to estimate")
+            continue
+        prepared[instrument] = df
+        labels.update({c: INDICATORS[instrument][c] for c in wanted})
+        cols = _design_columns(df, design)
+        used_design[instrument] = cols
+        des = SurveyDesign(df, **cols)
+        by_region = ["year", "region"] if "year" in df.columns else ["region"]
+        by_year = ["year"] if "year" in df.columns else None
+        estimates[instrument] = des.proportion(wanted, by=by_region, ci=ci, level=level,
+                                               na="drop")
+        national[instrument] = des.proportion(wanted, by=by_year, ci=ci, level=level,
+                                              na="drop")
+        if "year" in df.columns:
+            years.update(df["year"].dropna().unique().tolist())
+        step(f"{instrument}: estimates")
+    if not estimates:
+        raise DataError(
+            "none of the tables holds an indicator the report knows "
+            f"({', '.join(sorted({c for d in INDICATORS.values() for c in d}))})."
+        )
+    years = sorted(years)
+    year = years[-1] if years else None
+    if baseline is None and len(years) > 1:
+        baseline = years[-2]
+    if baseline is not None and baseline not in years:
+        raise DataError(f"the baseline year {baseline!r} is not in the data (years: "
+                        f"{', '.join(map(str, years))}).")
+    if baseline is not None:
+        for instrument, df in prepared.items():
+            des = SurveyDesign(df, **used_design[instrument])
+            wanted = list(estimates[instrument]["indicator"].unique())
+            keep = df["year"].isin([baseline, year]).to_numpy()
+            sub = des.subset(keep)
+            comparisons[instrument] = pd.concat(
+                [sub.compare(v, between="year", baseline=baseline, by="region",
+                             measure="difference", level=level, adjust="holm", na="drop")
+                 for v in wanted], ignore_index=True)
+            national_cmp[instrument] = pd.concat(
+                [sub.compare(v, between="year", baseline=baseline, measure="difference",
+                             level=level, adjust=None, na="drop") for v in wanted],
+                ignore_index=True)
+            step(f"{instrument}: change since {baseline}")
+    model = model_indicator = None
+    settings = {}
+    if bayes and "farm" in prepared:
+        import harvest.bayes as hb
+
+        settings = {"model": "hierarchical", **(bayes_options or {})}
+        farms = prepared["farm"]
+        cols = used_design["farm"]
+        fit = hb.fit_prevalence(farms, outcome="child_labour", area="region",
+                                time="year" if "year" in farms.columns else None,
+                                cluster=cols.get("psu"), weights=cols.get("weights"),
+                                rng=rng, **settings)
+        model = fit.summary(level=0.9)
+        model_indicator = "child_labour"
+        step("Bayesian small-area model")
+    return ReportData(
+        estimates=estimates, national=national, comparisons=comparisons,
+        national_comparisons=national_cmp, observed=observed_summary(frames, visits),
+        year=year, baseline=baseline, level=level, ci=ci, design=used_design, labels=labels,
+        model=model, model_indicator=model_indicator, model_settings=settings,
+    )
+
+
+# ---------------------------------------------------------------------------- rendering
+
+
+_TEXT_COLUMNS = ("Indicator", "Note", "Observed", "Region")
+
+
+def _html_table(text: pd.DataFrame, *, caption: str | None = None, total_label=None) -> str:
+    """An HTML table of text cells (already formatted and disclosed), escaped."""
+    e = html.escape
+    out = ['<div class="table-wrap"><table>']
+    if caption:
+        out.append(f"<caption>{e(caption)}</caption>")
+    out.append("<thead><tr>")
+    for i, c in enumerate(text.columns):
+        cls = ' class="text"' if i == 0 or c in _TEXT_COLUMNS else ""
+        out.append(f'<th scope="col"{cls}>{e(str(c))}</th>')
+    out.append("</tr></thead><tbody>")
+    for row in text.itertuples(index=False):
+        first = str(row[0])
+        cls = ' class="total"' if total_label is not None and first == total_label else ""
+        out.append(f"<tr{cls}>")
+        for c, v in zip(text.columns, row, strict=True):
+            v = "" if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v)
+            td = ' class="note-cell"' if c == "Note" else (
+                ' class="text"' if c in _TEXT_COLUMNS else "")
+            out.append(f"<td{td}>{e(v)}</td>")
+        out.append("</tr>")
+    out.append("</tbody></table></div>")
+    return "".join(out)
+
+
+def _svg(fig, salt: str) -> str:
+    """The figure as inline SVG (text kept as text), without the XML prologue."""
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    buf = io.StringIO()
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": salt}):
+        fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
+    plt.close(fig)
+    text = buf.getvalue()
+    text = text[text.index("<svg"):]
+    return re.sub(r"<svg ", '<svg role="img" ', text, count=1)
+
+
+def _displayable(table: pd.DataFrame, min_n: int) -> pd.DataFrame:
+    """Estimates safe to draw: small cells and NCHS-suppressed cells set to missing."""
+    safe = disclose(table, min_n)
+    rel = nchs_reliability(table)
+    hide = ~rel["nchs_present"].to_numpy()
+    for c in ("estimate", "ci_low", "ci_high"):
+        safe.loc[hide, c] = np.nan
+    return safe
+
+
+def _safe_comparison(comparison, estimates, min_n):
+    out = comparison.copy()
+    text, _ = comparison_table(comparison, estimates=estimates, between="year", min_n=min_n)
+    hide = (text.iloc[:, len(by_columns(comparison)) + 2] == SUPPRESSED).to_numpy()
+    for c in ("estimate", "ci_low", "ci_high", "estimate_group", "estimate_baseline"):
+        out.loc[hide, c] = np.nan
+    return out
+
+
+def _change_phrase(row, baseline, lvl: str) -> str:
+    """``"9.7 points lower than in 2023 (95% CI of the change -18.9 to -0.4)"``."""
+    est = float(row["estimate"])
+    size = format_percent(abs(est))
+    lo, hi = format_percent(row["ci_low"]), format_percent(row["ci_high"])
+    if size == format_percent(0.0):
+        head = f"About the same as in {_label(baseline)}"
+    else:
+        head = (f"{size} percentage points {'lower' if est < 0 else 'higher'} than in "
+                f"{_label(baseline)}")
+    return f"{head} ({lvl} CI of the change {lo} to {hi})".replace("-", "−")
+
+
+def _label(v) -> str:
+    if isinstance(v, (float, np.floating)) and float(v).is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def render_report(data: ReportData, *, min_n: int = 10, title: str | None = None,
+                  progress=None) -> str:
+    """Turn the tidy tables of :class:`ReportData` into one self-contained HTML page.
+
+    Parameters
+    ----------
+    data : ReportData
+        Tidy tables, e.g. from :func:`analyse`.
+    min_n : int, default 10
+        Disclosure threshold: cells resting on fewer unweighted observations are
+        suppressed in every table and figure.
+    title : str, optional
+        Page title.
+    progress : callable, optional
+        Called with a short text after each figure.
+
+    Returns
+    -------
+    str
+        The HTML document.
+    """
+    import jinja2
+    import matplotlib.pyplot as plt
+
+    import harvest
+    from harvest import plot
+
+    step = progress or (lambda _text: None)
+    year, baseline = data.year, data.baseline
+    lvl = f"{data.level * 100:g}%"
+    title = title or "Forced and child labour in the cotton harvest"
+    indicators, cards = [], []
+    fig_no = 0
+    for instrument, table in data.estimates.items():
+        unit_sing, unit_plural = _UNITS.get(instrument, ("unit", "units"))
+        latest = table[table["year"] == year] if "year" in table.columns else table
+        nat = data.national.get(instrument)
+        nat_latest = nat[nat["year"] == year] if nat is not None and "year" in nat.columns \
+            else nat
+        cmp_all = data.comparisons.get(instrument)
+        ncmp_all = data.national_comparisons.get(instrument)
+        for indicator in latest["indicator"].unique():
+            label = data.labels.get(indicator, indicator)
+            part = latest[latest["indicator"] == indicator].drop(columns=["year"],
+                                                                   errors="ignore")
+            body, notes = publication_table(part, min_n=min_n)
+            body = body.drop(columns=["Indicator"]).rename(columns={"region": "Region"})
+            sentence = ""
+            if nat_latest is not None:
+                npart = nat_latest[nat_latest["indicator"] == indicator].drop(
+                    columns=["year"], errors="ignore").reset_index(drop=True)
+                ntext, nnotes = publication_table(npart, min_n=min_n)
+                ntext = ntext.drop(columns=["Indicator"])
+                ntext.insert(0, "Region", "All regions")
+                body = pd.concat([body, ntext], ignore_index=True)
+                notes = list(dict.fromkeys([*notes, *nnotes]))
+                shown = ntext.iloc[0]
+                est_col, ci_col = body.columns[1], body.columns[2]
+                card = {"label": f"{label} ({_label(year)})" if year is not None else label,
+                        "value": f"{shown[est_col]}%" if shown[est_col] != SUPPRESSED
+                        else SUPPRESSED,
+                        "ci": f"{lvl} CI {shown[ci_col]}%" if shown[ci_col] != SUPPRESSED
+                        else "not shown (too few observations)", "delta": ""}
+                if shown[est_col] != SUPPRESSED:
+                    sentence = (f"In {_label(year)}, {shown[est_col]}% ({lvl} confidence "
+                                f"interval {shown[ci_col]}%) across all regions, from "
+                                f"{shown['n']} {unit_plural} observed.")
+                cards.append(card)
+            ind = {"name": indicator, "label": label, "sentence": sentence,
+                   "table": _html_table(body, caption=f"{label}, {_label(year)}, by region",
+                                        total_label="All regions"),
+                   "notes": notes}
+            fig, ax = plt.subplots(figsize=(5.2, 0.4 * len(part) + 1.2))
+            plot.forest(_displayable(part, min_n).rename(columns={"region": "Region"}),
+                        ax=ax, label="Region")
+            fig_no += 1
+            ind["figure"] = _svg(fig, f"harvest-{fig_no}")
+            ind["figure_caption"] = (f"{label} by region, {_label(year)}: estimate and "
+                                     f"{lvl} confidence interval.")
+            step(f"figure: {indicator}")
+            if cmp_all is not None and len(cmp_all):
+                cmp = cmp_all[cmp_all["indicator"] == indicator]
+                est_all = table[table["indicator"] == indicator]
+                ctext, cnotes = comparison_table(cmp, estimates=est_all, between="year",
+                                                 min_n=min_n)
+                ctext = ctext.drop(columns=["Indicator"]).rename(columns={"region": "Region"})
+                if ncmp_all is not None and len(ncmp_all):
+                    ncmp = ncmp_all[ncmp_all["indicator"] == indicator]
+                    nest = nat[nat["indicator"] == indicator]
+                    ntext, nnotes = comparison_table(ncmp, estimates=nest, between="year",
+                                                     min_n=min_n)
+                    ntext = ntext.drop(columns=["Indicator"])
+                    ntext.insert(0, "Region", "All regions")
+                    ctext = pd.concat([ctext, ntext], ignore_index=True)
+                    cnotes = list(dict.fromkeys([*cnotes, *nnotes]))
+                    row = ntext.iloc[0]
+                    if row.iloc[3] != SUPPRESSED and cards and len(ncmp) == 1:
+                        cards[-1]["delta"] = _change_phrase(ncmp.iloc[0], baseline, lvl)
+                cnotes.append("p: adjusted for the number of regions compared (Holm); the "
+                              "all-regions row is not adjusted.")
+                ind["change_table"] = _html_table(
+                    ctext, caption=f"{label}: {_label(baseline)} and {_label(year)}",
+                    total_label="All regions")
+                ind["change_notes"] = cnotes
+                safe_cmp = _safe_comparison(cmp, est_all, min_n)
+                if safe_cmp["estimate"].isna().all():
+                    indicators.append(ind)
+                    step(f"figure: change in {indicator} (all suppressed)")
+                    continue
+                fig, ax = plt.subplots(figsize=(5.2, 0.4 * len(cmp) + 1.2))
+                plot.change(safe_cmp.rename(columns={"region": "Region"}), ax=ax,
+                            label="Region")
+                fig.subplots_adjust(right=0.8)
+                fig_no += 1
+                ind["change_figure"] = _svg(fig, f"harvest-{fig_no}")
+                ind["change_caption"] = (
+                    f"Change from {_label(baseline)} to {_label(year)} in percentage points, "
+                    f"with the {lvl} confidence interval of the difference (coloured where "
+                    "it excludes no change); levels on the right.")
+                step(f"figure: change in {indicator}")
+            indicators.append(ind)
+
+    observed_table, observed_text, observed_notes = _observed(data.observed, min_n)
+    model = _model_section(data, min_n, fig_no) if data.model is not None else None
+    methods = _methods(data, min_n)
+    n_ind = len(indicators)
+    summary_text = (
+        f"{n_ind} indicator{'s' if n_ind != 1 else ''} from the "
+        f"{_label(year) if year is not None else ''} field observations, by region, with "
+        f"{lvl} confidence intervals"
+        + (f" and the change since {_label(baseline)}." if baseline is not None else ".")
+    )
+    subtitle = []
+    if year is not None:
+        subtitle.append(f"Harvest {_label(year)}"
+                        + (f", compared with {_label(baseline)}" if baseline is not None
+                           else ""))
+    if data.sources:
+        subtitle.append("Data: " + ", ".join(map(str, data.sources)))
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("harvest", "templates"),
+        autoescape=jinja2.select_autoescape(["html", "j2"]),
+        undefined=jinja2.StrictUndefined,
+    )
+    template = env.get_template("report.html.j2")
+    safe = jinja2.utils.markupsafe.Markup
+    for ind in indicators:
+        for k in ("table", "figure", "change_table", "change_figure"):
+            if ind.get(k):
+                ind[k] = safe(ind[k])
+        for k in ("change_table", "change_figure", "change_notes", "change_caption"):
+            ind.setdefault(k, None)
+    if model:
+        model["table"] = safe(model["table"])
+        model["figure"] = safe(model["figure"]) if model.get("figure") else None
+    return template.render(
+        title=title, subtitle=subtitle, synthetic=data.synthetic, summary_text=summary_text,
+        cards=cards, observed_table=safe(observed_table), observed_text=observed_text,
+        observed_notes=observed_notes, indicators=indicators, baseline=_label(baseline),
+        model=model, methods=methods, version=harvest.__version__, min_n=min_n,
+        generated=_dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    )
+
+
+def _observed(observed: pd.DataFrame, min_n: int):
+    rows = []
+    for r in observed.itertuples(index=False):
+        unit = _UNITS.get(r.instrument, (r.instrument, r.instrument))[1]
+
+        def count(v):
+            return "–" if pd.isna(v) else f"{int(v):,}"
+
+        def rate(v):
+            return "–" if pd.isna(v) else f"{format_percent(v)}%"
+
+        rows.append({
+            "Year": _label(r.year) if r.year is not None else "",
+            "Observed": unit.capitalize(),
+            "Visits attempted": count(r.attempted),
+            "Completed": count(r.completed),
+            "Refused": count(r.refused),
+            "Dropped (interference)": count(r.dropped),
+            "Refusal rate": rate(r.refusal_rate),
+            "Interference": rate(r.interference_rate),
+            "Records analysed": count(r.interviews),
+        })
+    text = pd.DataFrame(rows)
+    if len(text):
+        text = text.loc[:, [c for c in text.columns if (text[c] != "–").any()]]
+        text = text.sort_values(["Year", "Observed"], kind="stable")
+    sentence = (
+        "Field work behind the estimates. Refusals and interference can bias the estimates: "
+        "a refusing farm or institution may differ from those observed, and coached answers "
+        "understate what happens. Read every estimate below with these rates in mind."
+    )
+    notes = ["Interference: share of visits (not refused) where observers noted "
+             "interference, counting visits dropped for it.",
+             "Records analysed: rows of the instrument table behind the estimates "
+             "(completed visits or interviews); – where the data do not say.",
+             "Counts are of all visits in the year and are not broken down further, so that "
+             "no site can be identified."]
+    return _html_table(text, caption="Field work by year"), sentence, notes
+
+
+def _model_section(data: ReportData, min_n: int, fig_no: int):
+    import matplotlib.pyplot as plt
+
+    from harvest import plot
+
+    summ = data.model
+    ind = data.model_indicator
+    direct = data.estimates["farm"]
+    direct = direct[direct["indicator"] == ind]
+    time = data.year if "time" in summ.columns else None
+    m = summ[summ["time"] == time] if time is not None else summ
+    rows = []
+    d_latest = direct[direct["year"] == data.year] if "year" in direct.columns else direct
+    shown = _displayable(d_latest, min_n)
+    for r in m.itertuples(index=False):
+        rows.append({"Region": str(r.area),
+                     "Model mean (%)": format_percent(r.mean),
+                     "90% credible interval": f"{format_percent(r.ci_low)} to "
+                                              f"{format_percent(r.ci_high)}",
+                     "R-hat": f"{r.r_hat:.3f}"})
+    fig, ax = plt.subplots(figsize=(5.2, 0.5 * len(m) + 1.4))
+    plot.direct_vs_model(shown, m, ax=ax, area="region", time=time)
+    figure = _svg(fig, f"harvest-{fig_no + 1}")
+    label = data.labels.get(ind, ind)
+    text = (f"{label}: a hierarchical Bayesian model (harvest.bayes) borrows strength across "
+            "regions and years, which steadies estimates for regions with few observations. "
+            "Model estimates are shown with 90% credible intervals beside the direct, "
+            "design-based ones.")
+    return {"text": text, "table": _html_table(pd.DataFrame(rows), caption=f"{label}, "
+                                               f"model-based, {_label(data.year)}"),
+            "figure": figure,
+            "caption": f"{label}: direct ({data.level * 100:g}% CI) and model-based (90% "
+                       "credible interval) estimates by region."}
+
+
+def _methods(data: ReportData, min_n: int) -> list[str]:
+    out = []
+    for instrument, cols in data.design.items():
+        unit = _UNITS.get(instrument, (instrument, instrument))[1]
+        parts = []
+        parts.append(f"strata: {cols.get('strata')}" if cols.get("strata") else "no strata")
+        parts.append(f"first-stage clusters (PSUs): {cols.get('psu')}" if cols.get("psu")
+                     else "every record its own PSU")
+        parts.append(f"weights: {cols.get('weights')}" if cols.get("weights")
+                     else "equal weights")
+        if cols.get("fpc"):
+            parts.append(f"finite population correction: {cols.get('fpc')}")
+        if cols.get("lonely_psu"):
+            parts.append(f"strata with a single PSU: '{cols.get('lonely_psu')}' "
+                         "(as R survey.lonely.psu)")
+        out.append(f"Design for {unit}: " + "; ".join(parts) + ". Standard errors by Taylor "
+                   "linearisation with ultimate-cluster variance, as R survey's svydesign.")
+    names = {"korn-graubard": "Korn-Graubard (R svyciprop method 'beta')",
+             "logit": "logit", "wilson": "Wilson with the effective sample size"}
+    out.append(f"Confidence intervals for proportions: {names.get(data.ci, data.ci)}, at "
+               f"{data.level * 100:g}%, with the design degrees of freedom.")
+    if data.baseline is not None:
+        out.append(f"Change since {_label(data.baseline)}: difference of proportions with a "
+                   "standard error that uses the covariance between years from the design; "
+                   "p-values across regions adjusted by Holm's method.")
+    out.append(f"Disclosure control: no cell resting on fewer than {min_n} observations is "
+               "shown (*), and the count itself is withheld. Only aggregates are shown, "
+               "never records.")
+    out.append("Reliability: the NCHS data presentation standards for proportions (Parker et "
+               "al. 2017) withhold estimates with an effective sample size below 30, an "
+               "interval wider than 30 percentage points, or an interval wider than 130% of "
+               "the estimate; estimates with fewer than 8 degrees of freedom or of 0% or 100% "
+               "are flagged for review.")
+    out.append("Observation sites are not a strict probability sample: observers choose "
+               "sites and some refuse. The intervals describe sampling variability under the "
+               "stated design only, not bias from site selection, refusals or interference.")
+    if data.model is not None:
+        s = ", ".join(f"{k}={v}" for k, v in data.model_settings.items())
+        out.append(f"Small-area model: harvest.bayes.fit_prevalence ({s}); see the "
+                   "methods documentation for the model and its diagnostics.")
+    return out
+
+
+# -------------------------------------------------------------------------- front doors
+
+
+class _Progress:
+    """A tqdm progress bar on stderr, or nothing."""
+
+    def __init__(self, enabled: bool, total: int, desc: str):
+        self.bar = None
+        if enabled:
+            from tqdm.auto import tqdm
+
+            self.desc = desc
+            self.bar = tqdm(total=total, desc=desc, file=sys.stderr, leave=False,
+                            bar_format="{desc:<52.52} {bar:20} {n_fmt}/{total_fmt}")
+
+    def __call__(self, text: str):
+        if self.bar is not None:
+            self.bar.set_description_str(f"{self.desc}: {text}", refresh=False)
+            if self.bar.n < self.bar.total:
+                self.bar.update(1)
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+
+
+def build_report(frames: dict, out="report.html", *, visits=None, design: dict | None = None,
+                 level: float = 0.95, ci: str = "korn-graubard", baseline=None,
+                 min_n: int = 10, bayes: bool = False, bayes_options: dict | None = None,
+                 rng=None, title: str | None = None, sources=None, synthetic: bool = False,
+                 progress: bool = True) -> Path:
+    """Analyse instrument tables and write the self-contained HTML report.
+
+    Parameters
+    ----------
+    frames : dict of str to pandas.DataFrame
+        Instrument tables keyed by instrument, e.g. ``{"farm": farms, "employee": emp}``.
+    out : str or pathlib.Path, default ``"report.html"``
+        The file to write.
+    visits, design, level, ci, baseline, bayes, bayes_options, rng
+        As :func:`analyse`.
+    min_n : int, default 10
+        Disclosure threshold (see :func:`harvest.tables.disclose`).
+    title : str, optional
+        Page title.
+    sources : list of str, optional
+        File names shown under the title.
+    synthetic : bool, default False
+        Mark the page as made from synthetic data.
+    progress : bool, default True
+        Show a progress bar on stderr.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+    """
+    out = Path(out)
+    n_ind = sum(len(INDICATORS.get(k, {})) for k in frames)
+    bar = _Progress(progress, total=2 * len(frames) + 2 * n_ind + int(bayes) + 1,
+                    desc="harvest report")
+    try:
+        data = analyse(frames, visits=visits, design=design, level=level, ci=ci,
+                       baseline=baseline, bayes=bayes, bayes_options=bayes_options, rng=rng,
+                       progress=bar)
+        data.sources = list(sources or [])
+        data.synthetic = synthetic
+        page = render_report(data, min_n=min_n, title=title, progress=bar)
+        out.write_text(page, encoding="utf-8")
+        bar("written")
+    finally:
+        bar.close()
+    return out
+
+
+def demo(out="report.html", *, bayes: bool = False, progress: bool = True, rng=2024,
+         min_n: int = 10) -> Path:
+    """Write the report for the bundled synthetic 2023-2024 data.
+
+    Parameters
+    ----------
+    out : str or pathlib.Path, default ``"report.html"``
+        The file to write.
+    bayes : bool, default False
+        Include the Bayesian small-area model (takes longer).
+    progress : bool, default True
+        Show a progress bar on stderr.
+    rng : int, default 2024
+        Seed of the Bayesian fit.
+    min_n : int, default 10
+        Disclosure threshold.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    from harvest import datasets
+
+    frames = {"farm": datasets.load("farms"), "employee": datasets.load("employees")}
+    try:
+        visits = datasets.load("visits")
+    except (KeyError, ValueError, FileNotFoundError):
+        visits = None
+    return build_report(frames, out, visits=visits, bayes=bayes, rng=rng, min_n=min_n,
+                        progress=progress, synthetic=True,
+                        sources=["bundled synthetic data (hv.datasets)"],
+                        bayes_options={"draws": 500, "tune": 500, "chains": 2} if bayes
+                        else None)
