@@ -93,7 +93,8 @@ class Scenario:
     employees_interviewed: int = 2047
     interference: float = 0.23
     refusal_bias: float = 0.0
-    sigma_district: float = 0.9
+    sigma_district: float = 0.9                       # mobilisation effects
+    sigma_child: float = 1.2                          # child-labour effects
     sigma_institution: float = 0.5
     child_labour: float = 0.23
     reports_given_child: float = 0.74
@@ -343,7 +344,7 @@ def population(year: int = 2024, rng=None, scenario_: Scenario | None = None,
         mean = np.bincount(d_region, u, H) / N_h
         return u - mean[d_region]
 
-    u_child, u_mob = effects(sc.sigma_district), effects(sc.sigma_district)
+    u_child, u_mob = effects(sc.sigma_child), effects(sc.sigma_district)
     u_rate = effects(0.1)
     r_child = np.asarray(sc.region_child)[d_region] + u_child
     r_mob = np.asarray(sc.region_mobilisation)[d_region] + u_mob
@@ -430,7 +431,7 @@ def population(year: int = 2024, rng=None, scenario_: Scenario | None = None,
     # employees
     e_i = np.repeat(np.arange(n_inst), n_staff)
     E = len(e_i)
-    eta_e = eta[e_i] + 1.5 * quota_i[e_i]
+    eta_e = 0.7 * eta[e_i] + 1.2 * quota_i[e_i]
     told = rng.random(E) < _calibrate(sc.told_to_participate, eta_e)
     picked = rng.random(E) < np.where(told, sc.picked_given_told, 0.03)
     paid = rng.random(E) < np.where(told, sc.paid_given_told, 0.02)
