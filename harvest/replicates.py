@@ -349,9 +349,9 @@ def make_factors(method: str, psu_stratum, *, replicates: int = 500, rng=None,
     if method == "jkn":
         return _jackknife(common, fraction, lonely_psu, labels, psu_first, strat_first,
                           single=False)
-    rho = 0.0 if method == "brr" else (0.3 if rho is None else float(rho))
-    if method == "brr" and rho != 0.0:
+    if method == "brr" and rho not in (None, 0):
         raise ValueError("method='brr' has rho = 0; use method='fay' for Fay's BRR.")
+    rho = 0.0 if method == "brr" else (0.3 if rho is None else float(rho))
     if not 0.0 <= rho < 1.0:
         raise ValueError(f"`rho` must be in [0, 1); got {rho!r}.")
     return _brr(common, rho, fraction, labels, psu_first, method)
