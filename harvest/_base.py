@@ -214,8 +214,15 @@ class _DesignBase:
         deff = self._deff(estimand, variance)
         n_eff = estimand.effective_n(estimate, variance)
         if kind == "proportion":
+            extra = {}
+            if ci == "likelihood":
+                from harvest.intervals import irls_weight
+
+                extra["irls_weight"] = irls_weight(
+                    estimand.row_y, estimand.row_weight, estimand.row_domain,
+                    estimand.n_domains).reshape(-1)
             low, high = proportion_ci(ci, estimate, se, df, level,
-                                      np.maximum(estimand.n, 1))
+                                      np.maximum(estimand.n, 1), **extra)
             method = ci
         else:
             low, high = t_interval(estimate, se, df, level)

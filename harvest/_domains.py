@@ -75,6 +75,11 @@ class Estimand:
         Domain code of each of those rows.
     row_valid : numpy.ndarray of bool, shape (len(row_index), k)
         Non-missing value of each variable on those rows.
+    row_y : numpy.ndarray, shape (len(row_index), k)
+        The variables on those rows, NaN where missing (or where a ratio's denominator
+        is missing).
+    row_weight : numpy.ndarray, shape (len(row_index),)
+        The weights of those rows.
     """
 
     kind: str
@@ -93,6 +98,8 @@ class Estimand:
     row_index: np.ndarray
     row_domain: np.ndarray
     row_valid: np.ndarray
+    row_y: np.ndarray | None = None
+    row_weight: np.ndarray | None = None
 
     @property
     def n_domains(self) -> int:
@@ -317,6 +324,7 @@ def build_estimand(design, kind: str, variables, by=None, na: str = "fail",
             f"column {names!r} has {len(bad)} missing value(s) in {describe_rows(bad)}; "
             "use na='drop' to leave those rows out of this estimate (they stay in the design)."
         )
+    row_y = np.where(valid, y, np.nan)
     y = np.where(valid, y, 0.0)
     wv = w[:, None] * valid
 
@@ -359,7 +367,7 @@ def build_estimand(design, kind: str, variables, by=None, na: str = "fail",
                     variables=variables, denominators=denominators, Y=Y, X=X, n=n,
                     wsum=wsum_dk.reshape(-1), s2=s2, domain_psu=domain_psu,
                     stratum_present=stratum_present, row_index=rows, row_domain=dom,
-                    row_valid=valid)
+                    row_valid=valid, row_y=row_y, row_weight=w)
 
 
 def assemble_table(estimand: Estimand, estimate, se, ci_low, ci_high, level, ci_method,

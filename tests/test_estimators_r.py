@@ -67,7 +67,7 @@ def _ids(case):
     return "-".join(str(c) for c in case if c)
 
 
-def run_case(case):
+def run_case(case, ci="logit"):
     """The harvest table for one R case, merged with R's rows on the domain labels."""
     design_name, policy, subset, kind, variable, denominator, by = case
     data, design = make_design(design_name, "fail" if policy == "fail" else policy)
@@ -77,7 +77,7 @@ def run_case(case):
     columns = [variable] + ([denominator] if denominator else [])
     na = "drop" if data[columns].isna().to_numpy().any() else "fail"
     if kind == "proportion":
-        table = design.proportion(variable, by=by_cols, na=na)
+        table = design.proportion(variable, by=by_cols, na=na, ci=ci)
     elif kind == "mean":
         table = design.mean(variable, by=by_cols, na=na)
     elif kind == "total":
@@ -114,16 +114,63 @@ def test_matches_r(case):
     # Intervals: where R's are finite and the estimate is inside (0, 1) for proportions
     # (R's logit interval at p = 0 or 1 and with df = 1 overflows; harvest's documented
     # rule for those cases is tested in tests/test_intervals.py).
-    finite = (np.isfinite(merged["ci_low_r"].to_numpy(float))
-              & np.isfinite(merged["ci_high_r"].to_numpy(float)))
-    if case[3] == "proportion":
+    _check_interval(merged, merged, "ci_low_r", "ci_high_r", case[3] == "proportion")
+
+
+def _check_interval(merged, table, low_r, high_r, proportion, skip=None):
+    finite = (np.isfinite(merged[low_r].to_numpy(float))
+              & np.isfinite(merged[high_r].to_numpy(float)))
+    if skip is not None:
+        finite &= ~skip
+    if proportion:
         finite &= (merged["estimate_r"] > 0).to_numpy() & (merged["estimate_r"] < 1).to_numpy()
-        has_se = np.isfinite(merged["se"].to_numpy(float))
-        assert np.isfinite(merged.loc[has_se, ["ci_low", "ci_high"]].to_numpy()).all()
-    for column in ["ci_low", "ci_high"]:
-        np.testing.assert_allclose(merged.loc[finite, column],
-                                   merged.loc[finite, f"{column}_r"], rtol=RTOL_CI,
-                                   atol=1e-10, err_msg=column)
+        has_se = np.isfinite(table["se"].to_numpy(float))
+        assert np.isfinite(table.loc[has_se, ["ci_low", "ci_high"]].to_numpy()).all()
+    for column, r_column in [("ci_low", low_r), ("ci_high", high_r)]:
+        np.testing.assert_allclose(table.loc[finite, column], merged.loc[finite, r_column],
+                                   rtol=RTOL_CI, atol=1e-10, err_msg=column)
+
+
+R_METHODS = {"xlogit": "xlogit", "korn-graubard": "korn_graubard", "wald": "wald",
+             "likelihood": "likelihood", "asin": "asin"}
+PROPORTION_CASES = [c for c in CASES if c[3] == "proportion"]
+
+
+# R's svyglm (behind svyciprop "likelihood") scales the weights by their mean over all
+# rows of the domain, missing ones included; harvest.intervals.irls_weight (owned by
+# the intervals module) uses the non-missing rows. Only variables with missing values
+# are affected; strict, so the mark must go when the two agree.
+_LIKELIHOOD_NA = pytest.mark.xfail(
+    strict=True, reason="irls_weight normalises weights over non-missing rows, R over all")
+
+
+def _interval_params():
+    out = []
+    for case in PROPORTION_CASES:
+        for method in R_METHODS:
+            has_na = DATA_OF[case[0]][case[4]].isna().any()
+            marks = [_LIKELIHOOD_NA] if method == "likelihood" and has_na else []
+            out.append(pytest.param(case, method, marks=marks, id=f"{_ids(case)}-{method}"))
+    return out
+
+
+DATA_OF = {"apistrat": DATA["apistrat"], "apiclus1": DATA["apiclus1"],
+           "apiclus1_noweights": DATA["apiclus1"], "apiclus2": DATA["apiclus2"],
+           "apisrs_nofpc": DATA["apistrat"], "mission": DATA["mission"]}
+
+
+@pytest.mark.parametrize(("case", "method"), _interval_params())
+def test_proportion_intervals_match_svyciprop(case, method):
+    """Every R svyciprop method, per domain, with the domain's degf as df."""
+    merged = run_case(case, ci=method)
+    name = R_METHODS[method]
+    skip = None
+    if method == "asin":
+        # R does not clip arcsin(sqrt(p)) +/- t*se to [0, pi/2], so sin^2 folds back
+        # (e.g. a lower bound 0.38 for p = 0.5 with df = 1); harvest clips, giving 0 or 1.
+        skip = ((merged["ci_low"] == 0) | (merged["ci_high"] == 1)).to_numpy()
+    _check_interval(merged, merged, f"ci_{name}_low_r", f"ci_{name}_high_r", True, skip)
+    assert (merged["ci_method"] == method).all()
 
 
 def test_reference_covers_every_policy_and_estimator():

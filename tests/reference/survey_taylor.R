@@ -14,8 +14,10 @@
 #                        without by), na.rm=TRUE where the variable has NAs;
 #   df                   degf() of the design restricted to the domain;
 #   n                    rows of the domain with a non-missing value;
-#   ci_low, ci_high      svyciprop(method="logit") for proportions (and "beta" in
-#                        ci_beta_*), confint(..., df=degf(domain)) for the others.
+#   ci_low, ci_high      svyciprop(method="logit", df=df) for proportions,
+#                        confint(..., df=df) for the others;
+#   ci_<method>_low/high svyciprop with the other R methods (xlogit, beta, mean,
+#                        likelihood, asin), for proportions.
 
 suppressMessages(library(survey))
 options(digits = 17)
@@ -88,6 +90,10 @@ designs <- list(
                                  fpc = ~n_districts, nest = TRUE, data = mission)
 )
 
+# svyciprop methods besides "logit", under harvest's names
+r_methods <- list(xlogit = "xlogit", korn_graubard = "beta", wald = "mean",
+                  likelihood = "likelihood", asin = "asin")
+
 rows <- list()
 add_case <- function(dname, policy, subset_name, kind, var, den, by) {
   options(survey.lonely.psu = policy)
@@ -118,17 +124,22 @@ add_case <- function(dname, policy, subset_name, kind, var, den, by) {
     df <- degf(ddom)
     ok <- !is.na(dat[[var]][inside])
     if (!is.null(den)) ok <- ok & !is.na(dat[[den]][inside])
+    other <- setNames(rep(NA_real_, 2 * length(r_methods)),
+                      paste0("ci_", rep(names(r_methods), each = 2), c("_low", "_high")))
     if (kind == "proportion") {
       ci <- svyciprop(f, ddom, method = "logit", df = df)
-      cib <- svyciprop(f, ddom, method = "beta", df = df)
       lo <- attr(ci, "ci")[1]; hi <- attr(ci, "ci")[2]
-      blo <- attr(cib, "ci")[1]; bhi <- attr(cib, "ci")[2]
+      for (m in names(r_methods)) {
+        cim <- tryCatch(attr(svyciprop(f, ddom, method = r_methods[[m]], df = df), "ci"),
+                        error = function(e) c(NA_real_, NA_real_))
+        other[paste0("ci_", m, c("_low", "_high"))] <- cim
+      }
     } else {
       one <- if (kind == "ratio") {
         svyratio(f, extra$denominator, ddom, na.rm = has_na)
       } else FUN(f, ddom, na.rm = has_na)
       ci <- confint(one, df = df)
-      lo <- ci[1, 1]; hi <- ci[1, 2]; blo <- NA; bhi <- NA
+      lo <- ci[1, 1]; hi <- ci[1, 2]
     }
     rows[[length(rows) + 1]] <<- data.frame(
       design = dname, policy = policy, subset = subset_name, kind = kind,
@@ -138,8 +149,7 @@ add_case <- function(dname, policy, subset_name, kind, var, den, by) {
       dom2 = if (length(by) >= 2) as.character(keys[i, by[2]]) else "",
       estimate = unname(est[i]), se = unname(se[i]), deff = unname(as.vector(de)[i]),
       df = df, n = sum(ok), ci_low = unname(lo), ci_high = unname(hi),
-      ci_beta_low = unname(blo), ci_beta_high = unname(bhi),
-      stringsAsFactors = FALSE)
+      as.list(other), stringsAsFactors = FALSE, check.names = FALSE)
   }
 }
 
@@ -169,7 +179,6 @@ for (policy in c("remove", "certainty", "adjust", "average")) {
   }
 }
 
-print(warnings())
 out <- do.call(rbind, rows)
 write.csv(out, file.path(here, "survey_taylor.csv"), row.names = FALSE)
 cat("wrote", nrow(out), "reference rows\n")
