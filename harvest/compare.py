@@ -168,10 +168,10 @@ def _adjust(p, method):
 
 def _mdc_core(se_scale, df, level, power, log_scale):
     """``(t_{1-alpha/2, df} + t_{power, df}) * se``; ``exp`` of it on the log scale."""
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore", over="ignore"):
         mult = stats.t.ppf(0.5 + level / 2.0, df) + stats.t.ppf(power, df)
         out = mult * se_scale
-    return np.where(log_scale, np.exp(out), out)
+        return np.where(log_scale, np.exp(np.where(log_scale, out, 0.0)), out)
 
 
 DF_CHOICES = ("design", "domain")
@@ -445,7 +445,8 @@ def compare(design, indicators, between, baseline=None, by=None, measure="differ
             value = est_g / est_b if measure == "ratio" else (
                 (est_g / (1.0 - est_g)) / (est_b / (1.0 - est_b)))
             se = np.where(np.isfinite(se_t), value * se_t, np.nan)
-        low, high = np.exp(low), np.exp(high)
+        with np.errstate(over="ignore"):
+            low, high = np.exp(low), np.exp(high)
     mdc = _mdc_core(se_t, df, level, power, measure != "difference")
 
     _warn_missing(~present.reshape(G, -1).all(axis=1), group_table,
