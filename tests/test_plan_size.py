@@ -194,3 +194,28 @@ def test_bad_input_names_the_argument(kw, match):
 def test_infinite_N_means_no_correction():
     a = one(p=0.3, moe=0.05, N=np.inf)
     assert np.isnan(a["N"]) and a["n_fpc"] == a["n_deff"]
+
+
+# ---------------------------------------------------------------- margin_of_error
+
+
+def test_margin_of_error_inverts_sample_size_exactly():
+    for N in (None, 3000):
+        s = hv.plan.sample_size([0.1, 0.23, 0.5], 0.05, 2.0, N=N)
+        back = hv.plan.margin_of_error(s["p"], s["n_fpc"], 2.0, N=N)
+        np.testing.assert_allclose(back["moe"], 0.05, rtol=1e-12)
+
+
+def test_margin_of_error_by_hand_and_census():
+    t = hv.plan.margin_of_error(0.23, 472, deff=2.0).iloc[0]
+    assert t["se"] == pytest.approx(np.sqrt(2 * 0.23 * 0.77 / 472), rel=1e-12)
+    assert t["moe"] == pytest.approx(0.05369, abs=1e-5)
+    assert t["moe_relative"] == pytest.approx(t["moe"] / 0.23)
+    assert hv.plan.margin_of_error(0.23, 500, N=500)["moe"].iloc[0] == 0.0
+    r = hv.plan.margin_of_error({"Ahal": 0.2, "Mary": 0.3}, {"Ahal": 100, "Mary": 150},
+                                icc=0.1, cluster_size=8)
+    assert list(r.index) == ["Ahal", "Mary"] and r["deff"].iloc[0] == pytest.approx(1.7)
+    with pytest.raises(ValueError, match="`n` must not exceed the population size `N`"):
+        hv.plan.margin_of_error(0.2, 600, N=500)
+    with pytest.raises(ValueError, match="`n` must be a positive sample size"):
+        hv.plan.margin_of_error(0.2, 0)

@@ -172,3 +172,76 @@ def sample_size(p, moe, deff=None, level=0.95, relative=False, N=None, response_
     if labels is not None:
         out.index = labels
     return out
+
+
+MOE_COLUMNS = ["p", "n", "level", "z", "icc", "cluster_size", "deff", "N", "se", "moe",
+               "moe_relative"]
+
+
+def margin_of_error(p, n, deff=None, level=0.95, N=None, icc=None, cluster_size=None):
+    r"""Margin of error that a sample of ``n`` units gives for a proportion.
+
+    The inverse of :func:`sample_size` (without the response rate): what a planned
+    or achieved sample delivers, e.g. per region after :func:`allocate`.
+
+    Parameters
+    ----------
+    p : float, array, Series or dict
+        Expected proportion, strictly between 0 and 1; labels become the index.
+    n : float, array, Series or dict
+        Units observed.
+    deff, level, N, icc, cluster_size
+        As in :func:`sample_size`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per input: ``p``, ``n``, ``level``, ``z``, ``icc``,
+        ``cluster_size``, ``deff``, ``N``, ``se`` (standard error), ``moe``
+        (absolute half-width, ``z * se``) and ``moe_relative`` (``moe / p``).
+
+    Notes
+    -----
+    .. math::
+
+        \text{se} = \sqrt{\text{deff}\,\frac{p(1-p)}{n}\,\frac{N-n}{N-1}},
+        \qquad \text{moe} = z\,\text{se},
+
+    which inverts Cochran's :math:`n = n_0'/(1 + (n_0' - 1)/N)` exactly.
+
+    Examples
+    --------
+    >>> import harvest as hv
+    >>> t = hv.plan.margin_of_error(p=0.23, n=472, deff=2.0)
+    >>> round(float(t["moe"].iloc[0]), 4)
+    0.0537
+    """
+    labels = labels_of(p=p, n=n)
+    level = check_level(level)
+    p_arr = check_probability("p", p)
+    n_arr = check_range("n", n, 0, None, rule="a positive sample size")
+    deff_arr, icc_arr, m_arr = design_effect(deff, icc, cluster_size)
+    N_arr = (np.array(np.nan) if N is None
+             else check_range("N", N, 1, np.inf, low_open=False, high_open=False,
+                              rule="a population size >= 1 (or None)"))
+    N_arr = np.where(np.isinf(N_arr), np.nan, N_arr)
+    a = broadcast(p=p_arr, n=n_arr, deff=deff_arr, icc=icc_arr, m=m_arr, N=N_arr)
+    finite = np.isfinite(a["N"])
+    if (finite & (a["n"] > a["N"])).any():
+        raise ValueError("`n` must not exceed the population size `N`.")
+    if labels is not None and len(labels) != len(a["p"]):
+        raise ValueError(f"the labels of `p`/`n` ({len(labels)}) do not match the other "
+                         f"arguments' length ({len(a['p'])}).")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        fpc = np.where(finite, (a["N"] - a["n"]) / (a["N"] - 1.0), 1.0)
+    fpc = np.where(finite & (a["N"] == 1), 0.0, fpc)
+    se = np.sqrt(a["deff"] * a["p"] * (1.0 - a["p"]) / a["n"] * fpc)
+    z = z_value(level)
+    out = pd.DataFrame({
+        "p": a["p"], "n": a["n"], "level": level, "z": z, "icc": a["icc"],
+        "cluster_size": a["m"], "deff": a["deff"], "N": a["N"], "se": se, "moe": z * se,
+        "moe_relative": z * se / a["p"],
+    }, columns=MOE_COLUMNS)
+    if labels is not None:
+        out.index = labels
+    return out
