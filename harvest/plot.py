@@ -68,7 +68,7 @@ def _percent_axis(axis):
 
 
 def forest(table: pd.DataFrame, ax=None, *, label=None, percent: bool | None = None,
-           color=None, title: str | None = None, **kwargs):
+           color=None, title: str | None = None, flag: str | None = None, **kwargs):
     """Forest plot: each estimate as a point with its confidence interval.
 
     Parameters
@@ -90,6 +90,10 @@ def forest(table: pd.DataFrame, ax=None, *, label=None, percent: bool | None = N
         Colour of points and intervals.
     title : str, optional
         Axes title.
+    flag : str, optional
+        A boolean column of ``table``; rows where it is true (e.g. estimates that fail
+        the NCHS standards, see :func:`harvest.tables.nchs_reliability`) are drawn with
+        open markers and dashed intervals, and their label gets a dagger.
     **kwargs
         Passed to ``Axes.errorbar`` (e.g. ``markersize``, ``capsize``).
 
@@ -122,15 +126,28 @@ def forest(table: pd.DataFrame, ax=None, *, label=None, percent: bool | None = N
     if percent is None:
         finite = np.concatenate([est[shown], lo[shown], hi[shown]])
         percent = bool(finite.size) and bool(np.nanmin(finite) >= 0 and np.nanmax(finite) <= 1)
+    flagged = np.zeros(len(table), dtype=bool)
+    if flag is not None:
+        _require(table, [flag], "table")
+        flagged = table[flag].fillna(False).astype(bool).to_numpy()
     names = _labels(table, label)
     names = [n if s else f"{n} (suppressed)" for n, s in zip(names, shown, strict=True)]
+    names = [f"{n} \u2020" if f and s else n
+             for n, f, s in zip(names, flagged, shown, strict=True)]
     y = np.arange(len(table))[::-1]  # first row on top
     color = color or PALETTE[0]
     options = {"fmt": "o", "color": color, "ecolor": color, "capsize": 3, "markersize": 6,
                "linewidth": 1.5}
     options.update(kwargs)
-    ax.errorbar(est[shown], y[shown],
-                xerr=np.vstack([est[shown] - lo[shown], hi[shown] - est[shown]]), **options)
+    for mask, extra in ((shown & ~flagged, {}),
+                        (shown & flagged, {"markerfacecolor": "white", "linestyle": "none"})):
+        if mask.any():
+            bars = ax.errorbar(est[mask], y[mask],
+                               xerr=np.vstack([est[mask] - lo[mask], hi[mask] - est[mask]]),
+                               **{**options, **extra})
+            if extra:
+                for coll in bars.lines[2]:
+                    coll.set_linestyle("--")
     ax.set_yticks(y, names)
     ax.set_ylim(-0.7, len(table) - 0.3)
     level = table["level"].iloc[0] if "level" in table.columns else None

@@ -33,6 +33,7 @@ import pandas as pd
 from harvest._errors import DataError
 from harvest.tables import (
     SUPPRESSED,
+    _check_reliability,
     by_columns,
     comparison_table,
     disclose,
@@ -390,19 +391,25 @@ def _svg(fig, salt: str) -> str:
     return re.sub(r"<svg ", '<svg role="img" ', text, count=1)
 
 
-def _displayable(table: pd.DataFrame, min_n: int) -> pd.DataFrame:
-    """Estimates safe to draw: small cells and NCHS-suppressed cells set to missing."""
+def _displayable(table: pd.DataFrame, min_n: int, reliability="flag") -> pd.DataFrame:
+    """Estimates safe to draw: small cells set to missing, NCHS failures flagged or hidden.
+
+    Adds a boolean column ``unreliable`` (fails the NCHS standards).
+    """
     safe = disclose(table, min_n)
-    rel = nchs_reliability(table)
-    hide = ~rel["nchs_present"].to_numpy()
-    for c in ("estimate", "ci_low", "ci_high"):
-        safe.loc[hide, c] = np.nan
+    unreliable = ~nchs_reliability(table)["nchs_present"].to_numpy() if reliability else \
+        np.zeros(len(table), dtype=bool)
+    if reliability == "suppress":
+        for c in ("estimate", "ci_low", "ci_high"):
+            safe.loc[unreliable, c] = np.nan
+    safe["unreliable"] = unreliable & ~safe["suppressed"].to_numpy()
     return safe
 
 
-def _safe_comparison(comparison, estimates, min_n):
+def _safe_comparison(comparison, estimates, min_n, reliability="flag"):
     out = comparison.copy()
-    text, _ = comparison_table(comparison, estimates=estimates, between="year", min_n=min_n)
+    text, _ = comparison_table(comparison, estimates=estimates, between="year", min_n=min_n,
+                               reliability=reliability)
     hide = (text.iloc[:, len(by_columns(comparison)) + 2] == SUPPRESSED).to_numpy()
     for c in ("estimate", "ci_low", "ci_high", "estimate_group", "estimate_baseline"):
         out.loc[hide, c] = np.nan
@@ -428,8 +435,8 @@ def _label(v) -> str:
     return str(v)
 
 
-def render_report(data: ReportData, *, min_n: int = 10, title: str | None = None,
-                  progress=None) -> str:
+def render_report(data: ReportData, *, min_n: int = 10, reliability: str | None = "flag",
+                  title: str | None = None, progress=None) -> str:
     """Turn the tidy tables of :class:`ReportData` into one self-contained HTML page.
 
     Parameters
@@ -439,6 +446,10 @@ def render_report(data: ReportData, *, min_n: int = 10, title: str | None = None
     min_n : int, default 10
         Disclosure threshold: cells resting on fewer unweighted observations are
         suppressed in every table and figure.
+    reliability : {"flag", "suppress", None}, default ``"flag"``
+        Estimates that fail the NCHS data presentation standards for proportions are
+        shown with a footnote and open markers (``"flag"``), withheld (``"suppress"``),
+        or not checked (``None``); see :func:`harvest.tables.publication_table`.
     title : str, optional
         Page title.
     progress : callable, optional
@@ -455,6 +466,7 @@ def render_report(data: ReportData, *, min_n: int = 10, title: str | None = None
     import harvest
     from harvest import plot
 
+    reliability = _check_reliability(reliability)
     step = progress or (lambda _text: None)
     year, baseline = data.year, data.baseline
     lvl = f"{data.level * 100:g}%"
@@ -473,13 +485,14 @@ def render_report(data: ReportData, *, min_n: int = 10, title: str | None = None
             label = data.labels.get(indicator, indicator)
             part = latest[latest["indicator"] == indicator].drop(columns=["year"],
                                                                    errors="ignore")
-            body, notes = publication_table(part, min_n=min_n)
+            body, notes = publication_table(part, min_n=min_n, reliability=reliability)
             body = body.drop(columns=["Indicator"]).rename(columns={"region": "Region"})
             sentence = ""
             if nat_latest is not None:
                 npart = nat_latest[nat_latest["indicator"] == indicator].drop(
                     columns=["year"], errors="ignore").reset_index(drop=True)
-                ntext, nnotes = publication_table(npart, min_n=min_n)
+                ntext, nnotes = publication_table(npart, min_n=min_n,
+                                                  reliability=reliability)
                 ntext = ntext.drop(columns=["Indicator"])
                 ntext.insert(0, "Region", "All regions")
                 body = pd.concat([body, ntext], ignore_index=True)
@@ -501,24 +514,27 @@ def render_report(data: ReportData, *, min_n: int = 10, title: str | None = None
                                         total_label="All regions"),
                    "notes": notes}
             fig, ax = plt.subplots(figsize=(5.2, 0.4 * len(part) + 1.2))
-            plot.forest(_displayable(part, min_n).rename(columns={"region": "Region"}),
-                        ax=ax, label="Region")
+            plot.forest(_displayable(part, min_n, reliability).rename(
+                columns={"region": "Region"}), ax=ax, label="Region", flag="unreliable")
             fig_no += 1
             ind["figure"] = _svg(fig, f"harvest-{fig_no}")
-            ind["figure_caption"] = (f"{label} by region, {_label(year)}: estimate and "
-                                     f"{lvl} confidence interval.")
+            ind["figure_caption"] = (
+                f"{label} by region, {_label(year)}: estimate and {lvl} confidence interval."
+                + (" Open markers and dashed intervals (\u2020): the estimate does not meet "
+                   "the NCHS presentation standards; interpret with caution."
+                   if reliability == "flag" else ""))
             step(f"figure: {indicator}")
             if cmp_all is not None and len(cmp_all):
                 cmp = cmp_all[cmp_all["indicator"] == indicator]
                 est_all = table[table["indicator"] == indicator]
                 ctext, cnotes = comparison_table(cmp, estimates=est_all, between="year",
-                                                 min_n=min_n)
+                                                 min_n=min_n, reliability=reliability)
                 ctext = ctext.drop(columns=["Indicator"]).rename(columns={"region": "Region"})
                 if ncmp_all is not None and len(ncmp_all):
                     ncmp = ncmp_all[ncmp_all["indicator"] == indicator]
                     nest = nat[nat["indicator"] == indicator]
                     ntext, nnotes = comparison_table(ncmp, estimates=nest, between="year",
-                                                     min_n=min_n)
+                                                     min_n=min_n, reliability=reliability)
                     ntext = ntext.drop(columns=["Indicator"])
                     ntext.insert(0, "Region", "All regions")
                     ctext = pd.concat([ctext, ntext], ignore_index=True)
@@ -532,7 +548,7 @@ def render_report(data: ReportData, *, min_n: int = 10, title: str | None = None
                     ctext, caption=f"{label}: {_label(baseline)} and {_label(year)}",
                     total_label="All regions")
                 ind["change_notes"] = cnotes
-                safe_cmp = _safe_comparison(cmp, est_all, min_n)
+                safe_cmp = _safe_comparison(cmp, est_all, min_n, reliability)
                 if safe_cmp["estimate"].isna().all():
                     indicators.append(ind)
                     step(f"figure: change in {indicator} (all suppressed)")
@@ -551,8 +567,9 @@ def render_report(data: ReportData, *, min_n: int = 10, title: str | None = None
             indicators.append(ind)
 
     observed_table, observed_text, observed_notes = _observed(data.observed, min_n)
-    model = _model_section(data, min_n, fig_no) if data.model is not None else None
-    methods = _methods(data, min_n)
+    model = _model_section(data, min_n, fig_no, reliability) if data.model is not None \
+        else None
+    methods = _methods(data, min_n, reliability)
     n_ind = len(indicators)
     summary_text = (
         f"{n_ind} indicator{'s' if n_ind != 1 else ''} from the "
@@ -632,7 +649,7 @@ def _observed(observed: pd.DataFrame, min_n: int):
     return _html_table(text, caption="Field work by year"), sentence, notes
 
 
-def _model_section(data: ReportData, min_n: int, fig_no: int):
+def _model_section(data: ReportData, min_n: int, fig_no: int, reliability="flag"):
     import matplotlib.pyplot as plt
 
     from harvest import plot
@@ -645,7 +662,7 @@ def _model_section(data: ReportData, min_n: int, fig_no: int):
     m = summ[summ["time"] == time] if time is not None else summ
     rows = []
     d_latest = direct[direct["year"] == data.year] if "year" in direct.columns else direct
-    shown = _displayable(d_latest, min_n)
+    shown = _displayable(d_latest, min_n, reliability)
     for r in m.itertuples(index=False):
         rows.append({"Region": str(r.area),
                      "Model mean (%)": format_percent(r.mean),
@@ -667,7 +684,7 @@ def _model_section(data: ReportData, min_n: int, fig_no: int):
                        "credible interval) estimates by region."}
 
 
-def _methods(data: ReportData, min_n: int) -> list[str]:
+def _methods(data: ReportData, min_n: int, reliability="flag") -> list[str]:
     out = []
     for instrument, cols in data.design.items():
         unit = _UNITS.get(instrument, (instrument, instrument))[1]
@@ -695,11 +712,14 @@ def _methods(data: ReportData, min_n: int) -> list[str]:
     out.append(f"Disclosure control: no cell resting on fewer than {min_n} observations is "
                "shown (*), and the count itself is withheld. Only aggregates are shown, "
                "never records.")
-    out.append("Reliability: the NCHS data presentation standards for proportions (Parker et "
-               "al. 2017) withhold estimates with an effective sample size below 30, an "
-               "interval wider than 30 percentage points, or an interval wider than 130% of "
-               "the estimate; estimates with fewer than 8 degrees of freedom or of 0% or 100% "
-               "are flagged for review.")
+    if reliability is not None:
+        action = "are withheld (*)" if reliability == "suppress" else \
+            "are marked (b) as unreliable"
+        out.append("Reliability: estimates that fail the NCHS data presentation standards for "
+                   "proportions (Parker et al. 2017): an effective sample size below 30, a "
+                   "Korn-Graubard interval wider than 30 percentage points, or one wider than "
+                   f"130% of the estimate, {action}; estimates with fewer than 8 degrees of "
+                   "freedom or of 0% or 100% are marked for review (d).")
     out.append("Observation sites are not a strict probability sample: observers choose "
                "sites and some refuse. The intervals describe sampling variability under the "
                "stated design only, not bias from site selection, refusals or interference.")
@@ -738,9 +758,9 @@ class _Progress:
 
 def build_report(frames: dict, out="report.html", *, visits=None, design: dict | None = None,
                  level: float = 0.95, ci: str = "korn-graubard", baseline=None,
-                 min_n: int = 10, bayes: bool = False, bayes_options: dict | None = None,
-                 rng=None, title: str | None = None, sources=None, synthetic: bool = False,
-                 progress: bool = True) -> Path:
+                 min_n: int = 10, reliability: str | None = "flag", bayes: bool = False,
+                 bayes_options: dict | None = None, rng=None, title: str | None = None,
+                 sources=None, synthetic: bool = False, progress: bool = True) -> Path:
     """Analyse instrument tables and write the self-contained HTML report.
 
     Parameters
@@ -753,6 +773,8 @@ def build_report(frames: dict, out="report.html", *, visits=None, design: dict |
         As :func:`analyse`.
     min_n : int, default 10
         Disclosure threshold (see :func:`harvest.tables.disclose`).
+    reliability : {"flag", "suppress", None}, default ``"flag"``
+        Treatment of estimates failing the NCHS standards (see :func:`render_report`).
     title : str, optional
         Page title.
     sources : list of str, optional
@@ -777,7 +799,8 @@ def build_report(frames: dict, out="report.html", *, visits=None, design: dict |
                        progress=bar)
         data.sources = list(sources or [])
         data.synthetic = synthetic
-        page = render_report(data, min_n=min_n, title=title, progress=bar)
+        page = render_report(data, min_n=min_n, reliability=reliability, title=title,
+                             progress=bar)
         out.write_text(page, encoding="utf-8")
         bar("written")
     finally:

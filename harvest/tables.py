@@ -98,6 +98,16 @@ def _check_min_n(min_n):
     return int(min_n)
 
 
+RELIABILITY = ("flag", "suppress", None)
+
+
+def _check_reliability(value):
+    if value not in RELIABILITY:
+        raise ValueError(
+            f"`reliability` must be one of 'flag', 'suppress', None; got {value!r}.")
+    return value
+
+
 def by_columns(table: pd.DataFrame, last: str = "indicator") -> list[str]:
     """Return the ``by`` columns of a tidy table: the columns before ``indicator``.
 
@@ -344,7 +354,7 @@ def publication_table(
     percent: bool = True,
     digits: int = 1,
     min_n: int = 10,
-    nchs: bool | None = None,
+    reliability: str | None = "flag",
     labels: dict | None = None,
 ) -> tuple[pd.DataFrame, list[str]]:
     """Turn an estimate table into a table of text for publication.
@@ -360,9 +370,11 @@ def publication_table(
     min_n : int, default 10
         Cells resting on fewer unweighted observations are suppressed (see
         :func:`disclose`).
-    nchs : bool, optional
-        Apply :func:`nchs_reliability` and suppress what the standard suppresses.
-        Defaults to ``percent``.
+    reliability : {"flag", "suppress", None}, default ``"flag"``
+        What to do with proportions that fail the NCHS data presentation standards
+        (:func:`nchs_reliability`): show them with a footnote marking them unreliable
+        (``"flag"``), withhold them (``"suppress"``, as NCHS publications do) or ignore
+        the standards (``None``). Applied only when ``percent`` is true.
     labels : dict, optional
         Display names for indicators, e.g. ``{"child_labour": "Child labour"}``.
 
@@ -389,8 +401,7 @@ def publication_table(
     1   Mary  child_labour            *             *  <10
     """
     _check_columns(table, ["indicator", "estimate", "ci_low", "ci_high", "n"], "table")
-    if nchs is None:
-        nchs = percent
+    reliability = _check_reliability(reliability) if percent else None
     by = by_columns(table)
     safe = disclose(table, min_n)
     labels = labels or {}
@@ -401,9 +412,11 @@ def publication_table(
     def fmt(v):
         return format_percent(v, digits) if percent else format_number(v, digits)
 
-    if nchs and {"se"}.issubset(table.columns):
+    if reliability is not None and "se" in table.columns:
         rel = nchs_reliability(table)
         hide = ~rel["nchs_present"].to_numpy() & ~safe["suppressed"].to_numpy()
+        if reliability == "flag":
+            hide[:] = False
         flags = rel["nchs_flags"].where(~safe["suppressed"], "")
     else:
         hide = np.zeros(len(table), dtype=bool)
@@ -414,8 +427,9 @@ def publication_table(
              "df": "d", "zero": "d"}
     texts = {
         "a": f"suppressed: fewer than {min_n} observations",
-        "b": "suppressed: too unreliable to publish (NCHS data presentation standards for "
-             "proportions: effective sample size below 30 or confidence interval too wide)",
+        "b": ("suppressed" if reliability == "suppress" else "unreliable, interpret with "
+              "caution") + ": does not meet the NCHS data presentation standards for "
+             "proportions (effective sample size below 30 or confidence interval too wide)",
         "c": "the complementary percentage does not meet the NCHS standard",
         "d": "review before publishing: fewer than 8 degrees of freedom or an estimate of "
              "0% or 100% (NCHS standard)",
@@ -458,7 +472,7 @@ def comparison_table(
     percent: bool = True,
     digits: int = 1,
     labels: dict | None = None,
-    nchs: bool | None = None,
+    reliability: str | None = "flag",
 ) -> tuple[pd.DataFrame, list[str]]:
     """Turn a ``design.compare`` table into a table of text for publication.
 
@@ -484,10 +498,11 @@ def comparison_table(
         Decimal places.
     labels : dict, optional
         Display names for indicators.
-    nchs : bool, optional
-        With ``estimates`` holding ``se`` and the interval, also suppress a row when the
-        group or the baseline estimate fails :func:`nchs_reliability` (else the change
-        and the other level would reveal the withheld estimate). Defaults to ``percent``.
+    reliability : {"flag", "suppress", None}, default ``"flag"``
+        With ``estimates`` holding ``se`` and the interval: when the group or the
+        baseline estimate fails :func:`nchs_reliability`, mark the row (``"flag"``) or
+        withhold it (``"suppress"``: the change and the other level would otherwise
+        reveal the withheld estimate). Applied only when ``percent`` is true.
 
     Returns
     -------
@@ -512,8 +527,7 @@ def comparison_table(
     min_n = _check_min_n(min_n)
     by = by_columns(comparison)
     labels = labels or {}
-    if nchs is None:
-        nchs = percent
+    reliability = _check_reliability(reliability) if percent else None
     small = np.zeros(len(comparison), dtype=bool)
     unreliable = np.zeros(len(comparison), dtype=bool)
     if estimates is None and {"n_group", "n_baseline"}.issubset(comparison.columns):
@@ -527,7 +541,8 @@ def comparison_table(
         keys = [*by, "indicator"]
         status = estimates[[*keys, between, "n"]].copy()
         status[between] = status[between].astype(str)
-        check_nchs = nchs and {"se", "ci_low", "ci_high", "estimate"}.issubset(estimates.columns)
+        check_nchs = reliability is not None and {"se", "ci_low", "ci_high", "estimate"}.issubset(
+            estimates.columns)
         status["_present"] = (nchs_reliability(estimates)["nchs_present"].to_numpy()
                               if check_nchs else True)
         left = comparison[keys].copy()
@@ -554,7 +569,7 @@ def comparison_table(
             row.update({"Baseline": SUPPRESSED, "Group": SUPPRESSED, "Change": SUPPRESSED,
                         "CI": SUPPRESSED, "p": SUPPRESSED, "Note": "a"})
             used["a"] = f"suppressed: a compared group has fewer than {min_n} observations"
-        elif unreliable[i]:
+        elif unreliable[i] and reliability == "suppress":
             row.update({"Baseline": SUPPRESSED, "Group": SUPPRESSED, "Change": SUPPRESSED,
                         "CI": SUPPRESSED, "p": SUPPRESSED, "Note": "b"})
             used["b"] = ("suppressed: a compared estimate does not meet the NCHS data "
@@ -567,8 +582,11 @@ def comparison_table(
                 "Change": chg(r["estimate"]),
                 "CI": _format_interval(r["ci_low"], r["ci_high"], chg),
                 "p": "<0.001" if p < 0.001 else f"{p:.3f}",
-                "Note": "",
+                "Note": "b" if unreliable[i] else "",
             })
+            if unreliable[i]:
+                used["b"] = ("unreliable, interpret with caution: a compared estimate does "
+                             "not meet the NCHS data presentation standards for proportions")
         rows.append(row)
     change_name = "Change (percentage points)" if percent and (
         comparison["measure"] == "difference").all() else "Change"

@@ -103,6 +103,22 @@ def test_forest_marks_suppressed_rows_without_drawing_them():
     assert "Balkan (suppressed)" in [tl.get_text() for tl in ax.get_yticklabels()]
 
 
+def test_forest_draws_flagged_rows_open_and_dashed():
+    t = estimates()
+    t["unreliable"] = [False, True, False, True, False]
+    ax = hplot.forest(t, flag="unreliable")
+    assert len(ax.containers) == 2
+    solid, flagged = ax.containers
+    assert len(solid.lines[0].get_xdata()) == 3
+    np.testing.assert_allclose(flagged.lines[0].get_xdata(), [0.18, 0.25])
+    assert flagged.lines[0].get_markerfacecolor() == "white"
+    assert flagged.lines[2][0].get_linestyle()[0][1] is not None  # dashed segments
+    labels = [tl.get_text() for tl in ax.get_yticklabels()]
+    assert labels[1] == "Balkan \u2020" and labels[0] == "Ahal"
+    with pytest.raises(DataError, match="'nope'"):
+        hplot.forest(t, flag="nope")
+
+
 def test_forest_does_not_touch_global_style():
     before = dict(matplotlib.rcParams)
     hplot.forest(estimates())

@@ -122,6 +122,23 @@ def test_render_suppresses_small_cells_everywhere():
     assert "fewer than 10 observations" in html
 
 
+def test_nchs_failures_are_flagged_or_withheld():
+    data = report_data(small=None)
+    # Ahal 2024: 20% with a 15-point interval passes; make Balkan fail the relative width
+    est = data.estimates["farm"]
+    balkan = (est["region"] == "Balkan") & (est["year"] == 2024)
+    est.loc[balkan, ["estimate", "ci_low", "ci_high"]] = [0.06, 0.02, 0.13]
+    html = render_report(data)
+    row = table_rows(html, "Balkan")[0]
+    assert row[1:5] == ["6.0", "2.0 to 13.0", "95", "b"]
+    assert "interpret with caution" in html and "Balkan \u2020" in html
+    html = render_report(data, reliability="suppress")
+    assert table_rows(html, "Balkan")[0][1:5] == ["*", "*", "95", "b"]
+    assert "Balkan (suppressed)" in html
+    with pytest.raises(ValueError, match="`reliability`"):
+        render_report(data, reliability="drop")
+
+
 def test_min_n_is_respected():
     html = render_report(report_data(small=None), min_n=100)
     for region in REGIONS:
@@ -164,13 +181,9 @@ def test_observed_summary_counts_refusals_and_interference():
 
 @pytest.fixture(scope="module")
 def mission():
-    m23 = hv.simulate.mission(year=2023, rng=11)
-    m24 = hv.simulate.mission(year=2024, rng=12)
-    return {
-        "farm": pd.concat([m23.farms, m24.farms], ignore_index=True),
-        "employee": pd.concat([m23.employees, m24.employees], ignore_index=True),
-        "visits": pd.concat([m23.visits, m24.visits], ignore_index=True),
-    }
+    """The bundled synthetic 2023-2024 data (what ``harvest demo`` reports on)."""
+    return {"farm": hv.datasets.load("farms"), "employee": hv.datasets.load("employees"),
+            "visits": hv.datasets.load("visits")}
 
 
 def test_analyse_on_a_mission(mission):

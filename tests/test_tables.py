@@ -52,7 +52,7 @@ def test_small_cells_show_nothing_below_the_threshold():
     # Counts and estimates chosen so that every number of a small cell is recognisable.
     t = estimate_table([500, 7, 9, 10, 3], estimate=[0.231, 0.777, 0.666, 0.312, 0.555],
                        se=[0.02, 0.02, 0.02, 0.02, 0.02], width=0.08, df=40)
-    text, notes = publication_table(t, min_n=10, nchs=False)
+    text, notes = publication_table(t, min_n=10, reliability=None)
     shown = " ".join(text.astype(str).to_numpy().ravel())
     for small in (1, 2, 4):
         row = text.iloc[small]
@@ -164,13 +164,25 @@ def test_nchs_is_vectorised_and_keeps_the_index():
     assert r["nchs_present"].tolist() == [False, True]
 
 
-def test_publication_table_hides_what_nchs_suppresses():
+def test_publication_table_flags_or_hides_what_nchs_rejects():
     t = estimate_table([400, 400], estimate=[0.07, 0.3], se=[0.02, 0.03], width=0.1)
-    text, notes = publication_table(t, min_n=10)
+    text, notes = publication_table(t, min_n=10)  # default: flag
+    assert text["Estimate (%)"].tolist() == ["7.0", "30.0"]
+    assert text["Note"].tolist() == ["b", ""]
+    assert any("NCHS" in n and "caution" in n for n in notes)
+    text, notes = publication_table(t, min_n=10, reliability="suppress")
     assert text["Estimate (%)"].tolist() == ["*", "30.0"]
+    assert text["95% CI"].iloc[0] == "*"
     assert text["Note"].iloc[0] == "b"
     assert text["n"].iloc[0] == "400"  # the count is not small: it stays
-    assert any("NCHS" in n for n in notes)
+    assert any(n.startswith("b: suppressed") for n in notes)
+    text, notes = publication_table(t, reliability=None)
+    assert text["Note"].tolist() == ["", ""] and notes == []
+    # the standards are for proportions only
+    text, notes = publication_table(t, percent=False)
+    assert text["Note"].tolist() == ["", ""]
+    with pytest.raises(ValueError, match="`reliability`"):
+        publication_table(t, reliability=True)
 
 
 def test_publication_table_numbers_and_labels():
@@ -232,13 +244,21 @@ def test_comparison_table_hides_levels_that_fail_nchs():
                          se=[0.03, 0.03, 0.03, 0.02], width=0.1)
     est["region"] = ["Ahal", "Ahal", "Mary", "Mary"]
     est.insert(0, "year", [2023, 2024, 2023, 2024])
-    text, notes = comparison_table(comparison(), estimates=est, between="year")
+    text, notes = comparison_table(comparison(), estimates=est, between="year",
+                                   reliability="suppress")
     # Mary 2024: 7% with a 10-point interval fails the relative-width rule
     assert text["Note"].tolist() == ["", "b"]
     assert (text.iloc[1, 2:7] == "*").all()
-    assert "NCHS" in notes[0]
-    text, _ = comparison_table(comparison(), estimates=est, between="year", nchs=False)
+    assert "NCHS" in notes[0] and notes[0].startswith("b: suppressed")
+    # flagged by default: shown, with the footnote
+    text, notes = comparison_table(comparison(), estimates=est, between="year")
+    assert text["Note"].tolist() == ["", "b"]
+    assert text.iloc[1, 4] == "9.0"
+    assert "interpret with caution" in notes[0]
+    text, _ = comparison_table(comparison(), estimates=est, between="year", reliability=None)
     assert text["Note"].tolist() == ["", ""]
+    with pytest.raises(ValueError, match="`reliability` must be one of"):
+        comparison_table(comparison(), reliability="hide")
 
 
 def test_comparison_table_uses_compare_counts():
