@@ -40,6 +40,7 @@ __all__ = ["proportion_ci", "t_interval", "irls_weight"]
 
 # Estimates this close outside [0, 1] (rounding in a ratio of sums) are clipped.
 _TOL = 1e-12
+_LOG_EPS = float(np.log(np.finfo(float).eps))
 
 
 # ----------------------------------------------------------------------------------------
@@ -217,7 +218,9 @@ def proportion_ci(method, estimate, se, df, level, n, *, irls_weight=None):
       :math:`B(n^*\hat p, n^*(1-\hat p)+1)` and the :math:`1-\alpha/2` quantile of
       :math:`B(n^*\hat p+1, n^*(1-\hat p))`.
     * wilson: Wilson's score interval with :math:`n^*` and :math:`z_{1-\alpha/2}`.
-    * jeffreys: quantiles of :math:`B(n^*\hat p + 1/2, n^*(1-\hat p) + 1/2)`.
+    * jeffreys: quantiles of :math:`B(n^*\hat p + 1/2, n^*(1-\hat p) + 1/2)`; a bound that
+      would exclude :math:`\hat p` (fewer than about one effective event) is set to 0
+      (or 1), as Brown, Cai & DasGupta do for 0 (or n) events.
     * likelihood: R's Rao-Scott scaled profile likelihood of the intercept-only
       quasibinomial ``svyglm`` (see the methods page).
 
@@ -336,15 +339,52 @@ def _jeffreys(p, se, df, n, a, irls):
     ns = _nstar(p, se, df, n, a)
     lo = stats.beta.ppf(a, ns * p + 0.5, ns * (1.0 - p) + 0.5)
     hi = stats.beta.ppf(1.0 - a, ns * p + 0.5, ns * (1.0 - p) + 0.5)
-    return lo, hi
+    # Brown, Cai & DasGupta set the lower bound to 0 for x = 0 (upper to 1 for x = n);
+    # with fewer than about one effective event the beta quantile can pass the estimate,
+    # and the same rule is used there.
+    return np.where(lo > p, 0.0, lo), np.where(hi < p, 1.0, hi)
+
+
+def _log1pmx(x):
+    """``log(1 + x) - x`` without cancellation for small ``|x|``."""
+    x = np.asarray(x, dtype=float)
+    small = np.abs(x) < 0.1
+    xs = np.where(small, x, 0.0)
+    series = np.zeros_like(xs)
+    for k in range(24, 1, -1):                 # -x^2/2 + x^3/3 - ... (Horner)
+        series = xs * (((-1.0) ** (k + 1)) / k + series)
+    series = xs * series
+    with np.errstate(divide="ignore"):
+        direct = np.log1p(np.where(small, 0.0, x)) - np.where(small, 0.0, x)
+    return np.where(small, series, direct)
+
+
+def _kl_shift(delta, p):
+    """``KL(p || expit(logit(p) + delta))`` accurately, for tiny and for large ``delta``.
+
+    With ``mu = expit(logit(p) + delta)``, ``KL = log(q + p e^delta) - p delta``; near
+    ``delta = 0`` it is written as ``-p log1pmx(q r) - q log1pmx(-p r)`` with
+    ``r = (mu - p) / (p q)`` so that the first-order terms cancel exactly.
+    """
+    q = 1.0 - p
+    delta = np.asarray(delta, dtype=float)
+    small = np.abs(delta) < 0.5
+    d_s = np.where(small, delta, 0.0)
+    e = np.expm1(d_s)
+    r = e / (1.0 + p * e)
+    near = -p * _log1pmx(q * r) - q * _log1pmx(-p * r)
+    d_l = np.where(small, 1.0, delta)
+    with np.errstate(over="ignore", divide="ignore"):
+        far = np.where(d_l > 0,
+                       q * d_l + np.log1p(q * np.expm1(-np.abs(d_l))),
+                       np.log1p(p * np.expm1(-np.abs(d_l))) - p * d_l)
+    return np.maximum(np.where(small, near, far), 0.0)
 
 
 def _deviance(b, p, n):
     """Binomial deviance of a logit-scale intercept ``b`` minus its minimum, for weights
     rescaled to sum to ``n`` (as ``svyglm``): ``2 n KL(p || expit(b))``."""
-    q = 1.0 - p
-    return 2.0 * n * (special.xlogy(p, p) + special.xlogy(q, q)
-                      + p * np.logaddexp(0.0, -b) + q * np.logaddexp(0.0, b))
+    return 2.0 * n * _kl_shift(b - special.logit(p), p)
 
 
 def _fmm_spline(x, y):
@@ -424,16 +464,15 @@ def _approx(xs, ys, v):
 
 def _profile_root(p, n, target, sign):
     """Exact logit-scale solution of ``deviance(b) = target`` below (``sign=-1``) or
-    above (``sign=+1``) ``logit(p)``, by vectorised bisection."""
-    b0 = special.logit(p)
-    near = b0.copy()
-    far = b0 + sign * 800.0
-    for _ in range(120):
+    above (``sign=+1``) ``logit(p)``, by vectorised bisection on the shift from it."""
+    near = np.zeros_like(p)
+    far = np.full_like(p, sign * 800.0)
+    for _ in range(200):
         mid = 0.5 * (near + far)
-        above = _deviance(mid, p, n) > target
+        above = 2.0 * n * _kl_shift(mid, p) > target
         far = np.where(above, mid, far)
         near = np.where(above, near, mid)
-    return 0.5 * (near + far)
+    return special.logit(p) + 0.5 * (near + far)
 
 
 def _likelihood(p, se, df, n, a, irls):
@@ -453,7 +492,8 @@ def _likelihood(p, se, df, n, a, irls):
     cut = _t_lower(a, df) * np.sqrt(lam)      # negative cutoff on the signed-root scale
     alpha = stats.norm.cdf(cut) / 2.0
     with np.errstate(invalid="ignore", divide="ignore"):
-        zmax = np.sqrt(stats.f.isf(alpha, 1, n - 1.0))
+        # R: sqrt(qf(alpha, 1, n - 1, lower.tail = FALSE)) = |qt(alpha / 2, n - 1)|
+        zmax = stats.t.isf(alpha / 2.0, np.where(n > 1, n - 1.0, np.nan))
     b0 = special.logit(p)
     delta = zmax / 5.0 * se / pq
     steps = np.arange(1.0, 10.0)
@@ -461,8 +501,12 @@ def _likelihood(p, se, df, n, a, irls):
     kept = {}
     grid = {}
     for sign in (-1.0, 1.0):
-        bs = b0[:, None] + sign * steps * delta[:, None]
-        zz = np.maximum(_deviance(bs, p[:, None], n[:, None]) / phi[:, None], 0.0)
+        shift = sign * steps * delta[:, None]
+        bs = b0[:, None] + shift
+        # R's binomial()$linkinv clamps the linear predictor to +/- 30 (mu = eps / (1 + eps))
+        shift = np.where(bs < -30.0, _LOG_EPS - b0[:, None],
+                         np.where(bs > 30.0, -_LOG_EPS - b0[:, None], shift))
+        zz = 2.0 * n[:, None] * _kl_shift(shift, p[:, None]) / phi[:, None]
         zs = sign * np.sqrt(zz)
         hit = np.abs(zs) >= zmax[:, None]
         kept[sign] = np.where(hit.any(axis=1), hit.argmax(axis=1) + 1, 9)

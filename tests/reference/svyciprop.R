@@ -64,6 +64,8 @@ sim <- do.call(rbind, rows)
 sim$edge <- ifelse(sim$grp == "D", 0L, ifelse(sim$grp == "C", 1L, sim$common))
 simdes <- svydesign(id = ~psu, strata = ~stratum, weights = ~w, data = sim, nest = TRUE)
 write.csv(sim, file.path(here, "svyciprop_sim_data.csv"), row.names = FALSE)
+# Two PSUs of one stratum: a design with df = 1.
+df1des <- svydesign(id = ~psu, weights = ~w, data = sim[sim$psu %in% c("2-1", "2-2"), ])
 
 specs <- list(
   list(design = "apistrat", des = strat, ind = 'I(sch.wide == "Yes")', by = "stype"),
@@ -79,7 +81,8 @@ specs <- list(
   list(design = "sim", des = simdes, ind = "common", by = NA),
   list(design = "sim", des = simdes, ind = "rare", by = NA),
   list(design = "sim", des = simdes, ind = "rare", by = "stratum"),
-  list(design = "sim", des = simdes, ind = "edge", by = "grp")
+  list(design = "sim", des = simdes, ind = "edge", by = "grp"),
+  list(design = "sim_df1", des = df1des, ind = "common", by = NA)
 )
 
 quiet <- function(expr) {
