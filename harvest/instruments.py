@@ -555,21 +555,20 @@ def _check_codes(out, s, miss, col, codes):
 
 
 def _check_multi(out, s, miss, col, codes):
-    allowed = _allowed_codes(col, codes)
-    text = s.astype("string").str.strip().fillna("").reset_index(drop=True)
-    tokens = text.str.split().explode()
-    tokens = tokens[tokens.notna() & (tokens != "")]
+    allowed = set(_allowed_codes(col, codes))
     raw = s.to_numpy(dtype=object)
-    bad_tok = ~tokens.isin(allowed).to_numpy(bool)
-    pos = np.unique(np.asarray(tokens.index)[bad_tok]).astype(int)
-    shown = ", ".join(repr(a) for a in allowed)
-    _record(out, pos, col.name, raw[pos],
+    # answers take few distinct values: check each distinct answer once
+    ids, uniques = pd.factorize(s.astype("string").str.strip(), use_na_sentinel=True)
+    tokens = [str(u).split() for u in uniques]
+    unknown = np.array([any(t not in allowed for t in ts) for ts in tokens] + [False])
+    mixed = np.array([len(ts) > 1 and "none" in ts and "none" in allowed for ts in tokens]
+                     + [False])
+    shown = ", ".join(repr(a) for a in _allowed_codes(col, codes))
+    bad = unknown[ids] & ~miss
+    _record(out, np.flatnonzero(bad), col.name, raw[bad],
             f"unknown code in a multi-select answer; allowed: {shown}")
-    if "none" in allowed:
-        counts = tokens.groupby(level=0).agg(["size", lambda t: (t == "none").any()])
-        counts.columns = ["size", "has_none"]
-        pos = np.sort(np.asarray(counts.index[(counts["size"] > 1) & counts["has_none"]], int))
-        _record(out, pos, col.name, raw[pos], "`none` combined with other answers")
+    bad = mixed[ids] & ~miss
+    _record(out, np.flatnonzero(bad), col.name, raw[bad], "`none` combined with other answers")
 
 
 def _describe(p: pd.DataFrame, instrument: str, limit: int = 20) -> str:

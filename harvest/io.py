@@ -15,6 +15,11 @@ Multi-select conventions
   :func:`write` produces with ``multi="columns"``): combined into the text column in
   the order of the code list. A row with every option 0 or missing has no answer.
 
+Excel keeps numbers to 15-16 significant digits (openpyxl writes ``%.16g``), so a
+round trip through ``.xlsx`` is exact for numbers with at most 15 significant digits
+(the bundled weights are rounded to six decimals for this reason); the other formats
+keep every bit.
+
 Examples
 --------
 >>> import tempfile, os
@@ -69,9 +74,9 @@ def read_table(path, instrument: str | None = None, *, sheet=0) -> pd.DataFrame:
         Excel sheet.
     """
     path = Path(path)
+    fmt = _format(path)
     if not path.exists():
         raise FileNotFoundError(f"no file at {str(path)!r}.")
-    fmt = _format(path)
     text_cols = []
     if instrument is not None:
         text_cols = [c.name for c in columns(instrument) if c.kind in ("code", "text", "multi")]
@@ -280,10 +285,9 @@ def write(df: pd.DataFrame, path, *, instrument: str | None = None, multi: str =
 
 
 def _guess(df: pd.DataFrame) -> str:
-    for name, idc in (("farm", "farm_id"), ("picker", "picker_id"),
-                      ("employee", "employee_id"), ("institution", "institution_id")):
-        if idc in df.columns and (name != "farm" or "picker_id" not in df.columns):
-            if name == "institution" and "employee_id" in df.columns:
-                continue
+    """The instrument of a frame from its identifier column (most specific first)."""
+    for name, idc in (("picker", "picker_id"), ("employee", "employee_id"),
+                      ("institution", "institution_id"), ("farm", "farm_id")):
+        if idc in df.columns:
             return name
-    raise ValueError("cannot tell the instrument; pass `instrument=`.")
+    raise ValueError("cannot tell the instrument from the columns; pass `instrument=`.")

@@ -42,6 +42,8 @@ def build() -> dict[str, pd.DataFrame]:
         if instrument is not None:
             keep = [c.name for c in INSTRUMENTS[instrument] if c.name in df.columns]
             df = df[keep + ["stratum", "weight", "n_districts"]]
+            # six decimals: an exact round trip through Excel (15-16 significant digits)
+            df = df.assign(weight=df["weight"].round(6))
         out[name] = df
     return out
 
