@@ -182,6 +182,11 @@ class Estimand:
         return np.where(variance > 0, out, np.where(np.isnan(variance), np.nan, self.n))
 
 
+def _plain(value):
+    """A numpy scalar as the Python value, for messages."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def _as_list(columns) -> list:
     if columns is None:
         return []
@@ -216,7 +221,7 @@ def _values(data, column, rows, proportion: bool) -> np.ndarray:
         if len(bad):
             kind = "0/1 (or True/False)" if proportion else "numeric"
             raise DataError(
-                f"column {column!r} must be {kind}; found {raw[bad[0]]!r} in "
+                f"column {column!r} must be {kind}; found {_plain(raw[bad[0]])!r} in "
                 f"{describe_rows(rows[bad])}."
             )
         values = np.where(missing, np.nan, raw).astype(float)
@@ -225,7 +230,7 @@ def _values(data, column, rows, proportion: bool) -> np.ndarray:
         if len(bad):
             raise DataError(
                 f"column {column!r} must be 0/1 (or True/False) for a proportion; found "
-                f"{series.iloc[rows[bad[0]]]!r} in {describe_rows(rows[bad])}."
+                f"{_plain(series.iloc[rows[bad[0]]])!r} in {describe_rows(rows[bad])}."
             )
     bad = np.flatnonzero(np.isinf(values))
     if len(bad):
@@ -319,9 +324,10 @@ def build_estimand(design, kind: str, variables, by=None, na: str = "fail",
     if na == "fail" and not valid.all():
         j = int(np.flatnonzero(~valid.all(axis=0))[0])
         bad = rows[~valid[:, j]]
-        names = variables[j] if kind != "ratio" else f"{variables[j]!r} or {denominators[j]!r}"
+        names = (repr(variables[j]) if kind != "ratio"
+                 else f"{variables[j]!r} or {denominators[j]!r}")
         raise DataError(
-            f"column {names!r} has {len(bad)} missing value(s) in {describe_rows(bad)}; "
+            f"column {names} has {len(bad)} missing value(s) in {describe_rows(bad)}; "
             "use na='drop' to leave those rows out of this estimate (they stay in the design)."
         )
     row_y = np.where(valid, y, np.nan)

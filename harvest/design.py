@@ -77,6 +77,13 @@ class DesignCodes:
         return int(self.n_psu.shape[0])
 
 
+def _plain(value):
+    """A numpy scalar as the Python value, so messages read ``2024``, not ``np.int64(2024)``."""
+    if isinstance(value, tuple):
+        return tuple(_plain(v) for v in value)
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def _as_list(columns) -> list:
     if columns is None:
         return []
@@ -114,7 +121,7 @@ def _numeric(data: pd.DataFrame, column, argument: str) -> np.ndarray:
         bad = np.flatnonzero(converted.isna().to_numpy() & series.notna().to_numpy())
         if pd.api.types.is_bool_dtype(series.dtype) or len(bad) == 0:
             bad = np.arange(len(series)) if len(bad) == 0 else bad
-        value = series.iloc[int(bad[0])] if len(bad) else None
+        value = _plain(series.iloc[int(bad[0])]) if len(bad) else None
         raise DataError(
             f"`{argument}` column {column!r} must be numeric; found {value!r} "
             f"(dtype {series.dtype}) in {describe_rows(bad)}."
@@ -133,8 +140,8 @@ def _codes_of(data: pd.DataFrame, columns) -> tuple[np.ndarray, list]:
         uniques.append(levels)
     _, first, inverse = np.unique(combined, return_index=True, return_inverse=True)
     labels = [
-        tuple(data[c].iloc[int(i)] for c in columns) if len(columns) > 1
-        else data[columns[0]].iloc[int(i)]
+        _plain(tuple(data[c].iloc[int(i)] for c in columns)) if len(columns) > 1
+        else _plain(data[columns[0]].iloc[int(i)])
         for i in first
     ] if columns else [None]
     return inverse.astype(np.intp), labels
@@ -254,13 +261,13 @@ class SurveyDesign(_DesignBase):
         if len(bad):
             raise DataError(
                 f"`weights` column {column!r} has missing or infinite values "
-                f"({self.data[column].iloc[int(bad[0])]!r}) in {describe_rows(bad)}."
+                f"({_plain(self.data[column].iloc[int(bad[0])])!r}) in {describe_rows(bad)}."
             )
         bad = np.flatnonzero(values < 0)
         if len(bad):
             raise DataError(
                 f"`weights` column {column!r} has negative values "
-                f"({values[bad[0]]!r}) in {describe_rows(bad)}; weights must be >= 0."
+                f"({_plain(values[bad[0]])!r}) in {describe_rows(bad)}; weights must be >= 0."
             )
         if not (values > 0).any():
             raise DataError(f"`weights` column {column!r} is zero in every row.")
@@ -273,7 +280,7 @@ class SurveyDesign(_DesignBase):
         if len(bad):
             raise DataError(
                 f"`fpc` column {column!r} must hold positive numbers; found "
-                f"{self.data[column].iloc[int(bad[0])]!r} in {describe_rows(bad)}."
+                f"{_plain(self.data[column].iloc[int(bad[0])])!r} in {describe_rows(bad)}."
             )
         n_strata = len(n_psu)
         lo = np.full(n_strata, np.inf)
@@ -286,7 +293,7 @@ class SurveyDesign(_DesignBase):
             rows = np.flatnonzero(row_stratum == h)
             raise DataError(
                 f"`fpc` column {column!r} varies within stratum {labels[h]!r} "
-                f"(values {lo[h]!r} to {hi[h]!r}, {describe_rows(rows)}); "
+                f"(values {_plain(lo[h])!r} to {_plain(hi[h])!r}, {describe_rows(rows)}); "
                 "it must be constant within a stratum."
             )
         if (values > 1).any():
@@ -294,7 +301,7 @@ class SurveyDesign(_DesignBase):
             if len(small):
                 raise DataError(
                     f"`fpc` column {column!r} mixes population sizes (>1) and sampling "
-                    f"fractions (<1), e.g. {values[small[0]]!r} in {describe_rows(small)}."
+                    f"fractions (<1), e.g. {_plain(values[small[0]])!r} in {describe_rows(small)}."
                 )
             fraction = n_psu / lo
         else:
@@ -304,7 +311,7 @@ class SurveyDesign(_DesignBase):
             h = int(over[0])
             rows = np.flatnonzero(row_stratum == h)
             raise DataError(
-                f"`fpc` column {column!r} gives N_h = {n_psu[h] / fraction[h]!r} "
+                f"`fpc` column {column!r} gives N_h = {_plain(n_psu[h] / fraction[h])!r} "
                 f"population PSUs in stratum {labels[h]!r} but the sample has "
                 f"{int(n_psu[h])} PSUs there ({describe_rows(rows)})."
             )
@@ -405,7 +412,8 @@ class SurveyDesign(_DesignBase):
             if not ok.all():
                 bad = np.flatnonzero(~ok)
                 raise DataError(
-                    f"`mask` must be True/False; found {mask[bad[0]]!r} in {describe_rows(bad)}."
+                    f"`mask` must be True/False; found {_plain(mask[bad[0]])!r} in "
+                    f"{describe_rows(bad)}."
                 )
             mask = np.where(missing, False, flat.to_numpy()).astype(bool)
         return mask
