@@ -103,10 +103,12 @@ def simulate(p, clusters, cluster_size, icc=0.0, *, p2=None, clusters2=None, moe
         error of ``simulated``), ``mc_z`` (``(simulated - formula) / mc_se``) and
         ``n_sim``. Quantities (first year unless stated): ``estimate`` (mean
         estimate; formula ``p``), ``se_true`` (standard deviation of the
-        estimates; formula ``sqrt(deff p q / n)``), ``se_estimated`` (mean
-        estimated SE, same formula), ``deff`` (variance over that of a simple
-        random sample; formula ``1 + (m - 1) icc``), ``moe`` (mean half-width of
-        the t interval; formula: the planned ``z * sqrt(deff p q / n)``),
+        estimates; formula ``sqrt(deff p q / n)``), ``se_estimated`` (root mean
+        square of the estimated SEs, same formula: the ultimate-cluster variance
+        estimator is unbiased, though its square root is not), ``deff`` (variance
+        over that of a simple random sample; formula ``1 + (m - 1) icc``), ``moe``
+        (mean half-width of the t interval; formula: the planned
+        ``z * sqrt(deff p q / n)``),
         ``coverage`` (share of intervals holding ``p``; formula ``level``),
         ``within_moe`` (share of estimates within ``moe`` of ``p``; formula
         ``2 Phi(moe / se) - 1``), ``change`` (mean of ``p2_hat - p_hat``) and
@@ -200,7 +202,9 @@ def simulate(p, clusters, cluster_size, icc=0.0, *, p2=None, clusters2=None, moe
     var_mc = np.sqrt(max(np.mean(centred ** 4) - var ** 2, 0.0) / n_sim)
     mean_row("estimate", est, p)
     rows.append(("se_true", se_f, np.sqrt(var), var_mc / (2.0 * np.sqrt(var))))
-    mean_row("se_estimated", se, se_f)
+    se2 = se ** 2   # the variance estimator is unbiased: compare its mean, on the SE scale
+    rms = np.sqrt(se2.mean())
+    rows.append(("se_estimated", se_f, rms, se2.std(ddof=1) / np.sqrt(n_sim) / (2.0 * rms)))
     rows.append(("deff", deff_f, var / var_srs, var_mc / var_srs))
     mean_row("moe", half, z_value(level) * se_f)
     share_row("coverage", np.abs(est - p) <= half, level)
