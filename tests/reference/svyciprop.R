@@ -62,6 +62,8 @@ for (h in seq_len(n_strata)) {
 sim <- do.call(rbind, rows)
 # Domain D never has the event, domain C always has it: p = 0 and p = 1 domains.
 sim$edge <- ifelse(sim$grp == "D", 0L, ifelse(sim$grp == "C", 1L, sim$common))
+# Domain "TRUE" lies in a single PSU: df = 0 there (R's intervals are NaN or stop).
+sim$one_psu <- sim$psu == "2-3"
 simdes <- svydesign(id = ~psu, strata = ~stratum, weights = ~w, data = sim, nest = TRUE)
 write.csv(sim, file.path(here, "svyciprop_sim_data.csv"), row.names = FALSE)
 # Two PSUs of one stratum: a design with df = 1.
@@ -82,7 +84,8 @@ specs <- list(
   list(design = "sim", des = simdes, ind = "rare", by = NA),
   list(design = "sim", des = simdes, ind = "rare", by = "stratum"),
   list(design = "sim", des = simdes, ind = "edge", by = "grp"),
-  list(design = "sim_df1", des = df1des, ind = "common", by = NA)
+  list(design = "sim_df1", des = df1des, ind = "common", by = NA),
+  list(design = "sim", des = simdes, ind = "common", by = "one_psu")
 )
 
 quiet <- function(expr) {
