@@ -365,6 +365,12 @@ class ReplicateDesign(_DesignBase):
     def _pass(self, estimand, full: bool, keep_theta: bool = False, logit: bool = False):
         """One pass over the replicate blocks: covariance (and replicate estimates)."""
         Y, X = estimand.Y, estimand.X
+        k = estimand.k
+        X_dom = None
+        if X is not None and k > 1:
+            cube = X.reshape(X.shape[0], -1, k)
+            if (cube == cube[:, :, :1]).all():  # same denominator for every indicator
+                X_dom = np.ascontiguousarray(cube[:, :, 0])
         est = estimand.estimate()
         m = est.size
         rscales = np.asarray(self.rscales, dtype=float)
@@ -376,8 +382,9 @@ class ReplicateDesign(_DesignBase):
             if X is None:
                 theta = num
             else:
+                den = F @ X if X_dom is None else np.repeat(F @ X_dom, k, axis=1)
                 with np.errstate(divide="ignore", invalid="ignore"):
-                    theta = num / (F @ X)
+                    theta = num / den
             a = rscales[start:start + F.shape[0]]
             acc.add(theta, a)
             if logit:

@@ -378,7 +378,10 @@ def _bootstrap(common, replicates, rng, fraction, lonely, labels) -> ReplicateFa
     draws = np.maximum(n_psu - 1, 0)
     slot_stratum = np.repeat(np.arange(n_strata), draws)
     factor = np.where(single, 1.0, n_psu / np.maximum(n_psu - 1, 1))[psu_stratum]
+    if np.array_equal(order, np.arange(order.size)):
+        order = None  # PSU codes already grouped by stratum
     spec = dict(common, kind="bootstrap", seed=as_seed_sequence(rng), order=order,
+                has_single=bool(single.any()),
                 slot_start=start[slot_stratum], slot_n=n_psu[slot_stratum],
                 psu_factor=factor, single_psu=single[psu_stratum])
     return ReplicateFactors("bootstrap", replicates, psu_stratum.size, scale,
@@ -407,12 +410,19 @@ def _chunk(spec, k: int) -> np.ndarray:
     gen = np.random.Generator(np.random.PCG64(child))
     n_psus = spec["psu_stratum"].size
     slots = spec["slot_n"].size
-    pos = spec["slot_start"] + gen.integers(0, spec["slot_n"], size=(BLOCK, slots))
-    psu = spec["order"][pos]
+    # uniform position within the stratum: floor(u * n_h) < n_h for u < 1 (exact in
+    # float64 for n_h < 2**52); faster than Generator.integers with array bounds
+    u = gen.random((BLOCK, slots))
+    u *= spec["slot_n"]
+    psu = u.astype(np.intp)
+    psu += spec["slot_start"]
+    if spec["order"] is not None:
+        psu = spec["order"][psu]
     psu += (np.arange(BLOCK) * n_psus)[:, None]
     counts = np.bincount(psu.ravel(), minlength=BLOCK * n_psus).reshape(BLOCK, n_psus)
     out = counts * spec["psu_factor"]
-    out[:, spec["single_psu"]] = 1.0
+    if spec["has_single"]:
+        out[:, spec["single_psu"]] = 1.0
     return out
 
 
