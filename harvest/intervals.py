@@ -41,6 +41,8 @@ __all__ = ["proportion_ci", "t_interval", "irls_weight"]
 # Estimates this close outside [0, 1] (rounding in a ratio of sums) are clipped.
 _TOL = 1e-12
 _LOG_EPS = float(np.log(np.finfo(float).eps))
+# Estimates within a few rounding errors of 0 or 1 count as 0 or 1.
+_EDGE = 8 * float(np.finfo(float).eps)
 
 
 # ----------------------------------------------------------------------------------------
@@ -224,7 +226,8 @@ def proportion_ci(method, estimate, se, df, level, n, *, irls_weight=None):
     * likelihood: R's Rao-Scott scaled profile likelihood of the intercept-only
       quasibinomial ``svyglm`` (see the methods page).
 
-    Rules (in this order): NaN ``estimate`` or ``se`` gives NaN bounds; ``df <= 0``
+    Rules (in this order; an estimate within :math:`8\epsilon \approx 1.8\times10^{-15}`
+    of 0 or 1 counts as 0 or 1): NaN ``estimate`` or ``se`` gives NaN bounds; ``df <= 0``
     gives [0, 1]; ``se == 0`` with :math:`0<\hat p<1` (no sampling error, e.g. a stratum
     share under a finite population correction) gives :math:`[\hat p, \hat p]`;
     :math:`\hat p \in \{0, 1\}` (no design information) uses
@@ -255,7 +258,7 @@ def proportion_ci(method, estimate, se, df, level, n, *, irls_weight=None):
     low[nodf] = 0.0
     high[nodf] = 1.0
     rest = valid & ~nodf
-    edge = rest & ((p == 0.0) | (p == 1.0))
+    edge = rest & ((p <= _EDGE) | (p >= 1.0 - _EDGE))
     exact = rest & ~edge & (se == 0.0)
     low[exact] = p[exact]
     high[exact] = p[exact]
@@ -288,7 +291,7 @@ def _edge(method, p, n, df, a):
         bound = stats.beta.ppf(1.0 - a, 0.5, nstar + 0.5)
     else:
         bound = 1.0 - a ** (1.0 / nstar)   # upper Clopper-Pearson bound for 0 of n*
-    zero = p == 0.0
+    zero = p < 0.5
     low = np.where(zero, 0.0, 1.0 - bound)
     high = np.where(zero, bound, 1.0)
     return low, high

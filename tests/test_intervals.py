@@ -342,6 +342,14 @@ def test_rounding_just_outside_unit_interval_is_clipped():
     assert high[0] == 1 and low[1] == 0 and np.isfinite([low, high]).all()
 
 
+@pytest.mark.parametrize("method", PROPORTION_CI)
+def test_rounding_next_to_zero_or_one_gets_the_edge_rule(method):
+    p = np.array([1 - 2**-52, 2**-60])
+    got = proportion_ci(method, p, [1e-17, 1e-18], [9, 9], 0.95, [30, 30])
+    want = proportion_ci(method, [1.0, 0.0], [0.0, 0.0], [9, 9], 0.95, [30, 30])
+    np.testing.assert_array_equal(got, want)
+
+
 # ---------------------------------------------------------------------------------------
 # coverage with known truth
 # ---------------------------------------------------------------------------------------
