@@ -216,7 +216,8 @@ class ReplicateDesign(_DesignBase):
         """Proportions with replicate standard errors; see ``SurveyDesign.proportion``.
 
         ``ci`` also accepts ``"percentile"`` for bootstrap designs: the
-        ``(1-level)/2`` and ``(1+level)/2`` quantiles of the replicate estimates.
+        ``(1-level)/2`` and ``(1+level)/2`` quantiles of the replicate estimates
+        (for an estimate of exactly 0 or 1, the same interval as the other methods).
         ``"logit"`` uses the replicate variance of the logit of the estimate, as R's
         ``svyciprop`` on a replicate design (via ``svyglm``).
 
@@ -327,6 +328,15 @@ class ReplicateDesign(_DesignBase):
         if ci == PERCENTILE:
             low, high = _percentile(res["theta"], level)
             method = PERCENTILE
+            if kind == "proportion":
+                # within [0, 1]; at 0 or 1 the replicates carry no information: the
+                # interval of the other methods for an estimate of exactly 0 or 1
+                low, high = np.clip(low, 0.0, 1.0), np.clip(high, 0.0, 1.0)
+                edge = (estimate == 0) | (estimate == 1)
+                if edge.any():
+                    e_low, e_high = proportion_ci("korn-graubard", estimate, se, df, level,
+                                                  np.maximum(estimand.n, 1))
+                    low, high = np.where(edge, e_low, low), np.where(edge, e_high, high)
         elif kind == "proportion":
             se_ci = se
             if logit:

@@ -283,6 +283,7 @@ def test_proportion_of_zero_or_one_has_a_finite_interval(rng):
         assert np.isfinite(table[["ci_low", "ci_high"]].to_numpy()).all(), ci
         assert table["se"].max() < 1e-12
         assert table["ci_low"].iloc[0] == 0.0 and table["ci_high"].iloc[1] == 1.0
+        assert table["ci_high"].iloc[0] > 0.0 and table["ci_low"].iloc[1] < 1.0
 
 
 # -- data handling ----------
