@@ -355,9 +355,8 @@ _TEXT_COLUMNS = ("Indicator", "Note", "Observed", "Region")
 def _html_table(text: pd.DataFrame, *, caption: str | None = None, total_label=None) -> str:
     """An HTML table of text cells (already formatted and disclosed), escaped."""
     e = html.escape
-    out = ['<div class="table-wrap"><table>']
-    if caption:
-        out.append(f"<caption>{e(caption)}</caption>")
+    out = [f'<p class="caption">{e(caption)}</p>' if caption else "",
+           '<div class="table-wrap"><table>']
     out.append("<thead><tr>")
     for i, c in enumerate(text.columns):
         cls = ' class="text"' if i == 0 or c in _TEXT_COLUMNS else ""
@@ -809,7 +808,7 @@ def build_report(frames: dict, out="report.html", *, visits=None, design: dict |
 
 
 def demo(out="report.html", *, bayes: bool = False, progress: bool = True, rng=2024,
-         min_n: int = 10) -> Path:
+         min_n: int = 10, reliability: str | None = "flag") -> Path:
     """Write the report for the bundled synthetic 2023-2024 data.
 
     Parameters
@@ -824,6 +823,8 @@ def demo(out="report.html", *, bayes: bool = False, progress: bool = True, rng=2
         Seed of the Bayesian fit.
     min_n : int, default 10
         Disclosure threshold.
+    reliability : {"flag", "suppress", None}, default ``"flag"``
+        Treatment of estimates failing the NCHS standards (see :func:`render_report`).
 
     Returns
     -------
@@ -837,7 +838,7 @@ def demo(out="report.html", *, bayes: bool = False, progress: bool = True, rng=2
     except (KeyError, ValueError, FileNotFoundError):
         visits = None
     return build_report(frames, out, visits=visits, bayes=bayes, rng=rng, min_n=min_n,
-                        progress=progress, synthetic=True,
+                        reliability=reliability, progress=progress, synthetic=True,
                         sources=["bundled synthetic data (hv.datasets)"],
                         bayes_options={"draws": 500, "tune": 500, "chains": 2} if bayes
                         else None)

@@ -28,6 +28,7 @@ positive counts estimated from survey data. Survey Methodology 24(2):193-201, 19
 from __future__ import annotations
 
 import math
+import re
 import warnings
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -604,6 +605,19 @@ def comparison_table(
     return out, notes
 
 
+_NUMBER_TEXT = re.compile(r"^\s*([-+\u2212]?[\d.,]+%?|\*|<[\d,]+|<0\.001)"
+                          r"(\s+to\s+[-+\u2212]?[\d.,]+%?)?\s*$")
+
+
+def _looks_numeric(column: pd.Series) -> bool:
+    """A text column of formatted numbers (``"23.5"``, ``"1.0 to 2.0"``, ``"*"``)."""
+    if pd.api.types.is_numeric_dtype(column):
+        return False
+    values = [v for v in column.tolist() if isinstance(v, str) and v]
+    return bool(values) and all(_NUMBER_TEXT.match(v) for v in values) and any(
+        any(ch.isdigit() for ch in v) for v in values)
+
+
 def to_markdown(table: pd.DataFrame, *, index: bool = False) -> str:
     """Render a table as GitHub-flavoured Markdown (no extra dependency).
 
@@ -626,8 +640,8 @@ def to_markdown(table: pd.DataFrame, *, index: bool = False) -> str:
             v = f"{v:.6g}"
         return str(v).replace("|", "\\|").replace("\n", " ")
 
-    numeric = [pd.api.types.is_numeric_dtype(t[c]) and not pd.api.types.is_bool_dtype(t[c])
-               for c in t.columns]
+    numeric = [(pd.api.types.is_numeric_dtype(t[c]) and not pd.api.types.is_bool_dtype(t[c]))
+               or _looks_numeric(t[c]) for c in t.columns]
     lines = ["| " + " | ".join(c.replace("|", "\\|") for c in cols) + " |",
              "|" + "|".join("---:" if num else ":---" for num in numeric) + "|"]
     for row in t.itertuples(index=False):

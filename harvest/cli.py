@@ -1,0 +1,516 @@
+"""The ``harvest`` command: validate field data, estimate, compare, report and plan.
+
+Every command reads CSV, Excel (``.xlsx``), Parquet, SPSS (``.sav``) or Stata (``.dta``)
+files, checks them, and prints a table (Markdown on screen, or ``--out FILE`` as CSV,
+XLSX or Markdown according to the suffix). Problems in the data stop the command with a
+list of what to fix and exit code 2.
+
+Examples
+--------
+.. code-block:: console
+
+    $ harvest demo
+    $ harvest validate farms_2024.xlsx --instrument farm
+    $ harvest estimate farms.csv --indicator child_labour --by region
+    $ harvest compare farms.csv --indicator child_labour --between year --baseline 2023 --by region
+    $ harvest report farms.xlsx employees.xlsx --out report.html
+    $ harvest plan --p 0.23 --moe 0.05 --deff 2
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from pathlib import Path
+
+import click
+
+from harvest._errors import DataError
+
+INSTRUMENTS = ("farm", "picker", "employee", "institution")
+_DESIGN_DEFAULTS = {"strata": "stratum", "psu": "district", "weights": "weight",
+                    "fpc": "n_districts"}
+
+
+class HarvestCLIError(click.ClickException):
+    """A problem the user can fix (bad data, bad option, missing file): exit code 2."""
+
+    exit_code = 2
+
+    def format_message(self) -> str:
+        return self.message
+
+
+def _friendly(func):
+    """Turn the package's errors into a short message and exit code 2 (no traceback)."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except DataError as err:
+            message = f"Error: the data need fixing.\n{err}"
+            raise HarvestCLIError(message) from None
+        except FileNotFoundError as err:
+            raise HarvestCLIError(f"Error: file not found: {err}") from None
+        except (ValueError, OSError, KeyError) as err:
+            raise HarvestCLIError(f"Error: {err}") from None
+
+    return wrapper
+
+
+def _note(text: str) -> None:
+    click.echo(text, err=True)
+
+
+# ----------------------------------------------------------------------------- reading
+
+
+def _read(path: Path, instrument: str | None, sheet=0):
+    """Read a file; validate it when it is (or is declared as) a field instrument.
+
+    Returns the frame and the instrument (None for a table of another kind).
+    """
+    from harvest import io
+    from harvest.report import detect_instrument
+
+    if instrument is None:
+        raw = io.read_table(path, sheet=sheet)
+        try:
+            instrument = detect_instrument(raw)
+        except DataError:
+            return raw, None
+    return io.read(path, instrument, sheet=sheet), instrument
+
+
+def _completed(df, instrument):
+    """Keep completed visits; say how many were left out."""
+    if "visit_status" not in df.columns:
+        return df
+    status = df["visit_status"].astype("string").fillna("completed")
+    keep = (status == "completed").to_numpy()
+    if not keep.all():
+        counts = status[~keep].value_counts().to_dict()
+        shown = ", ".join(f"{v} {k}" for k, v in counts.items())
+        _note(f"note: {int((~keep).sum())} {instrument or ''} visit(s) not completed "
+              f"({shown}) are left out of the estimates.")
+    return df[keep]
+
+
+def _design(df, *, strata, psu, weights, fpc, lonely_psu, no_design):
+    """Build the SurveyDesign; use the standard design columns when none are given."""
+    from harvest.design import SurveyDesign
+
+    given = {"strata": strata, "psu": psu, "weights": weights, "fpc": fpc}
+    if no_design:
+        given = dict.fromkeys(given)
+    elif all(v is None for v in given.values()):
+        found = {k: c for k, c in _DESIGN_DEFAULTS.items() if c in df.columns}
+        if found:
+            given.update(found)
+            shown = ", ".join(f"--{k} {c}" for k, c in found.items())
+            _note(f"note: using the design columns found in the file ({shown}); "
+                  "pass --no-design to treat the rows as a simple random sample.")
+    for k, c in given.items():
+        if c is not None and c not in df.columns:
+            raise DataError(f"the design column {c!r} (--{k}) is not in the file; its columns "
+                            f"are: {', '.join(map(str, df.columns))}.")
+    return SurveyDesign(df, lonely_psu=lonely_psu, **given)
+
+
+# ----------------------------------------------------------------------------- writing
+
+
+def _emit(tidy, text, notes, out: Path | None, fmt: str) -> None:
+    """Write ``tidy`` (CSV/XLSX) or ``text`` (Markdown) to ``out``, or print to stdout."""
+    from harvest.tables import table_format, to_markdown, write_table
+
+    if out is not None:
+        kind = table_format(out)
+        if kind == "markdown":
+            write_table(text, out, notes=notes)
+        else:
+            write_table(tidy, out, notes=notes if kind == "xlsx" else None)
+        _note(f"wrote {out}")
+        return
+    if fmt == "csv":
+        click.echo(tidy.to_csv(index=False), nl=False)
+    else:
+        click.echo(to_markdown(text))
+        for n in notes:
+            click.echo(f"\n{n}" if n is notes[0] else n)
+
+
+_out_option = click.option(
+    "--out", "-o", type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write the table to this file instead of the screen. The suffix picks the format: "
+         ".csv or .xlsx (unrounded numbers, small cells blanked) or .md (the formatted "
+         "table with its footnotes).")
+_format_option = click.option(
+    "--format", "fmt", type=click.Choice(["markdown", "csv"]), default="markdown",
+    show_default=True,
+    help="What to print when there is no --out: a formatted Markdown table, or the "
+         "unrounded table as CSV.")
+_min_n_option = click.option(
+    "--min-n", type=click.IntRange(min=0), default=10, show_default=True,
+    help="Disclosure control: blank every cell resting on fewer observations (rows) than "
+         "this; 0 turns it off.")
+_reliability_option = click.option(
+    "--reliability", type=click.Choice(["flag", "suppress", "none"]), default="flag",
+    show_default=True,
+    help="Proportions that fail the NCHS data presentation standards (effective sample "
+         "size below 30 or a too-wide interval): flag them with a footnote, suppress them, "
+         "or do not check.")
+
+
+def _file_argument(name="file"):
+    return click.argument(name, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+
+
+def _design_options(func):
+    options = [
+        click.option("--strata", default=None, metavar="COLUMN",
+                     help="Column of design strata (e.g. stratum: year and region)."),
+        click.option("--psu", default=None, metavar="COLUMN",
+                     help="Column of the first-stage clusters (PSUs), e.g. district."),
+        click.option("--weights", default=None, metavar="COLUMN",
+                     help="Column of sampling weights; equal weights when left out."),
+        click.option("--fpc", default=None, metavar="COLUMN",
+                     help="Column of the number of PSUs in the stratum's population "
+                          "(or the sampling fraction), for the finite population "
+                          "correction."),
+        click.option("--lonely-psu", type=click.Choice(["fail", "remove", "certainty",
+                                                        "adjust", "average"]),
+                     default="fail", show_default=True,
+                     help="What to do with a stratum holding a single PSU (as R survey)."),
+        click.option("--no-design", is_flag=True,
+                     help="Ignore design columns found in the file: treat the rows as a "
+                          "simple random sample with equal weights."),
+        click.option("--instrument", type=click.Choice(INSTRUMENTS), default=None,
+                     help="Which field instrument the file holds (checked against its "
+                          "rules). Guessed from the identifier column when left out; "
+                          "other tables are read as they are."),
+        click.option("--sheet", default="0", show_default=True,
+                     help="Excel sheet (name or 0-based number)."),
+    ]
+    for opt in reversed(options):
+        func = opt(func)
+    return func
+
+
+def _sheet(value):
+    return int(value) if str(value).isdigit() else value
+
+
+# ----------------------------------------------------------------------------- commands
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"],
+                               "max_content_width": 100})
+@click.version_option(package_name="harvest", prog_name="harvest")
+def main():
+    """Estimates of child labour and forced labour in the cotton harvest from field
+    observations, with intervals that account for the survey design.
+
+    Start with `harvest demo` (writes report.html from the bundled synthetic data), then
+    `harvest validate` your own files. Run `harvest COMMAND --help` for each command.
+    """
+
+
+@main.command()
+@click.option("--out", "-o", type=click.Path(dir_okay=False, writable=True, path_type=Path),
+              default=Path("report.html"), show_default=True,
+              help="Where to write the HTML report.")
+@_min_n_option
+@_reliability_option
+@click.option("--bayes/--no-bayes", default=False, show_default=True,
+              help="Also fit the Bayesian small-area model (takes a minute).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@_friendly
+def demo(out, min_n, reliability, bayes, quiet):
+    """Run the whole analysis on the bundled synthetic 2023-2024 data and write a report.
+
+    The report (one HTML file, open it in any web browser) shows what was observed, the
+    indicators by region with their intervals, the change since 2023, figures and the
+    methods. The data are synthetic: made up to look like a real mission.
+    """
+    from harvest.report import demo as run_demo
+
+    path = run_demo(out, bayes=bayes, progress=not quiet, min_n=min_n,
+                    reliability=None if reliability == "none" else reliability)
+    size = path.stat().st_size / 1024
+    click.echo(f"Wrote the report to {path.resolve()} ({size:.0f} KB). "
+               "Open it in a web browser.")
+
+
+@main.command()
+@_file_argument()
+@click.option("--instrument", type=click.Choice(INSTRUMENTS), default=None,
+              help="Which field instrument the file holds; guessed from the identifier "
+                   "column (farm_id, picker_id, employee_id, institution_id) when left out.")
+@click.option("--sheet", default="0", show_default=True,
+              help="Excel sheet (name or 0-based number).")
+@click.option("--problems", "problems_out",
+              type=click.Path(dir_okay=False, writable=True, path_type=Path),
+              help="Also write every problem found (row, column, value, problem) to this "
+                   "file (.csv, .xlsx or .md).")
+@_friendly
+def validate(file, instrument, sheet, problems_out):
+    """Check a field-data file against its instrument's rules.
+
+    Lists every problem at once (missing columns, unknown codes, values out of range,
+    inconsistent answers) with the rows to fix, and exits with code 2 if there is any.
+    Rows are numbered from 0, the first data row after the header.
+    """
+    from harvest import instruments, io
+    from harvest.report import detect_instrument
+    from harvest.tables import write_table
+
+    raw = io.read_table(file, instrument, sheet=_sheet(sheet))
+    if instrument is None:
+        instrument = detect_instrument(raw)
+        _note(f"note: read as the `{instrument}` instrument (use --instrument to change).")
+        raw = io.read_table(file, instrument, sheet=_sheet(sheet))
+    df = io.collapse_multi(raw, instrument)
+    found = instruments.problems(df, instrument)
+    if len(found):
+        if problems_out is not None:
+            write_table(found, problems_out)
+            _note(f"wrote the {len(found)} problem(s) to {problems_out}")
+        instruments.validate(df, instrument)  # raises DataError with the summary
+    click.echo(f"{file.name}: " + instruments.summary(df, instrument))
+
+
+@main.command()
+@_file_argument()
+@click.option("--indicator", "-i", "indicators", multiple=True, required=True,
+              metavar="COLUMN",
+              help="Column to estimate (0/1 for a proportion). Repeat for several.")
+@click.option("--by", "-b", multiple=True, metavar="COLUMN",
+              help="Estimate within each level of this column (e.g. region). Repeat to "
+                   "cross columns (--by year --by region).")
+@click.option("--statistic", type=click.Choice(["proportion", "mean", "total"]),
+              default="proportion", show_default=True,
+              help="What to estimate for each indicator.")
+@click.option("--ci", type=click.Choice(["logit", "xlogit", "korn-graubard", "wald",
+                                         "likelihood", "asin", "wilson", "jeffreys"]),
+              default="logit", show_default=True,
+              help="Confidence interval method for proportions (as R svyciprop).")
+@click.option("--level", type=click.FloatRange(0, 1, min_open=True, max_open=True),
+              default=0.95, show_default=True, help="Confidence level.")
+@click.option("--na", type=click.Choice(["fail", "drop"]), default="fail", show_default=True,
+              help="Missing values in an indicator: stop with the rows, or leave those rows "
+                   "out of that estimate.")
+@_design_options
+@_min_n_option
+@_reliability_option
+@_out_option
+@_format_option
+@_friendly
+def estimate(file, indicators, by, statistic, ci, level, na, strata, psu, weights, fpc,
+             lonely_psu, no_design, instrument, sheet, min_n, reliability, out, fmt):
+    """Estimate indicators (shares, means or totals) with confidence intervals.
+
+    Example: harvest estimate farms.csv --indicator child_labour --by region
+    --strata stratum --psu district --weights weight
+    """
+    from harvest.tables import disclose, nchs_reliability, publication_table
+
+    df, instrument = _read(file, instrument, _sheet(sheet))
+    df = _completed(df, instrument)
+    design = _design(df, strata=strata, psu=psu, weights=weights, fpc=fpc,
+                     lonely_psu=lonely_psu, no_design=no_design)
+    by = list(by) or None
+    indicators = list(indicators)
+    if statistic == "proportion":
+        table = design.proportion(indicators, by=by, ci=ci, level=level, na=na)
+    else:
+        table = getattr(design, statistic)(indicators, by=by, level=level, na=na)
+    reliability = None if reliability == "none" else reliability
+    proportion = statistic == "proportion"
+    text, notes = publication_table(table, percent=proportion, min_n=min_n,
+                                    reliability=reliability)
+    tidy = disclose(table, min_n)
+    if proportion and reliability is not None:
+        rel = nchs_reliability(table)
+        tidy["nchs_flags"] = rel["nchs_flags"].where(~tidy["suppressed"], "")
+        if reliability == "suppress":
+            hide = ~rel["nchs_present"].to_numpy() & ~tidy["suppressed"].to_numpy()
+            tidy.loc[hide, ["estimate", "se", "ci_low", "ci_high"]] = float("nan")
+    _emit(tidy, text, notes, out, fmt)
+
+
+@main.command()
+@_file_argument()
+@click.option("--indicator", "-i", "indicators", multiple=True, required=True,
+              metavar="COLUMN", help="0/1 column to compare. Repeat for several.")
+@click.option("--between", required=True, metavar="COLUMN",
+              help="Column whose levels are compared (e.g. year).")
+@click.option("--baseline", default=None, metavar="VALUE",
+              help="The level every other level is compared with (e.g. 2023). Default: "
+                   "every pair of levels.")
+@click.option("--by", "-b", multiple=True, metavar="COLUMN",
+              help="Compare within each level of this column (e.g. region).")
+@click.option("--measure", type=click.Choice(["difference", "ratio", "odds_ratio"]),
+              default="difference", show_default=True,
+              help="Difference (percentage points), ratio, or odds ratio.")
+@click.option("--adjust", type=click.Choice(["holm", "bonferroni", "fdr_bh", "none"]),
+              default="holm", show_default=True,
+              help="Adjustment of p-values for the number of comparisons.")
+@click.option("--level", type=click.FloatRange(0, 1, min_open=True, max_open=True),
+              default=0.95, show_default=True, help="Confidence level.")
+@click.option("--na", type=click.Choice(["fail", "drop"]), default="fail", show_default=True,
+              help="Missing values in an indicator: stop, or leave those rows out.")
+@_design_options
+@_min_n_option
+@_out_option
+@_format_option
+@_friendly
+def compare(file, indicators, between, baseline, by, measure, adjust, level, na, strata, psu,
+            weights, fpc, lonely_psu, no_design, instrument, sheet, min_n, out, fmt):
+    """Compare indicators between groups, such as 2024 against 2023, with intervals.
+
+    The interval and p-value of each change use the covariance between the groups from
+    the survey design. Example: harvest compare farms.csv --indicator child_labour
+    --between year --baseline 2023 --by region
+    """
+    import numpy as np
+
+    from harvest.tables import comparison_table
+
+    df, instrument = _read(file, instrument, _sheet(sheet))
+    df = _completed(df, instrument)
+    if between not in df.columns:
+        raise DataError(f"the column {between!r} (--between) is not in the file.")
+    if baseline is not None:
+        levels = df[between].dropna().unique()
+        match = [v for v in levels if str(v) == str(baseline)]
+        if not match:
+            shown = ", ".join(sorted(map(str, levels)))
+            raise DataError(f"--baseline {baseline!r} is not a value of {between!r} "
+                            f"(found: {shown}).")
+        baseline = match[0]
+    design = _design(df, strata=strata, psu=psu, weights=weights, fpc=fpc,
+                     lonely_psu=lonely_psu, no_design=no_design)
+    table = design.compare(list(indicators), between, baseline=baseline, by=list(by) or None,
+                           measure=measure, level=level,
+                           adjust=None if adjust == "none" else adjust, na=na)
+    text, notes = comparison_table(table, min_n=min_n, percent=measure == "difference")
+    tidy = table.copy()
+    small = np.zeros(len(tidy), dtype=bool)
+    for side in ("n_group", "n_baseline"):
+        if side in tidy.columns:
+            small |= ~(tidy[side].to_numpy(dtype=float) >= min_n)
+    cols = [c for c in ("estimate_group", "estimate_baseline", "estimate", "se", "ci_low",
+                        "ci_high", "p_value", "p_adjusted", "n_group", "n_baseline", "mdc")
+            if c in tidy.columns]
+    tidy.loc[small, cols] = np.nan
+    tidy["suppressed"] = small
+    _emit(tidy, text, notes, out, fmt)
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--out", "-o", type=click.Path(dir_okay=False, writable=True, path_type=Path),
+              default=Path("report.html"), show_default=True,
+              help="Where to write the HTML report.")
+@click.option("--visits", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None,
+              help="Optional table of every attempted visit (year, instrument, "
+                   "visit_status, interference) for the refusal and interference rates.")
+@click.option("--baseline", type=int, default=None,
+              help="Year to compare the latest year with (default: the year before it).")
+@click.option("--level", type=click.FloatRange(0, 1, min_open=True, max_open=True),
+              default=0.95, show_default=True, help="Confidence level.")
+@click.option("--title", default=None, help="Title of the report.")
+@_min_n_option
+@_reliability_option
+@click.option("--bayes/--no-bayes", default=False, show_default=True,
+              help="Also fit the Bayesian small-area model to child labour (farm data).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@_friendly
+def report(files, out, visits, baseline, level, title, min_n, reliability, bayes, quiet):
+    """Write the HTML report for one or more field-data files.
+
+    Give each instrument's file (farms, employees, ...): the instrument is recognised
+    from its identifier column. Files of the same instrument (e.g. 2023 and 2024) are
+    stacked. The design columns stratum, district, weight and n_districts are used when
+    present. Example: harvest report farms_2024.xlsx employees_2024.xlsx --out report.html
+    """
+    import pandas as pd
+
+    from harvest.io import read_table
+    from harvest.report import build_report
+
+    frames: dict[str, list] = {}
+    for f in files:
+        df, instrument = _read(f, None)
+        if instrument is None:
+            raise DataError(
+                f"{f.name}: cannot tell which instrument this file holds (no farm_id, "
+                "picker_id, employee_id or institution_id column).")
+        frames.setdefault(instrument, []).append(df)
+    stacked = {k: pd.concat(v, ignore_index=True) if len(v) > 1 else v[0]
+               for k, v in frames.items()}
+    visits_df = read_table(visits) if visits is not None else None
+    path = build_report(stacked, out, visits=visits_df, level=level, baseline=baseline,
+                        min_n=min_n, reliability=None if reliability == "none" else reliability,
+                        bayes=bayes, title=title, sources=[f.name for f in files],
+                        progress=not quiet)
+    click.echo(f"Wrote the report to {path.resolve()}. Open it in a web browser.")
+
+
+@main.command()
+@click.option("--p", "p", type=click.FloatRange(0, 1, min_open=True, max_open=True),
+              required=True, help="Expected proportion, e.g. 0.23 for 23%.")
+@click.option("--moe", type=click.FloatRange(0, 1, min_open=True), required=True,
+              help="Margin of error: half the width of the interval, e.g. 0.05 for +/- 5 "
+                   "percentage points (relative to p with --relative).")
+@click.option("--deff", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Design effect of the clustered design (e.g. 2). Or give --icc and "
+                   "--cluster-size.")
+@click.option("--level", type=click.FloatRange(0, 1, min_open=True, max_open=True),
+              default=0.95, show_default=True, help="Confidence level.")
+@click.option("--relative", is_flag=True, help="--moe is relative to p (0.2 = within 20%).")
+@click.option("--population", "N", type=click.FloatRange(min=1), default=None,
+              help="Population size, for the finite population correction.")
+@click.option("--response-rate", type=click.FloatRange(0, 1, min_open=True), default=1.0,
+              show_default=True, help="Expected share of selected units observed.")
+@click.option("--icc", type=click.FloatRange(0, 1), default=None,
+              help="Intra-cluster correlation (with --cluster-size, instead of --deff).")
+@click.option("--cluster-size", type=click.FloatRange(min=1), default=None,
+              help="Units observed per cluster (e.g. farms per district).")
+@_out_option
+@_format_option
+@_friendly
+def plan(p, moe, deff, level, relative, N, response_rate, icc, cluster_size, out, fmt):
+    """Sample size to estimate a proportion within a margin of error.
+
+    Example: harvest plan --p 0.23 --moe 0.05 --deff 2
+    """
+    import pandas as pd
+
+    from harvest.plan import sample_size
+
+    table = sample_size(p=p, moe=moe, deff=deff, level=level, relative=relative, N=N,
+                        response_rate=response_rate, icc=icc, cluster_size=cluster_size)
+    row = table.iloc[0]
+    steps = [("Simple random sample (n0)", row["n0"]),
+             ("After the design effect", row["n_deff"]),
+             ("After the finite population correction", row["n_fpc"]),
+             ("After non-response", row["n_response"]),
+             ("Sample size", row["n"])]
+    if "clusters" in table.columns and pd.notna(row["clusters"]):
+        steps.append(("Clusters to select", row["clusters"]))
+    text = pd.DataFrame({"Step": [s for s, _ in steps],
+                         "Units": [f"{v:,.1f}" if s != "Sample size" and
+                                   s != "Clusters to select" else f"{int(v):,}"
+                                   for s, v in steps]})
+    notes = [f"For p = {p:g}, margin of error {row['moe_abs']:g} at {level:.0%} confidence, "
+             f"design effect {row['deff']:g}."]
+    _emit(table, text, notes, out, fmt)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
