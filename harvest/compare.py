@@ -104,6 +104,14 @@ def _check_grouping(design, column, argument: str, by: list) -> None:
         )
     if column in by:
         raise ValueError(f"`{argument}` column {column!r} must not also be in `by`.")
+    missing = design.data[column].isna().to_numpy() & (design._codes.weights > 0)
+    if missing.any():
+        rows = np.flatnonzero(missing)
+        raise DataError(
+            f"`{argument}` column {column!r} has missing values (NaN) in "
+            f"{describe_rows(rows)}; recode them as a level or leave those rows out with "
+            "`design.subset`."
+        )
 
 
 # ---------------------------------------------------------------------------------------

@@ -296,6 +296,12 @@ def test_bad_input(design):
         compare(design.data, "y", "year", 2022)
     with pytest.raises(DataError, match="must be 0/1"):
         compare(design, "x", "year", 2022)
+    gap = design.data.assign(year=design.data["year"].where(design.data.index != 7))
+    with pytest.raises(DataError, match="`between` column 'year' has missing values.*row 7"):
+        compare(SurveyDesign(gap, weights="weight", strata="stratum", psu="district"),
+                "y", "year", 2022)
+    with pytest.raises(DataError, match="`time` column 'year' has missing values.*row 7"):
+        trend(SurveyDesign(gap, weights="weight", strata="stratum", psu="district"), "y")
     one_year = design.subset(design.data["year"] == 2023)
     with pytest.raises(DataError, match="single level"):
         compare(one_year, "y", "year")
@@ -419,6 +425,18 @@ def test_pool_years_refuses_disagreeing_design_columns(rng):
     with pytest.raises(DataError, match="`weights` column 'weight' must be numeric"):
         pool_years({y: f.assign(weight=f["weight"].astype(str)) for y, f in frames.items()},
                    weights="weight")
+
+
+def test_pool_years_without_strata(rng):
+    frames = frames_for(rng)
+    pooled = pool_years(frames, psu="district", weights="weight")
+    assert pooled["district"].str.startswith(("2023:", "2024:")).all()
+    pd.testing.assert_series_equal(pooled["stratum"],
+                                   pd.concat([f["stratum"] for f in frames.values()],
+                                             ignore_index=True))
+    design = SurveyDesign(pooled, weights="weight", strata="year", psu="district")
+    out = compare(design, "y", "year", 2023)
+    assert out["df"].iloc[0] == pooled["district"].nunique() - 2
 
 
 def test_package_root_exposes_pool_years():
