@@ -13,9 +13,10 @@ Examples
 """
 
 from harvest.plan.allocation import allocate
+from harvest.plan.mission import simulate_mission
 from harvest.plan.power import minimum_detectable_change, power_change, sample_size_change
 from harvest.plan.simulation import simulate
 from harvest.plan.size import margin_of_error, sample_size
 
 __all__ = ["allocate", "margin_of_error", "minimum_detectable_change", "power_change",
-           "sample_size", "sample_size_change", "simulate"]
+           "sample_size", "sample_size_change", "simulate", "simulate_mission"]
