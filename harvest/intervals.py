@@ -1,6 +1,6 @@
 """Confidence intervals for design-based estimates (numpy/scipy only).
 
-Two public functions, both vectorised over arrays holding one entry per
+Two interval functions, both vectorised over arrays holding one entry per
 domain x indicator:
 
 * :func:`proportion_ci` -- the eight proportion intervals of ``API.md``; the six that
@@ -61,8 +61,11 @@ def _t_lower(a, df):
 
 
 def _as_float(name, value):
-    arr = np.asarray(value, dtype=float)
-    return arr
+    """``value`` as a float array, or a ValueError naming the argument."""
+    try:
+        return np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"`{name}` must be numbers; got {value!r}.") from None
 
 
 def _kg_factor(a, n, df):
@@ -151,8 +154,7 @@ def t_interval(estimate, se, df, level=0.95):
     level = check_level(level)
     try:
         estimate, se, df = np.broadcast_arrays(
-            np.asarray(estimate, dtype=float), np.asarray(se, dtype=float),
-            np.asarray(df, dtype=float))
+            _as_float("estimate", estimate), _as_float("se", se), _as_float("df", df))
     except ValueError:
         raise ValueError("`estimate`, `se` and `df` must have the same shape.") from None
     if np.isnan(df).any():

@@ -335,6 +335,10 @@ def test_bad_input_raises_clear_errors():
         t_interval([1.0], [0.1], [np.nan], 0.95)
     with pytest.raises(ValueError, match="`level` must be a number"):
         t_interval([1.0], [0.1], [3], "high")
+    with pytest.raises(ValueError, match="`se` must be numbers"):
+        t_interval([1.0], ["a"], [3], 0.9)
+    with pytest.raises(ValueError, match="`n` must be numbers"):
+        proportion_ci("wilson", **{**ok, "n": ["many"]})
 
 
 def test_rounding_just_outside_unit_interval_is_clipped():
