@@ -175,6 +175,20 @@ def test_adjustment_family_is_every_row_of_the_call(design, adjust):
     assert (out["p_adjusted"] >= out["p_value"] - 1e-15).all()
 
 
+@pytest.mark.parametrize("method", ["holm", "bonferroni", "fdr_bh"])
+def test_adjustment_equals_statsmodels_with_ties_and_nan(method):
+    from harvest.compare import _adjust
+
+    rng = np.random.default_rng(5)
+    p = np.r_[rng.uniform(0, 0.2, 30), [0.01, 0.01, 0.5, 1.0, 0.0], [np.nan, np.nan]]
+    rng.shuffle(p)
+    got = _adjust(p, method)
+    ok = np.isfinite(p)
+    np.testing.assert_allclose(got[ok], multipletests(p[ok], method=method)[1], rtol=1e-14)
+    assert np.isnan(got[~ok]).all()
+    assert (got[ok] <= 1).all()
+
+
 def test_ratio_of_means_and_totals(design, data):
     out = compare(design, "x", "year", 2022, kind="mean", measure="ratio")
     means = design.mean("x", by="year")["estimate"].to_numpy()
