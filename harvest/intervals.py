@@ -152,9 +152,9 @@ def t_interval(estimate, se, df, level=0.95):
     [0.8859   -inf] [3.1141    inf]
     """
     level = check_level(level)
+    arrays = (_as_float("estimate", estimate), _as_float("se", se), _as_float("df", df))
     try:
-        estimate, se, df = np.broadcast_arrays(
-            _as_float("estimate", estimate), _as_float("se", se), _as_float("df", df))
+        estimate, se, df = np.broadcast_arrays(*arrays)
     except ValueError:
         raise ValueError("`estimate`, `se` and `df` must have the same shape.") from None
     if np.isnan(df).any():
