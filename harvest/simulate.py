@@ -67,14 +67,16 @@ class Scenario:
     differ by sampling noise of the population, a few tenths of a point).
     ``sigma_district`` is the standard deviation of the district random effects on
     the logit scale (the source of design effects of about 1.5 to 3);
-    ``refusal_bias`` shifts the logit of refusal for farms with child labour (0: refusals
-    completely at random, estimates unbiased; > 0: farms with child labour refuse more,
-    estimates biased downwards, for sensitivity studies).
+    ``size_effect`` ties answers to the size of the unit (farms per district, pickers
+    per farm, staff per institution), so that unweighted estimates are biased and the
+    weights matter; ``refusal_bias`` shifts the logit of refusal for farms with child
+    labour (0: refusals completely at random, estimates unbiased; > 0: farms with child
+    labour refuse more, estimates biased downwards, for sensitivity studies).
     """
 
     year: int = 2024
     regions: tuple = TURKMENISTAN.regions
-    districts: tuple = (80, 30, 90, 100, 100)         # N_h, districts in the population
+    districts: tuple = (80, 20, 90, 120, 100)         # N_h, districts in the population
     sampled_districts: tuple = (12, 5, 14, 15, 15)    # n_h (61 in all)
     region_child: tuple = (-0.2, -0.6, 0.3, 0.4, 0.0)  # logit region effects
     region_mobilisation: tuple = (0.2, -0.4, 0.2, 0.1, 0.0)
@@ -95,6 +97,7 @@ class Scenario:
     refusal_bias: float = 0.0
     sigma_district: float = 0.9                       # mobilisation effects
     sigma_child: float = 1.2                          # child-labour effects
+    size_effect: float = 0.6                          # logit effect of 1 sd of log size
     sigma_institution: float = 0.5
     child_labour: float = 0.23
     reports_given_child: float = 0.74
@@ -258,6 +261,12 @@ def _rank_within(groups: np.ndarray, rng: np.random.Generator, keys=None) -> np.
     return rank
 
 
+def _z(x: np.ndarray) -> np.ndarray:
+    """Standardised values (0 when constant)."""
+    sd = x.std()
+    return (x - x.mean()) / sd if sd > 0 else np.zeros_like(x, dtype=float)
+
+
 def _allocate(total: int, sim: np.ndarray, n: int, rng, cap=None) -> np.ndarray:
     """Spread ``total`` per mission over the units of each mission as evenly as possible.
 
@@ -353,6 +362,9 @@ def population(year: int = 2024, rng=None, scenario_: Scenario | None = None,
     M = rng.integers(sc.farms_per_district[0], sc.farms_per_district[1] + 1, D)
     f_d = np.repeat(np.arange(D), M)
     F = len(f_d)
+    # bigger districts: more child labour and mobilisation (so weights matter)
+    r_child = r_child + sc.size_effect * _z(np.log(M))
+    r_mob = r_mob + 0.5 * sc.size_effect * _z(np.log(M))
     p_child = _calibrate(sc.child_labour, r_child, M)[f_d]
     child = rng.random(F) < p_child
     # evidence among farms with child labour: reported only / observed only / both
@@ -386,15 +398,19 @@ def population(year: int = 2024, rng=None, scenario_: Scenario | None = None,
     paid_w = (~unpaid).astype(float)
     sd_rate = 0.4
 
-    paid_by_d = np.bincount(p_d, paid_w, D)
+    # pickers on bigger farms are paid more
+    lp = u_rate[p_d] + 0.25 * sc.size_effect * _z(np.log(n_pickers))[p_f]
+    lp_vals, lp_inv = np.unique(lp, return_inverse=True)
+    paid_by_lp = np.bincount(lp_inv.ravel(), paid_w, len(lp_vals))
 
     def share_above(mu):
-        return np.dot(paid_by_d, ndtr((mu + u_rate) / sd_rate)) / P - sc.paid_above_1
+        return np.dot(paid_by_lp, ndtr((mu + lp_vals) / sd_rate)) / P - sc.paid_above_1
 
     mu = brentq(share_above, -10, 10)
-    rate = np.where(unpaid, 0.0, np.round(np.exp(mu + u_rate[p_d] + sd_rate * z), 2))
+    rate = np.where(unpaid, 0.0, np.round(np.exp(mu + lp + sd_rate * z), 2))
     contract = rng.random(P) < _calibrate(sc.written_contract, 2 * u_rate[p_d])
-    p_cons = _calibrate(sc.picker_consequence, 0.6 * r_mob[p_d] + 2.5 * state)
+    p_cons = _calibrate(sc.picker_consequence, 0.6 * r_mob[p_d] + 2.5 * state
+                        - sc.size_effect * _z(np.log(n_pickers))[p_f])
     anyc = (rng.random(P) < p_cons).astype(np.int64)
     cmask = _consequence_masks(anyc, rng)
     p_no = np.where(state, 0.6, 0.02)
@@ -421,7 +437,8 @@ def population(year: int = 2024, rng=None, scenario_: Scenario | None = None,
     n_inst = len(i_d)
     sector = _cat([0.45, 0.25, 0.15, 0.15], n_inst, rng)
     n_staff = 5 + rng.poisson(sc.staff_per_institution - 5, n_inst)
-    eta = r_mob[i_d] + rng.normal(0, sc.sigma_institution, n_inst)
+    eta = (r_mob[i_d] + rng.normal(0, sc.sigma_institution, n_inst)
+           + sc.size_effect * _z(np.log(n_staff)))
     quota_i = rng.random(n_inst) < _calibrate(sc.received_quota, eta, n_staff)
     sent = np.where(quota_i, rng.binomial(n_staff, 0.3), 0)
     institutions = {"district": i_d, "sector": sector, "n_staff": n_staff,
