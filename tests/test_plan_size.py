@@ -219,3 +219,14 @@ def test_margin_of_error_by_hand_and_census():
         hv.plan.margin_of_error(0.2, 600, N=500)
     with pytest.raises(ValueError, match="`n` must be a positive sample size"):
         hv.plan.margin_of_error(0.2, 0)
+
+
+def test_labelled_population_sizes_must_line_up():
+    p = pd.Series({"Ahal": 0.19, "Balkan": 0.13})
+    N = pd.Series({"Ahal": 4532, "Balkan": 1509})
+    t = hv.plan.sample_size(p, 0.05, N=N)
+    assert t.loc["Balkan", "N"] == 1509
+    with pytest.raises(ValueError, match="`p` and `N` are labelled differently"):
+        hv.plan.sample_size(p, 0.05, N=N[::-1])
+    with pytest.raises(ValueError, match="`p` and `N` are labelled differently"):
+        hv.plan.margin_of_error(p, 100, N=N[::-1])

@@ -123,7 +123,7 @@ def sample_size(p, moe, deff=None, level=0.95, relative=False, N=None, response_
     >>> int(t["n"].iloc[0]), int(t["clusters"].iloc[0])
     (480, 24)
     """
-    labels = labels_of(p=p, moe=moe)
+    labels = labels_of(p=p, moe=moe, N=N, deff=deff, response_rate=response_rate)
     level = check_level(level)
     check_option("rounding", rounding, ROUNDING)
     if not isinstance(relative, (bool, np.bool_)):
@@ -142,7 +142,7 @@ def sample_size(p, moe, deff=None, level=0.95, relative=False, N=None, response_
                      rule="a share in (0, 1]")
     a = broadcast(p=p_arr, moe=moe_arr, deff=deff_arr, icc=icc_arr, m=m_arr, N=N_arr, rr=rr)
     if labels is not None and len(labels) != len(a["p"]):
-        raise ValueError(f"the labels of `p`/`moe` ({len(labels)}) do not match the other "
+        raise ValueError(f"the labelled arguments ({len(labels)} labels) do not match the other "
                          f"arguments' length ({len(a['p'])}).")
 
     z = z_value(level)
@@ -216,7 +216,7 @@ def margin_of_error(p, n, deff=None, level=0.95, N=None, icc=None, cluster_size=
     >>> round(float(t["moe"].iloc[0]), 4)
     0.0537
     """
-    labels = labels_of(p=p, n=n)
+    labels = labels_of(p=p, n=n, N=N, deff=deff)
     level = check_level(level)
     p_arr = check_probability("p", p)
     n_arr = check_range("n", n, 0, None, rule="a positive sample size")
@@ -230,7 +230,7 @@ def margin_of_error(p, n, deff=None, level=0.95, N=None, icc=None, cluster_size=
     if (finite & (a["n"] > a["N"])).any():
         raise ValueError("`n` must not exceed the population size `N`.")
     if labels is not None and len(labels) != len(a["p"]):
-        raise ValueError(f"the labels of `p`/`n` ({len(labels)}) do not match the other "
+        raise ValueError(f"the labelled arguments ({len(labels)} labels) do not match the other "
                          f"arguments' length ({len(a['p'])}).")
     with np.errstate(invalid="ignore", divide="ignore"):
         fpc = np.where(finite, (a["N"] - a["n"]) / (a["N"] - 1.0), 1.0)
