@@ -109,6 +109,14 @@ def test_irls_weight_reproduces_r_glm_from_rows(cases):
     assert checked >= 30
 
 
+def test_r_quasibinomial_dispersion_is_n_over_n_minus_1(cases):
+    """The likelihood interval uses phi = n / (n - 1): R's svyvar of the Pearson residuals
+    (y - mu) / sqrt(mu (1 - mu)) of a 0/1 variable, whatever the weights."""
+    t = cases[_interior(cases)].drop_duplicates("case")
+    assert len(t) >= 25
+    np.testing.assert_allclose(t["dispersion"], t["n"] / (t["n"] - 1), rtol=1e-8)
+
+
 def test_irls_weight_matrix_and_missing_values():
     rng = np.random.default_rng(5)
     y = rng.integers(0, 2, size=(60, 2)).astype(float)

@@ -8,6 +8,8 @@
 #                        all computed here in R) and R's interval (ci_low, ci_high; NA when
 #                        R returned NaN/NA or stopped, with the message in `error`).
 #   svyciprop_t.csv      t intervals of means (confint(svymean(), df = degf())) by domain.
+#   svyciprop_rows.csv   the rows behind every case (see below).
+#   svyciprop_sim_data.csv  the generated cluster sample.
 #
 # Domains are analysed exactly as svyby() does: FUN(design[byfactor %in% level, ]) with
 # svyciprop's default df = degf(<domain design>). For every (design, indicator, by, method,
