@@ -101,6 +101,20 @@ def test_means_by_region(generated, reference, measure):
     np.testing.assert_allclose(both["p_adjusted"], both["p_holm"], atol=TOL)
 
 
+@pytest.mark.parametrize("measure", ["difference", "ratio"])
+def test_totals_and_ratios_of_totals(generated, reference, measure):
+    out = compare(generated, "x", between="year", baseline=2022, by="region",
+                  measure=measure, kind="total")
+    both = matched(out, reference, f"gen_x_total_year_region_{measure}", by="region")
+    assert_close(both, ["estimate", "ci_low", "ci_high", "df", "p_value"])
+    np.testing.assert_allclose(both["se"], both["se_r"], rtol=1e-9)  # totals: se ~ 1e4
+    out = compare(generated, ["y1", "y2"], between="year", baseline=2022, measure=measure,
+                  kind="ratio", denominator="x")
+    both = matched(out, reference, f"gen_y1_per_x_year_{measure}")
+    assert_close(both, STATS)
+    np.testing.assert_allclose(both["p_adjusted"], both["p_holm"], atol=TOL)
+
+
 def test_level_90(generated, reference):
     out = compare(generated, ["y1", "y2"], between="year", baseline=2022, by="region",
                   level=0.90)

@@ -88,6 +88,15 @@ def test_harvest_jkn_factors(taylor, reference, measure):
     assert_close(both, STATS)
 
 
+@pytest.mark.parametrize("measure", ["difference", "ratio"])
+def test_replicate_totals(shipped, reference, measure):
+    out = compare(shipped, "x", between="year", baseline=2022, by="region",
+                  measure=measure, kind="total")
+    both = matched(out, reference, f"rep_x_total_year_region_{measure}", by="region")
+    assert_close(both, ["estimate", "ci_low", "ci_high", "df", "p_value"])
+    np.testing.assert_allclose(both["se"], both["se_r"], rtol=1e-9)
+
+
 def test_replicate_trend(shipped, reference):
     out = trend(shipped, ["y1", "y2"], time="year", by="region")
     both = matched(out, reference, "rep_trend_region", by="region", group_col="time_last",

@@ -12,6 +12,8 @@
 #   compare_reference.csv    one row per contrast: the R results
 #
 # Conventions (the same as harvest.compare):
+#   * the statistic compared is svymean (kind="proportion" or "mean" in harvest) unless
+#     the call's name says total (svytotal) or per_x (svyratio with denominator x);
 #   * difference = group - baseline; ratio = group / baseline;
 #     odds_ratio = (g/(1-g)) / (b/(1-b)).
 #   * se of a ratio or odds ratio: svycontrast of the quoted nonlinear contrast on the
@@ -108,15 +110,20 @@ nl <- function(stat, text) {
 # One harvest call: `vars` (each its own svyby), `between`, optional `by`, `baseline`
 # (NULL = all pairs) and one `measure`.
 contrast_call <- function(call, design, vars, between, by, baseline, measure,
-                          level = 0.95) {
+                          level = 0.95, stat = "mean", denominator = NULL) {
   df <- degf(design)
   q <- qt(1 - (1 - level) / 2, df)
   out <- list()
   for (v in vars) {
     f_by <- if (is.null(by)) as.formula(paste0("~", between))
             else as.formula(paste0("~", by, "+", between))
-    s <- svyby(as.formula(paste0("~", v)), f_by, design, svymean, covmat = TRUE)
+    s <- switch(stat,
+      mean = svyby(as.formula(paste0("~", v)), f_by, design, svymean, covmat = TRUE),
+      total = svyby(as.formula(paste0("~", v)), f_by, design, svytotal, covmat = TRUE),
+      ratio = svyby(as.formula(paste0("~", v)), f_by, design, svyratio, covmat = TRUE,
+                    denominator = as.formula(paste0("~", denominator))))
     keys <- names(coef(s))
+    label <- if (stat == "ratio") paste0(v, "/", denominator) else v
     tab <- data.frame(key = keys, between = as.character(s[[between]]),
                       by = if (is.null(by)) "" else as.character(s[[by]]),
                       est = unname(coef(s)), stringsAsFactors = FALSE)
@@ -156,7 +163,7 @@ contrast_call <- function(call, design, vars, between, by, baseline, measure,
         if (!is.null(by)) sel <- sel & as.character(vars[[by]]) == b
         df_dom <- if (inherits(design, "survey.design2")) degf(design[sel, ]) else NA
         out[[length(out) + 1]] <- data.frame(
-          call = call, by_value = b, indicator = v, group = pairs$g[i],
+          call = call, by_value = b, indicator = label, group = pairs$g[i],
           baseline = pairs$b[i], estimate_group = eg, estimate_baseline = eb,
           measure = measure, estimate = est, se = se, se_log = se_log, ci_low = lo,
           ci_high = hi, df = df, p_value = 2 * pt(-abs(tstat), df), df_domain = df_dom,
@@ -229,6 +236,14 @@ for (m in c("difference", "ratio")) {
   add(contrast_call(paste0("gen_x_year_region_", m), des_gen, "x", "year", "region", 2022, m))
   add(contrast_call(paste0("apiclus1_api00_stype_", m), des_clus1, "api00", "stype", NULL,
                     "E", m))
+}
+for (m in c("difference", "ratio")) {
+  add(contrast_call(paste0("gen_x_total_year_region_", m), des_gen, "x", "year", "region",
+                    2022, m, stat = "total"))
+  add(contrast_call(paste0("gen_y1_per_x_year_", m), des_gen, c("y1", "y2"), "year", NULL,
+                    2022, m, stat = "ratio", denominator = "x"))
+  add(contrast_call(paste0("rep_x_total_year_region_", m), rep_gen, "x", "year", "region",
+                    2022, m, stat = "total"))
 }
 add(contrast_call("gen_year_region_level90_difference", des_gen, c("y1", "y2"), "year",
                   "region", 2022, "difference", level = 0.90))
