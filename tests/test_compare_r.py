@@ -189,3 +189,72 @@ def test_trend_overall_and_by_region(generated, reference):
     both = matched(out, reference, "gen_trend_region", by="region", group_col="time_last",
                    baseline_col="time_first")
     np.testing.assert_array_equal(both["df"], both["df_domain"])
+
+
+def test_every_reference_row_agrees(generated, api, reference):
+    """All R rows (Taylor and replicate) in one sweep; prints the largest deviations.
+
+    ``pytest tests/test_compare_r.py -k every_reference -s`` shows the figures.
+    """
+    import harvest as hv
+
+    repw = pd.read_csv(REF / "compare_repweights.csv")
+    rscales = pd.read_csv(REF / "compare_rscales.csv")
+    rep = hv.ReplicateDesign(pd.concat([generated.data, repw], axis=1), weights="weight",
+                             replicate_weights="repw_", method="jkn",
+                             scale=float(rscales["scale"].iloc[0]),
+                             rscales=rscales["rscales"].to_numpy())
+    gen, strat, clus = generated, api["apistrat"], api["apiclus1"]
+    y, sa = ["y1", "y2"], ["sch_wide", "awards"]
+    calls = {}
+    for m in ["difference", "ratio", "odds_ratio"]:
+        calls[f"gen_year_{m}"] = (lambda m=m: compare(gen, y, "year", 2022, measure=m), None)
+        calls[f"gen_year_region_{m}"] = (
+            lambda m=m: compare(gen, y, "year", 2022, by="region", measure=m), "region")
+        calls[f"gen_sector_pairs_year_{m}"] = (
+            lambda m=m: compare(gen, y, "sector", by="year", measure=m), "year")
+        calls[f"rep_year_{m}"] = (lambda m=m: compare(rep, y, "year", 2022, measure=m), None)
+        calls[f"rep_year_region_{m}"] = (
+            lambda m=m: compare(rep, y, "year", 2022, by="region", measure=m), "region")
+        calls[f"apistrat_stype_{m}"] = (lambda m=m: compare(strat, sa, "stype", "E",
+                                                            measure=m), None)
+        calls[f"apiclus1_stype_pairs_{m}"] = (lambda m=m: compare(clus, sa, "stype",
+                                                                  measure=m), None)
+    for m in ["difference", "ratio"]:
+        calls[f"gen_x_year_region_{m}"] = (
+            lambda m=m: compare(gen, "x", "year", 2022, by="region", measure=m, kind="mean"),
+            "region")
+        calls[f"apiclus1_api00_stype_{m}"] = (
+            lambda m=m: compare(clus, "api00", "stype", "E", measure=m, kind="mean"), None)
+        calls[f"gen_x_total_year_region_{m}"] = (
+            lambda m=m: compare(gen, "x", "year", 2022, by="region", measure=m,
+                                kind="total"), "region")
+        calls[f"rep_x_total_year_region_{m}"] = (
+            lambda m=m: compare(rep, "x", "year", 2022, by="region", measure=m,
+                                kind="total"), "region")
+        calls[f"gen_y1_per_x_year_{m}"] = (
+            lambda m=m: compare(gen, y, "year", 2022, measure=m, kind="ratio",
+                                denominator="x"), None)
+    calls["gen_year_region_level90_difference"] = (
+        lambda: compare(gen, y, "year", 2022, by="region", level=0.9), "region")
+    calls["gen_trend"] = (lambda: trend(gen, y), None)
+    calls["gen_trend_region"] = (lambda: trend(gen, y, by="region"), "region")
+    calls["rep_trend_region"] = (lambda: trend(rep, y, by="region"), "region")
+    assert set(calls) == set(reference["call"])
+
+    worst, rows = {}, 0
+    for call, (run, by) in calls.items():
+        out = run().rename(columns={"time_last": "group", "time_first": "baseline"})
+        both = matched(out, reference, call, by=by)
+        rows += len(both)
+        relative = "total" in call  # totals are ~1e4: compare those relatively
+        for column in ["estimate", "se", "ci_low", "ci_high", "df", "p_value", "p_adjusted"]:
+            r_col = "p_holm" if column == "p_adjusted" else f"{column}_r"
+            diff = np.abs(both[column] - both[r_col])
+            if relative:
+                diff = diff / np.abs(both[r_col])
+            worst[column] = max(worst.get(column, 0.0), float(diff.max()))
+    print(f"\n{len(calls)} calls, {rows} rows; largest |harvest - R| (relative for totals):",
+          {k: f"{v:.1e}" for k, v in worst.items()})
+    assert rows == len(reference)
+    assert max(worst.values()) < TOL
