@@ -131,6 +131,7 @@ class ReportData:
     model: pd.DataFrame | None = None
     model_indicator: str | None = None
     model_settings: dict = field(default_factory=dict)
+    model_diagnostics: dict = field(default_factory=dict)
     sources: list = field(default_factory=list)
     synthetic: bool = False
 
@@ -324,7 +325,7 @@ def analyse(frames: dict, *, visits=None, design: dict | None = None, level: flo
                 ignore_index=True)
             step(f"{instrument}: change since {baseline}")
     model = model_indicator = None
-    settings = {}
+    settings, diagnostics = {}, {}
     if bayes and "farm" in prepared:
         import harvest.bayes as hb
 
@@ -334,8 +335,10 @@ def analyse(frames: dict, *, visits=None, design: dict | None = None, level: flo
         fit = hb.fit_prevalence(farms, outcome="child_labour", area="region",
                                 time="year" if "year" in farms.columns else None,
                                 cluster=cols.get("psu"), weights=cols.get("weights"),
-                                rng=rng, **settings)
+                                strata=cols.get("strata"), fpc=cols.get("fpc"), rng=rng,
+                                progress=False, check=False, na="drop", **settings)
         model = fit.summary(level=0.9)
+        diagnostics = fit.diagnostics(warn=False).to_dict()
         model_indicator = "child_labour"
         step("Bayesian small-area model")
     return ReportData(
@@ -343,6 +346,7 @@ def analyse(frames: dict, *, visits=None, design: dict | None = None, level: flo
         national_comparisons=national_cmp, observed=observed_summary(frames, visits),
         year=year, baseline=baseline, level=level, ci=ci, design=used_design, labels=labels,
         model=model, model_indicator=model_indicator, model_settings=settings,
+        model_diagnostics=diagnostics,
     )
 
 
@@ -676,6 +680,14 @@ def _model_section(data: ReportData, min_n: int, fig_no: int, reliability="flag"
             "regions and years, which steadies estimates for regions with few observations. "
             "Model estimates are shown with 90% credible intervals beside the direct, "
             "design-based ones.")
+    dg = data.model_diagnostics
+    if dg:
+        verdict = ("passed" if dg.get("ok") else "did NOT pass: treat the model estimates "
+                   "as provisional")
+        text += (f" Sampler diagnostics {verdict} ({dg.get('chains')} chains x "
+                 f"{dg.get('draws')} draws; {dg.get('divergences')} divergent transitions; "
+                 f"largest R-hat {float(dg.get('max_r_hat')):.3f}; smallest bulk effective "
+                 f"sample size {float(dg.get('min_ess_bulk')):.0f}).")
     return {"text": text, "table": _html_table(pd.DataFrame(rows), caption=f"{label}, "
                                                f"model-based, {_label(data.year)}"),
             "figure": figure,
@@ -840,5 +852,4 @@ def demo(out="report.html", *, bayes: bool = False, progress: bool = True, rng=2
     return build_report(frames, out, visits=visits, bayes=bayes, rng=rng, min_n=min_n,
                         reliability=reliability, progress=progress, synthetic=True,
                         sources=["bundled synthetic data (hv.datasets)"],
-                        bayes_options={"draws": 500, "tune": 500, "chains": 2} if bayes
-                        else None)
+                        bayes_options=None)

@@ -262,3 +262,17 @@ def test_report_renders_in_headless_chromium(mission, tmp_path, width):
                          timeout=120, capture_output=True, text=True).stdout
     assert dom.count("<table>") == html.count("<table>")
     assert dom.count("<svg") == n_svg
+
+
+@pytest.mark.slow
+def test_report_with_the_bayesian_model(mission, tmp_path):
+    path = build_report({"farm": mission["farm"]}, tmp_path / "bayes.html", bayes=True,
+                        bayes_options={"draws": 200, "tune": 200, "chains": 2}, rng=5,
+                        progress=False)
+    html = path.read_text()
+    assert 'id="model"' in html and "Small-area model" in html
+    assert "Sampler diagnostics" in html and "2 chains x 200 draws" in html
+    rows = [table_rows(html, r) for r in REGIONS]
+    # each region: by-region rows (2 indicators), change rows (2) and the model row
+    assert all(len(r) == 5 for r in rows)
+    assert "Direct (design-based)" in html  # the direct-vs-model figure's legend
