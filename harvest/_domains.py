@@ -129,7 +129,12 @@ class Estimand:
         den = self.X.sum(axis=0)
         est = self.estimate()
         with np.errstate(divide="ignore", invalid="ignore"):
-            out = (self.Y - est * self.X) / den
+            fitted = est * self.X
+            diff = self.Y - fitted
+            # A difference at the rounding level of its terms is zero (e.g. a domain
+            # inside one PSU), so a zero variance comes out as 0, not 1e-30.
+            noise = np.abs(diff) <= 8 * np.finfo(float).eps * (np.abs(self.Y) + np.abs(fitted))
+            out = np.where(noise, 0.0, diff) / den
         return np.where(den > 0, out, 0.0)
 
     def design_df(self, codes) -> np.ndarray:
@@ -245,6 +250,7 @@ def _domain_codes(data, by, rows):
     if not by:
         return np.zeros(len(rows), dtype=np.intp), pd.DataFrame(index=range(1))
     combined = np.zeros(len(rows), dtype=np.int64)
+    factors = []
     for column in by:
         values = data[column].iloc[rows]
         missing = values.isna().to_numpy()
@@ -256,9 +262,19 @@ def _domain_codes(data, by, rows):
             )
         codes, levels = pd.factorize(values, sort=True)
         combined = combined * len(levels) + codes
-    _, first, inverse = np.unique(combined, return_index=True, return_inverse=True)
+        factors.append((codes, levels))
+    size = int(np.prod([len(levels) for _, levels in factors], dtype=float))
+    if size <= 4 * len(rows) + 1024:
+        # Few possible combinations: count them (no sort of the rows).
+        present = np.bincount(combined, minlength=size) > 0
+        dom = (np.cumsum(present) - 1)[combined]
+        first = np.full(size, -1, dtype=np.intp)
+        first[combined] = np.arange(len(rows))   # any row of a combination has its labels
+        first = first[present]
+    else:
+        _, first, dom = np.unique(combined, return_index=True, return_inverse=True)
     table = data[by].iloc[rows[first]].reset_index(drop=True)
-    return inverse.astype(np.intp).reshape(-1), table
+    return dom.astype(np.intp).reshape(-1), table
 
 
 def build_estimand(design, kind: str, variables, by=None, na: str = "fail",
@@ -314,7 +330,6 @@ def build_estimand(design, kind: str, variables, by=None, na: str = "fail",
     D, k = len(domains), len(variables)
     P, H = codes.n_psus, codes.n_strata
     psu = codes.row_psu[rows]
-    stratum = codes.psu_stratum[psu]
 
     y = np.column_stack([_values(data, v, rows, kind == "proportion") for v in variables])
     valid = ~np.isnan(y)
@@ -334,44 +349,48 @@ def build_estimand(design, kind: str, variables, by=None, na: str = "fail",
     y = np.where(valid, y, 0.0)
     wv = w[:, None] * valid
 
+    # One pass over the rows per array: PSU x domain cells, reshaped to (P, D*k).
     cell = psu * D + dom
     Y = group_sum(cell, P * D, wv * y).reshape(P, D * k)
+    W = group_sum(cell, P * D, wv).reshape(P, D * k)
     if kind == "ratio":
         x = np.where(valid, x, 0.0)
         X = group_sum(cell, P * D, wv * x).reshape(P, D * k)
     elif kind == "total":
         X = None
     else:
-        X = group_sum(cell, P * D, wv).reshape(P, D * k)
-
-    n = group_sum(dom, D, valid).reshape(-1)
-    wsum_dk = group_sum(dom, D, wv)
+        X = W
+    counts = group_sum(cell, P * D, valid).reshape(P, D * k)
+    n = counts.sum(axis=0).round().astype(np.int64)
+    stratum_present = group_sum(codes.psu_stratum, H, counts) > 0
     domain_psu = (np.bincount(cell, minlength=P * D) > 0).reshape(P, D)
-    stratum_present = (group_sum(stratum * D + dom, H * D, valid) > 0).reshape(H, D * k)
 
-    # Element variance of the variable R's deff=TRUE builds its SRS variance from.
-    # Domain totals summed in one order, so a constant variable gives exactly 0 spread.
-    ytot = group_sum(dom, D, wv * y)
+    # Element variance (R svyvar, divisor n - 1) of the variable that R's deff=TRUE
+    # builds its SRS variance from. Domain means come from the same PSU totals as the
+    # estimates, so a constant variable has exactly zero spread.
+    wsum = W.sum(axis=0)
+    ytot = Y.sum(axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):
         if kind == "total":
-            u = y
+            centre = ytot / wsum                              # mean of y
+            u = y - centre.reshape(D, k)[dom]
         elif kind == "ratio":
-            xtot = group_sum(dom, D, wv * x)
-            r = ytot / xtot
-            u = (y - r[dom] * x) / xtot[dom]
+            xtot = X.sum(axis=0)
+            r = (ytot / xtot).reshape(D, k)
+            lin = (y - r[dom] * x) / xtot.reshape(D, k)[dom]  # the ratio's linearised y
+            ubar = (ytot - r.reshape(-1) * xtot) / xtot / wsum
+            u = lin - ubar.reshape(D, k)[dom]
         else:
-            mean = ytot / wsum_dk
-            u = y - mean[dom]
+            mean = ytot / wsum
+            ubar = (ytot - mean * wsum) / wsum                # R re-centres: ~0
+            u = y - (mean + ubar).reshape(D, k)[dom]
         u = np.where(valid, u, 0.0)
-        ubar = group_sum(dom, D, wv * u) / wsum_dk
-        dev = np.where(valid, u - ubar[dom], 0.0)
-        ss = group_sum(dom, D, wv * dev * dev)
-        n_dk = n.reshape(D, k).astype(float)
-        s2 = (n_dk / (n_dk - 1.0) * ss / wsum_dk).reshape(-1)
+        ss = group_sum(dom, D, wv * u * u).reshape(-1)
+        s2 = n / (n - 1.0) * ss / wsum
 
     return Estimand(kind=kind, by=by, domains=domains, indicators=indicators,
                     variables=variables, denominators=denominators, Y=Y, X=X, n=n,
-                    wsum=wsum_dk.reshape(-1), s2=s2, domain_psu=domain_psu,
+                    wsum=wsum, s2=s2, domain_psu=domain_psu,
                     stratum_present=stratum_present, row_index=rows, row_domain=dom,
                     row_valid=valid, row_y=row_y, row_weight=w)
 
