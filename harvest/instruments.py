@@ -338,9 +338,9 @@ DERIVED: dict[str, tuple[tuple[str, str, str], ...]] = {
         ("any_consequence", "binary", "At least one consequence other than `none`."),
         ("n_consequences", "int", "Number of consequences other than `none`."),
         ("involuntary", "binary", "`voluntary` is in the involuntary answer set "
-         "(default `no`); missing `voluntary` counts as not involuntary."),
+         "(default `no`); added when the data have `voluntary`, missing where it is."),
         ("forced_labour", "binary", "ILO forced labour: involuntary AND under menace of "
-         "penalty."),
+         "penalty (added when the data have `voluntary`)."),
     ),
     "institution": (
         ("share_staff_sent", "float", "`n_staff_sent / n_staff` (missing when no staff)."),
