@@ -5,6 +5,8 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
@@ -461,3 +463,24 @@ def test_no_warning_on_a_plain_call(design):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         compare(design, ["y", "z"], "year", 2022, by="region", measure="odds_ratio")
+
+
+# ---------------------------------------------------------------------------------------
+# properties
+# ---------------------------------------------------------------------------------------
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), scale=st.floats(0.01, 100.0),
+       measure=st.sampled_from(["difference", "ratio", "odds_ratio"]))
+def test_invariant_to_row_order_and_weight_scale(seed, scale, measure):
+    rng = np.random.default_rng(seed)
+    data = panel(rng, n_strata=2, psu_per_stratum=4, rows=5)
+    design = SurveyDesign(data, weights="weight", strata="stratum", psu="district")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", HarvestWarning)  # a 0 share on a log scale
+        base = compare(design, ["y", "z"], "year", 2022, by="region", measure=measure)
+        shuffled = data.sample(frac=1.0, random_state=np.random.default_rng(seed))
+        shuffled = shuffled.assign(weight=shuffled["weight"] * scale)
+        other = compare(SurveyDesign(shuffled, weights="weight", strata="stratum",
+                                     psu="district"),
+                        ["y", "z"], "year", 2022, by="region", measure=measure)
+    pd.testing.assert_frame_equal(base, other, rtol=1e-9)
