@@ -155,7 +155,7 @@ def stratified_vcov(scores, psu_stratum, n_psu, fraction, lonely: str, full: boo
     >>> import numpy as np
     >>> z = np.array([[1.0], [3.0], [2.0], [6.0]])
     >>> stratified_vcov(z, np.array([0, 0, 1, 1]), np.array([2, 2]), np.zeros(2), "fail")
-    array([[10.]])
+    array([[20.]])
     """
     scores = np.asarray(scores, dtype=float)
     if scores.ndim == 1:

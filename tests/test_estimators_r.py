@@ -7,6 +7,7 @@ and set of ``by`` columns; every domain row is compared column by column.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +37,7 @@ EXPECTED = pd.read_csv(REF / "survey_taylor.csv", keep_default_na=False,
                                                 "subset": str})
 
 
+@functools.cache
 def make_design(name, policy):
     if name == "apistrat":
         return DATA["apistrat"], SurveyDesign(DATA["apistrat"], weights="pw", strata="stype",
