@@ -519,8 +519,11 @@ def problems(df: pd.DataFrame, instrument: str, *, codes=None) -> pd.DataFrame:
                 "identifier duplicated within the year")
     if {"district", "region", "year"} <= set(df.columns):
         k = df[["year", "district", "region"]].astype("string").reset_index(drop=True)
+        # a region that is not a known code is reported once, as an unknown code
+        k = k[k["region"].str.strip().isin(codes.regions).fillna(False)]
         n_regions = k.groupby(["year", "district"])["region"].transform("nunique")
-        bad = (n_regions > 1).fillna(False).to_numpy(bool)
+        bad = np.zeros(n, bool)
+        bad[np.asarray(n_regions.index)[(n_regions > 1).fillna(False).to_numpy(bool)]] = True
         _record(out, np.flatnonzero(bad), "district", df["district"].to_numpy(dtype=object)[bad],
                 "district found in more than one region in the same year")
     if not out:

@@ -123,6 +123,8 @@ def test_a_dozen_problems_all_in_one_error(farms):
     # nothing else is reported: every problem row is one of the planted ones
     shared = set(np.flatnonzero(bad["district"] == bad.loc[20, "district"]))
     assert set(p["row"]) <= {-1, *range(15), *shared}
+    # the unknown region of row 3 is reported once, not again as a district in two regions
+    assert not ((p["column"] == "district") & (p["row"] == 3)).any()
     msg = str(err.value)
     assert "rows 4, 5" in msg and "'many'" in msg and "Ahall" in msg
     # the non-raising form gives the same table
