@@ -37,9 +37,6 @@ class HarvestCLIError(click.ClickException):
 
     exit_code = 2
 
-    def format_message(self) -> str:
-        return self.message
-
 
 def _friendly(func):
     """Turn the package's errors into a short message and exit code 2 (no traceback)."""
@@ -49,12 +46,14 @@ def _friendly(func):
         try:
             return func(*args, **kwargs)
         except DataError as err:
-            message = f"Error: the data need fixing.\n{err}"
-            raise HarvestCLIError(message) from None
+            text = str(err).replace(
+                "The full list is in the error's `problems` attribute.",
+                "`harvest validate FILE --problems problems.xlsx` writes the full list.")
+            raise HarvestCLIError(f"the data need fixing.\n{text}") from None
         except FileNotFoundError as err:
-            raise HarvestCLIError(f"Error: file not found: {err}") from None
+            raise HarvestCLIError(f"file not found: {err}") from None
         except (ValueError, OSError, KeyError) as err:
-            raise HarvestCLIError(f"Error: {err}") from None
+            raise HarvestCLIError(str(err)) from None
 
     return wrapper
 

@@ -114,6 +114,8 @@ def test_validate_bad_file_lists_the_problems(runner, farms, tmp_path):
     assert "row 3" in result.stderr
     assert "more children observed picking than pickers present" in result.stderr
     assert "Traceback" not in result.output
+    assert result.stderr.count("Error:") == 1
+    assert "--problems problems.xlsx` writes the full list" in result.stderr
     table = pd.read_csv(problems)
     assert {"row", "column", "value", "problem"} <= set(table.columns)
     assert 3 in table["row"].tolist() and 5 in table["row"].tolist()
