@@ -183,3 +183,59 @@ def test_reference_covers_every_policy_and_estimator():
     mission = EXPECTED[(EXPECTED["design"] == "mission") & (EXPECTED["by"] == "")]
     se = mission.groupby("policy")["se"].first()
     assert se["adjust"] != se["remove"] and se["average"] != se["remove"]
+
+
+def max_differences():
+    """Largest relative difference to R per column, over every case (for reports).
+
+    ``.venv/bin/python tests/test_estimators_r.py`` prints them.
+    """
+    def rel(a, b):
+        a = np.asarray(a, float)
+        b = np.asarray(b, float)
+        ok = np.isfinite(a) & np.isfinite(b)
+        d = np.abs(a[ok] - b[ok]) / np.maximum(np.abs(b[ok]), 1e-300)
+        d[(np.abs(b[ok]) < 1e-12) & (np.abs(a[ok] - b[ok]) < 1e-12)] = 0
+        return d.max() if d.size else 0.0
+
+    out = {}
+    rows = 0
+    for case in CASES:
+        m = run_case(case)
+        rows += len(m)
+        for c in ["estimate", "se", "df", "n"]:
+            out[c] = max(out.get(c, 0), rel(m[c], m[c + "_r"]))
+        sane = np.abs(m["deff_r"]) < 1e10
+        out["deff"] = max(out.get("deff", 0), rel(m.loc[sane, "deff"], m.loc[sane, "deff_r"]))
+        if case[3] == "proportion":
+            inner = (m["estimate_r"] > 0) & (m["estimate_r"] < 1)
+        else:
+            inner = m["estimate_r"].notna()
+        key = "ci logit" if case[3] == "proportion" else "ci t (mean/total/ratio)"
+        inner &= np.isfinite(m["ci_low_r"]) & np.isfinite(m["ci_high_r"])
+        for c in ["ci_low", "ci_high"]:
+            out[key] = max(out.get(key, 0), rel(m.loc[inner, c], m.loc[inner, c + "_r"]))
+    for case in PROPORTION_CASES:
+        for meth, name in R_METHODS.items():
+            m = run_case(case, ci=meth)
+            inner = (m["estimate_r"] > 0) & (m["estimate_r"] < 1)
+            inner &= np.isfinite(m[f"ci_{name}_low_r"]) & np.isfinite(m[f"ci_{name}_high_r"])
+            if meth == "asin":
+                inner &= ~((m["ci_low"] == 0) | (m["ci_high"] == 1))
+            label = f"ci {meth}"
+            if meth == "likelihood" and DATA_OF[case[0]][case[4]].isna().any():
+                label += " (variable with NA)"
+            for c in ["low", "high"]:
+                out[label] = max(out.get(label, 0), rel(m.loc[inner, f"ci_{c}"],
+                                                        m.loc[inner, f"ci_{name}_{c}_r"]))
+    return len(CASES), rows, out
+
+
+if __name__ == "__main__":
+    import warnings
+
+    warnings.simplefilter("ignore")
+    n_cases, n_rows, diffs = max_differences()
+    print(f"{n_cases} R cases, {n_rows} domain rows")
+    for name, value in diffs.items():
+        print(f"  {name:<36} max relative difference {value:.2e}")
