@@ -1,0 +1,69 @@
+"""The documentation site: every page in the navigation, and a strict build."""
+
+import importlib.util
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+
+
+def nav_pages():
+    text = (ROOT / "mkdocs.yml").read_text()
+    nav = text[text.index("\nnav:"):]
+    return re.findall(r":\s*([\w/.-]+\.md)\s*$", nav, flags=re.M)
+
+
+def test_every_page_is_in_the_nav_and_exists():
+    pages = nav_pages()
+    assert len(pages) == len(set(pages))
+    missing = [p for p in pages if not (DOCS / p).exists()]
+    assert missing == []
+    on_disk = {p.relative_to(DOCS).as_posix() for p in DOCS.rglob("*.md")
+               if not p.relative_to(DOCS).as_posix().startswith("dev/")}
+    assert sorted(on_disk - set(pages)) == [], "add these pages to the nav of mkdocs.yml"
+
+
+def test_api_pages_name_real_modules():
+    import importlib
+
+    for page in (DOCS / "api").glob("*.md"):
+        for module in re.findall(r"^::: ([\w.]+)", page.read_text(), flags=re.M):
+            importlib.import_module(module)
+
+
+def test_cli_page_lists_every_command():
+    from harvest.cli import main
+
+    text = (DOCS / "cli.md").read_text()
+    for name in main.commands:
+        assert f"`harvest {name}" in text, name
+
+
+def test_methods_pages_cite_references():
+    for page in (DOCS / "methods").glob("*.md"):
+        text = page.read_text()
+        assert re.search(r"^#+ References", text, flags=re.M), page.name
+
+
+@pytest.mark.skipif(importlib.util.find_spec("mkdocs") is None
+                    or importlib.util.find_spec("mkdocstrings") is None,
+                    reason="the docs extra (mkdocs-material, mkdocstrings) is not installed")
+def test_docs_build_strict(tmp_path):
+    mkdocs = Path(sys.executable).parent / "mkdocs"
+    cmd = [str(mkdocs)] if mkdocs.exists() else [shutil.which("mkdocs") or "mkdocs"]
+    result = subprocess.run([*cmd, "build", "--strict", "--site-dir", str(tmp_path / "site")],
+                            cwd=ROOT, capture_output=True, text=True, timeout=600,
+                            env={"NO_MKDOCS_2_WARNING": "1", "PATH": str(mkdocs.parent)
+                                 + ":/usr/bin:/bin"})
+    assert result.returncode == 0, result.stderr[-3000:]
+    site = tmp_path / "site"
+    assert (site / "index.html").exists()
+    design = (site / "api" / "design" / "index.html").read_text()
+    assert 'id="harvest.design.SurveyDesign.proportion"' in design
+    assert "nchs_reliability" in (site / "api" / "tables" / "index.html").read_text()
