@@ -136,16 +136,17 @@ def collapse_multi(df: pd.DataFrame, instrument: str, *, codes=None) -> pd.DataF
             continue
         order = [k for k in allowed if k in found] + sorted(k for k in found if k not in allowed)
         n = len(out)
-        parts = np.full((n, len(order)), "", dtype=object)
-        answered = np.zeros(n, bool)
+        chosen = np.zeros((n, len(order)), bool)
         for j, code in enumerate(order):  # a loop over the options of one question
-            vals = np.zeros(n)
             for c in found[code]:
                 v = pd.to_numeric(out[c], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-                vals = np.fmax(vals, np.nan_to_num(v, nan=0.0))
-            parts[vals != 0, j] = code
-            answered |= vals != 0
-        text = [" ".join(p for p in row if p) for row in parts]
+                chosen[:, j] |= np.nan_to_num(v, nan=0.0) != 0
+        # rows share few distinct combinations: build the text once per combination
+        combos, inverse = np.unique(chosen, axis=0, return_inverse=True)
+        labels = np.array([" ".join(o for o, on in zip(order, row, strict=True) if on)
+                           for row in combos] + [""], dtype=object)
+        text = labels[np.asarray(inverse).ravel()] if n else np.array([], dtype=object)
+        answered = chosen.any(axis=1)
         out = out.drop(columns=[c for cs in found.values() for c in cs])
         out[col.name] = pd.Series(text, index=out.index, dtype="str").where(answered)
     return out
@@ -167,16 +168,20 @@ def expand_multi(df: pd.DataFrame, instrument: str, *, codes=None,
         if col.name not in out.columns:
             continue
         text = out[col.name].astype("string")
-        tokens = text.str.split()
         missing = text.isna().to_numpy()
         pos = out.columns.get_loc(col.name)
+        # distinct answers only: a (distinct answers x options) membership table
+        ids, uniques = pd.factorize(text, use_na_sentinel=True)
+        options = list(getattr(codes, col.codes))
+        member = np.array([[o in str(u).split() for o in options] for u in uniques],
+                          dtype=float).reshape(len(uniques), len(options))
+        table = member[np.where(ids >= 0, ids, 0)] if len(uniques) else np.zeros(
+            (len(text), len(options)))
+        table[missing] = np.nan
         new = {}
-        for code in getattr(codes, col.codes):  # a loop over the options of one question
-            has = tokens.apply(lambda t, c=code: c in t if isinstance(t, list) else False)
-            vals = has.to_numpy(dtype=float)
-            vals[missing] = np.nan
-            new[f"{col.name}{sep}{code}"] = (vals.astype("int64") if not missing.any()
-                                             else vals)
+        for j, code in enumerate(options):
+            v = table[:, j]
+            new[f"{col.name}{sep}{code}"] = v.astype("int64") if not missing.any() else v
         out = out.drop(columns=col.name)
         for k, (name, v) in enumerate(new.items()):
             out.insert(pos + k, name, v)

@@ -527,8 +527,10 @@ def _truth(pop: Population) -> pd.DataFrame:
         ok = ~np.isnan(X)
         Xz = np.where(ok, X, 0.0)
         # region totals and counts in one pass: (H, k)
-        tot = np.stack([np.bincount(region, Xz[:, j], H) for j in range(X.shape[1])], axis=1)
-        cnt = np.stack([np.bincount(region, ok[:, j], H) for j in range(X.shape[1])], axis=1)
+        k = X.shape[1]
+        cell = (region[:, None] * k + np.arange(k)).ravel()
+        tot = np.bincount(cell, Xz.ravel(), H * k).reshape(H, k)
+        cnt = np.bincount(cell, ok.ravel(), H * k).reshape(H, k)
         tot = np.vstack([tot, tot.sum(0)])
         cnt = np.vstack([cnt, cnt.sum(0)])
         regions = [*sc.regions, "All"]
