@@ -6,6 +6,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import harvest as hv
 from harvest.instruments import (
@@ -212,3 +214,21 @@ def test_dictionary_page_is_up_to_date():
         assert f"## `{name}`" in text
         for c in cols:
             assert f"| `{c.name}` |" in text
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.sets(st.integers(0, 39), max_size=12), st.sets(st.integers(0, 39), max_size=12))
+def test_every_planted_problem_is_found_and_nothing_else(too_many, unknown):
+    """Random rows get more children than pickers, others an unknown sector: exactly those."""
+    inst = _INST.copy()
+    inst["sector"] = inst["sector"].astype("object")
+    rows_a, rows_b = sorted(too_many), sorted(unknown)
+    inst.loc[rows_a, "n_staff_sent"] = inst.loc[rows_a, "n_staff"] + 1
+    inst.loc[rows_b, "sector"] = "army"
+    p = problems(inst, "institution")
+    assert sorted(p.loc[p["problem"] == "more staff sent than staff", "row"]) == rows_a
+    assert sorted(p.loc[p["column"] == "sector", "row"]) == rows_b
+    assert len(p) == len(rows_a) + len(rows_b)
+
+
+_INST = hv.datasets.load("institutions").head(40).reset_index(drop=True)
