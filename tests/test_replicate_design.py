@@ -74,6 +74,11 @@ def _design(case):
     raise KeyError(case)
 
 
+# R svyciprop method -> harvest ci
+R_CI = {"ci_xlogit": "xlogit", "ci_asin": "asin", "ci_beta": "korn-graubard",
+        "ci_mean": "wald", "ci_likelihood": "likelihood"}
+
+
 def _harvest_rows(rep, y, x, dom):
     """The statistics of survey_replicates.R's ``run()``, as a long table."""
     out = []
@@ -96,13 +101,16 @@ def _harvest_rows(rep, y, x, dom):
         put("mean", x, rep.mean(x, by=dom), dom)
         put("total", x, rep.total(x, by=dom), dom)
         put("logit", y, rep.proportion(y, by=dom, ci="logit"), dom)
+        for r_name, ci in R_CI.items():
+            put(r_name, y, rep.proportion(y, ci=ci))
+            put(r_name, y, rep.proportion(y, by=dom, ci=ci), dom)
         degenerate = rep.replicate_estimates(y, by=dom).isin([0.0, 1.0]).any()
         overall = rep.replicate_estimates(y).isin([0.0, 1.0]).any().any()
     table = pd.DataFrame(out)
     # replicates whose proportion is 0 or 1: R's svyglm returns an unconverged logit
     flags = {str(key[0]): bool(v) for key, v in degenerate.items()}
     table["degenerate"] = [
-        (overall if d == "" else flags.get(d, False)) if s == "logit" else False
+        (overall if d == "" else flags.get(d, False)) if s in ("logit", "ci_likelihood") else False
         for s, d in zip(table["statistic"], table["domain"], strict=True)]
     return table
 
@@ -115,7 +123,8 @@ def test_agrees_with_r(case):
     ref = RESULTS[RESULTS["case"] == case]
     got = _harvest_rows(*_design(case))
     both = ref.merge(got, on=["statistic", "indicator", "domain"], suffixes=("_r", ""))
-    assert len(both) == len(ref) == len(got)
+    assert len(both) == len(ref)  # R fails on a few domains at p = 0 or 1 (likelihood)
+    assert len(got) >= len(ref)
     # logit rows carry no se in R's svyby(svyciprop) output
     se = both[both["se_r"].notna()]
     np.testing.assert_allclose(se["se"], se["se_r"], rtol=1e-8, atol=1e-300)
@@ -125,9 +134,14 @@ def test_agrees_with_r(case):
     np.testing.assert_allclose(deff["deff"], deff["deff_r"], rtol=1e-8)
     ci = both[both["ci_low_r"].notna() & (both["estimate"] > 0) & (both["estimate"] < 1)
               & ~both["degenerate"]]
-    assert len(ci) >= 1
+    assert set(ci["statistic"]) == {"logit", "ci_xlogit", "ci_asin", "ci_beta", "ci_mean"}
     np.testing.assert_allclose(ci[["ci_low", "ci_high"]].to_numpy(),
                                ci[["ci_low_r", "ci_high_r"]].to_numpy(), rtol=1e-6)
+    # R's svyciprop(method="likelihood") is NA on replicate designs; harvest's is finite
+    lik = both[(both["statistic"] == "ci_likelihood") & (both["estimate"] > 0)
+               & (both["estimate"] < 1)]
+    assert lik["ci_low_r"].isna().all()
+    assert ((lik["ci_low"] < lik["estimate"]) & (lik["estimate"] < lik["ci_high"])).all()
 
 
 def test_bootstrap_se_within_monte_carlo_error_of_r_subbootstrap():
@@ -139,7 +153,8 @@ def test_bootstrap_se_within_monte_carlo_error_of_r_subbootstrap():
     independent SEs has relative sd sqrt(2) times that; we allow 4 of those sds (for 4000
     replicates and normal replicates: 4 * sqrt(2 * 2 / 4000) / 2 = 6.3%).
     """
-    ref = RESULTS[(RESULTS["case"] == "subboot_4000") & (RESULTS["statistic"] != "logit")]
+    ref = RESULTS[(RESULTS["case"] == "subboot_4000")
+                  & RESULTS["statistic"].isin(["mean", "total", "ratio"])]
     rep, y, x, dom = _design("subboot_4000")
     got = _harvest_rows(rep, y, x, dom)
     both = ref.merge(got, on=["statistic", "indicator", "domain"], suffixes=("_r", ""))

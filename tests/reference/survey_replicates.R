@@ -46,6 +46,19 @@ run <- function(case, rep, y, x, dom) {
   add(case, "total", x, lev, coef(b), SE(b), dfs)
   b <- svyby(fy, fd, rep, svyciprop, method = "logit", vartype = "ci")
   add(case, "logit", y, lev, coef(b), NA, dfs, b[["ci_l"]], b[["ci_u"]])
+  # the other svyciprop methods use the replicate SE of the mean
+  # (R fails on some domains with an estimate of 0 or 1; those rows are left out)
+  for (m in c("xlogit", "asin", "beta", "mean", "likelihood")) {
+    ci <- svyciprop(fy, rep, method = m)
+    add(case, paste0("ci_", m), y, "", coef(ci), NA, degf(rep), confint(ci)[1], confint(ci)[2])
+    for (l in seq_along(lev)) {
+      sub <- rep[as.character(rep$variables[[dom]]) == lev[l], ]
+      ci <- tryCatch(svyciprop(fy, sub, method = m), error = function(e) NULL)
+      if (!is.null(ci))
+        add(case, paste0("ci_", m), y, lev[l], coef(ci), NA, dfs[l], confint(ci)[1],
+            confint(ci)[2])
+    }
+  }
 }
 
 # -- JK1: apiclus1, one-stage cluster sample of districts with fpc -------------------------
