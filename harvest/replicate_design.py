@@ -564,15 +564,24 @@ def _weight_column(data, column) -> np.ndarray:
 
 
 def _check_replicate_values(data, columns) -> None:
-    from harvest.design import _numeric
+    """Numeric and finite replicate weights, checked in blocks of columns."""
+    dtypes = data[columns].dtypes
+    bad_type = [c for c, t in zip(columns, dtypes, strict=True)
+                if pd.api.types.is_bool_dtype(t) or not pd.api.types.is_numeric_dtype(t)]
+    if bad_type:
+        from harvest.design import _numeric
 
-    for column in columns:
-        values = _numeric(data, column, "replicate_weights")
-        bad = np.flatnonzero(~np.isfinite(values))
-        if bad.size:
-            raise DataError(f"`replicate_weights` column {column!r} has missing or infinite "
-                            f"values in {describe_rows(bad)} (R: 'Missing values not "
-                            "allowed in repweights').")
+        _numeric(data, bad_type[0], "replicate_weights")  # raises, naming rows and value
+    step = max(1, 4_000_000 // max(len(data), 1))
+    for start in range(0, len(columns), step):  # blocks bound memory
+        block = data[columns[start:start + step]].to_numpy(dtype=float, na_value=np.nan)
+        bad = ~np.isfinite(block)
+        if bad.any():
+            j = int(np.flatnonzero(bad.any(axis=0))[0])
+            rows = np.flatnonzero(bad[:, j])
+            raise DataError(f"`replicate_weights` column {columns[start + j]!r} has missing "
+                            f"or infinite values in {describe_rows(rows)} (R: 'Missing "
+                            "values not allowed in repweights').")
 
 
 def _svrep_constants(method, R, scale, rscales, rho):

@@ -177,6 +177,24 @@ def test_bootstrap_se_within_monte_carlo_error_of_r_subbootstrap():
     np.testing.assert_array_equal(both["df"], both["df_r"])
 
 
+def test_bootstrap_variance_of_totals_is_the_with_replacement_taylor_variance():
+    """Rao-Wu with n_h - 1 draws: E[v_boot] of a total = the Taylor variance without fpc.
+
+    Tolerance: 4 Monte Carlo sds of an SE from R replicates, sqrt((kappa + 2) / R) / 2.
+    """
+    clus1 = _read("apiclus1.csv")
+    design = hv.SurveyDesign(clus1, weights="pw", strata="stype", psu="dnum")
+    R = 20000
+    rep = design.replicate("bootstrap", replicates=R, rng=3)
+    boot = rep.total(["enroll", "api00"], by="stype")
+    taylor = design.total(["enroll", "api00"], by="stype")
+    kappa = stats.kurtosis(rep.replicate_estimates(["enroll", "api00"], by="stype",
+                                                   kind="total").to_numpy())
+    sd = np.sqrt((np.maximum(kappa, 0) + 2) / R) / 2
+    rel = np.abs(boot["se"] / taylor["se"] - 1).to_numpy()
+    assert (rel <= 4 * sd).all(), (rel, 4 * sd)
+
+
 # -- batches, replicate estimates, covariance ----------------------------------------------------
 def _small_frame(rng, n_strata=4, psus=5, rows=6):
     P = n_strata * psus
@@ -364,6 +382,9 @@ def test_supplied_weights_bad_input():
     bad.loc[[3, 8], "repw_2"] = np.nan
     with pytest.raises(DataError, match="'repw_2' has missing or infinite values in rows 3, 8"):
         hv.ReplicateDesign(bad, weights="w", replicate_weights="repw_", method="jk1", scale=1)
+    text = sup.assign(repw_3=sup["repw_3"].astype(str))
+    with pytest.raises(DataError, match="`replicate_weights` column 'repw_3' must be numeric"):
+        hv.ReplicateDesign(text, weights="w", replicate_weights="repw_", method="jk1", scale=1)
     with pytest.raises(ValueError, match="method='jkn' needs `rscales`"):
         hv.ReplicateDesign(sup, weights="w", replicate_weights="repw_", method="jkn")
     with pytest.raises(ValueError, match="method='fay' needs the `rho`"):
