@@ -153,6 +153,17 @@ def test_missions_stack_independent_samples_of_one_population():
         assert problems(getattr(ms, name).query("sim == 2"), instrument).empty
 
 
+def test_batches_number_the_samples_consecutively():
+    pop = simulate.population(2024, rng=4)
+    s = simulate.sample(pop, rng=5, n=5, batch=2)
+    for name in ("farms", "pickers", "employees", "institutions", "visits"):
+        assert sorted(s[name]["sim"].unique()) == [0, 1, 2, 3, 4], name
+    assert (s["farms"].groupby("sim").size() == 472).all()
+    assert (s["pickers"].groupby("sim").size() == 1762).all()
+    with pytest.raises(ValueError, match="`batch` must be a positive number"):
+        simulate.sample(pop, rng=5, n=2, batch=0)
+
+
 def test_settings_are_checked():
     with pytest.raises(ValueError, match="`sampled_districts` must be between 1 and"):
         simulate.mission(2024, rng=1, sampled_districts=(90, 5, 14, 15, 15))
