@@ -203,3 +203,16 @@ def test_direct_vs_model_requires_one_period():
         hplot.direct_vs_model(estimates(), bayes_summary())
     with pytest.raises(DataError, match="lacks the column.*'area'"):
         hplot.direct_vs_model(estimates(), bayes_summary().drop(columns="area"))
+
+
+def test_importing_reporting_modules_does_not_import_matplotlib():
+    import subprocess
+    import sys
+
+    code = ("import sys, harvest as hv, harvest.plot, harvest.report, harvest.tables, "
+            "harvest.cli; hv.plot; hv.tables; "
+            "print(sorted(m for m in ('matplotlib', 'seaborn', 'pymc', 'jinja2') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "[]"
