@@ -235,17 +235,50 @@ class ReplicateDesign(_DesignBase):
         return self._table("proportion", variables, by, na, level, ci=ci)
 
     def mean(self, variables, by=None, level=0.95, na="fail", ci="wald"):
-        """Means with replicate standard errors; ``ci="percentile"`` for the bootstrap."""
+        """Means with replicate standard errors; see ``SurveyDesign.mean``.
+
+        ``ci="wald"``: ``estimate +/- t(df) * se``; ``ci="percentile"`` (bootstrap
+        designs): quantiles of the replicate estimates.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> import harvest as hv
+        >>> df = pd.DataFrame({"psu": np.arange(4), "y": [1.0, 2.0, 3.0, 6.0]})
+        >>> rep = hv.SurveyDesign(df, psu="psu").replicate("jk1")
+        >>> round(float(rep.mean("y")["se"].iloc[0]), 6)   # JK1 = Taylor for a mean here
+        1.080123
+        """
         check_option("ci", ci, _MEAN_CI)
         return self._table("mean", variables, by, na, level, ci=ci)
 
     def total(self, variables, by=None, level=0.95, na="fail", ci="wald"):
-        """Totals with replicate standard errors; ``ci="percentile"`` for the bootstrap."""
+        """Totals with replicate standard errors; see ``SurveyDesign.total``.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> import harvest as hv
+        >>> df = pd.DataFrame({"psu": np.arange(4), "w": [2.0] * 4, "y": [1.0, 2, 3, 6]})
+        >>> rep = hv.SurveyDesign(df, weights="w", psu="psu").replicate("jk1")
+        >>> float(rep.total("y")["estimate"].iloc[0])
+        24.0
+        """
         check_option("ci", ci, _MEAN_CI)
         return self._table("total", variables, by, na, level, ci=ci)
 
     def ratio(self, numerator, denominator, by=None, level=0.95, na="fail", ci="wald"):
-        """Ratios with replicate standard errors; ``ci="percentile"`` for the bootstrap."""
+        """Ratios of totals with replicate standard errors; see ``SurveyDesign.ratio``.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> import harvest as hv
+        >>> df = pd.DataFrame({"psu": np.arange(4), "a": [1.0, 2, 3, 6], "b": [2.0] * 4})
+        >>> rep = hv.SurveyDesign(df, psu="psu").replicate("jk1")
+        >>> rep.ratio("a", "b")[["indicator", "estimate"]].to_dict("records")
+        [{'indicator': 'a/b', 'estimate': 1.5}]
+        """
         check_option("ci", ci, _MEAN_CI)
         return self._table("ratio", numerator, by, na, level, ci=ci, denominator=denominator)
 

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from harvest._errors import HarvestWarning
+from harvest._errors import DataError, HarvestWarning
 from harvest._hadamard import hadamard
 from harvest._options import LONELY_PSU, REPLICATE_METHODS, check_option
 
@@ -393,7 +393,7 @@ def _lonely_message(lonely, single, labels, method):
     bad = [labels[h] for h in np.flatnonzero(single)]
     shown = ", ".join(repr(b) for b in bad[:10]) + (" ..." if len(bad) > 10 else "")
     if lonely == "fail":
-        raise ValueError(
+        raise DataError(
             f"Strata {shown} have only one PSU; choose lonely_psu='remove', "
             "'certainty' or 'average' (or 'adjust' for the jackknife).")
     if lonely == "adjust" and method == "bootstrap":
@@ -525,7 +525,7 @@ def _brr(common, rho, fraction, labels, psu_first, method) -> ReplicateFactors:
     if bad.size:
         shown = ", ".join(f"{labels[h]!r} ({int(n_psu[h])} PSUs)" for h in bad[:10])
         more = f" and {bad.size - 10} more" if bad.size > 10 else ""
-        raise ValueError(f"method={method!r} needs exactly two PSUs in every stratum; "
+        raise DataError(f"method={method!r} needs exactly two PSUs in every stratum; "
                          f"strata {shown}{more} do not.")
     if np.any(fraction > 0):
         warnings.warn("Finite population correction dropped for BRR/Fay replicates "
