@@ -254,3 +254,16 @@ def test_ignoring_the_weights_is_detectably_biased():
     est = (w * p["paid_above_1"]).groupby(p["sim"]).sum() / w.groupby(p["sim"]).sum()
     mcse = est.std(ddof=1) / np.sqrt(len(est))
     assert est.mean() < _truth(ms, "picker", "paid_above_1") - 4 * mcse
+
+
+@pytest.mark.slow
+def test_design_based_estimates_are_unbiased_in_2023_too():
+    """The smaller 2023 mission (32 districts): same check, 4 Monte Carlo standard errors."""
+    from harvest.design import SurveyDesign
+
+    ms = simulate.missions(n=200, year=2023, rng=2023)
+    t = ms.truth
+    _check_unbiased(_estimates(SurveyDesign, ms.farms, ["child_labour", "n_children"]),
+                    t[t["instrument"] == "farm"])
+    _check_unbiased(_estimates(SurveyDesign, ms.employees, ["any_consequence", "amount_paid"]),
+                    t[t["instrument"] == "employee"])
