@@ -130,20 +130,37 @@ def _numeric(data: pd.DataFrame, column, argument: str) -> np.ndarray:
     return values
 
 
+def _compact(combined: np.ndarray, size: int):
+    """Dense codes ``0..K-1`` (in sorted order) of integer keys in ``0..size-1``.
+
+    Returns ``(codes, keys, first)``: the code of each row, the distinct keys sorted, and
+    one row holding each key. Counting instead of sorting when ``size`` is small.
+    """
+    if size <= 4 * len(combined) + 1024:
+        present = np.bincount(combined, minlength=size) > 0
+        codes = (np.cumsum(present) - 1)[combined].astype(np.intp)
+        keys = np.flatnonzero(present)
+        first = np.empty(len(keys), dtype=np.intp)
+        first[codes] = np.arange(len(combined))   # any row of a key will do
+        return codes, keys, first
+    keys, first, codes = np.unique(combined, return_index=True, return_inverse=True)
+    return codes.astype(np.intp).reshape(-1), keys, first
+
+
 def _codes_of(data: pd.DataFrame, columns) -> tuple[np.ndarray, list]:
     """Integer codes of the combination of ``columns`` (sorted levels) and the labels."""
     combined = np.zeros(len(data), dtype=np.int64)
-    uniques = []
+    size = 1
     for column in columns:
         codes, levels = pd.factorize(data[column], sort=True)
         combined = combined * len(levels) + codes
-        uniques.append(levels)
-    _, first, inverse = np.unique(combined, return_index=True, return_inverse=True)
-    labels = [
-        _plain(tuple(data[c].iloc[int(i)] for c in columns)) if len(columns) > 1
-        else _plain(data[columns[0]].iloc[int(i)])
-        for i in first
-    ] if columns else [None]
+        size *= len(levels)
+    inverse, _, first = _compact(combined, size)
+    frame = data[list(columns)].iloc[first]
+    if len(columns) > 1:
+        labels = list(zip(*(frame[c].tolist() for c in columns), strict=True))
+    else:
+        labels = frame[columns[0]].tolist()
     return inverse.astype(np.intp), labels
 
 
@@ -234,8 +251,7 @@ class SurveyDesign(_DesignBase):
             _no_missing(data, self.psu_column, "psu")
             psu_codes, psu_levels = pd.factorize(data[self.psu_column], sort=True)
             nested = row_stratum.astype(np.int64) * len(psu_levels) + psu_codes
-            uniq, row_psu = np.unique(nested, return_inverse=True)
-            row_psu = row_psu.astype(np.intp)
+            row_psu, uniq, _ = _compact(nested, n_strata * len(psu_levels))
             psu_stratum = (uniq // len(psu_levels)).astype(np.intp)
         n_psu = np.bincount(psu_stratum, minlength=n_strata)
 
