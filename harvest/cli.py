@@ -394,7 +394,8 @@ def compare(file, indicators, between, baseline, by, measure, adjust, level, na,
     table = design.compare(list(indicators), between, baseline=baseline, by=list(by) or None,
                            measure=measure, level=level,
                            adjust=None if adjust == "none" else adjust, na=na)
-    text, notes = comparison_table(table, min_n=min_n, percent=measure == "difference")
+    text, notes = comparison_table(table, min_n=min_n, percent=measure == "difference",
+                                   level=level)
     tidy = table.copy()
     small = np.zeros(len(tidy), dtype=bool)
     for side in ("n_group", "n_baseline"):

@@ -531,13 +531,15 @@ def render_report(data: ReportData, *, min_n: int = 10, reliability: str | None 
                 cmp = cmp_all[cmp_all["indicator"] == indicator]
                 est_all = table[table["indicator"] == indicator]
                 ctext, cnotes = comparison_table(cmp, estimates=est_all, between="year",
-                                                 min_n=min_n, reliability=reliability)
+                                                 min_n=min_n, reliability=reliability,
+                                                 level=data.level)
                 ctext = ctext.drop(columns=["Indicator"]).rename(columns={"region": "Region"})
                 if ncmp_all is not None and len(ncmp_all):
                     ncmp = ncmp_all[ncmp_all["indicator"] == indicator]
                     nest = nat[nat["indicator"] == indicator]
                     ntext, nnotes = comparison_table(ncmp, estimates=nest, between="year",
-                                                     min_n=min_n, reliability=reliability)
+                                                     min_n=min_n, reliability=reliability,
+                                                     level=data.level)
                     ntext = ntext.drop(columns=["Indicator"])
                     ntext.insert(0, "Region", "All regions")
                     ctext = pd.concat([ctext, ntext], ignore_index=True)

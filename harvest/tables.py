@@ -474,6 +474,7 @@ def comparison_table(
     digits: int = 1,
     labels: dict | None = None,
     reliability: str | None = "flag",
+    level: float = 0.95,
 ) -> tuple[pd.DataFrame, list[str]]:
     """Turn a ``design.compare`` table into a table of text for publication.
 
@@ -504,11 +505,14 @@ def comparison_table(
         baseline estimate fails :func:`nchs_reliability`, mark the row (``"flag"``) or
         withhold it (``"suppress"``: the change and the other level would otherwise
         reveal the withheld estimate). Applied only when ``percent`` is true.
+    level : float, default 0.95
+        The confidence level of the intervals (for the column header).
 
     Returns
     -------
     table : pandas.DataFrame
-        Text columns: the ``by`` columns, ``Indicator``, ``Baseline``, ``Group``,
+        Text columns: the ``by`` columns, ``Indicator`` (then ``Comparison``, naming the
+        two groups, when the table holds several pairs), ``Baseline``, ``Group``,
         ``Change`` (percentage points for differences), its interval, ``p`` and ``Note``.
     notes : list of str
         Footnotes.
@@ -593,14 +597,19 @@ def comparison_table(
         comparison["measure"] == "difference").all() else "Change"
     out = pd.DataFrame(rows, columns=[*by, "Indicator", "Baseline", "Group", "Change", "CI",
                                       "p", "Note"])
-    if len(comparison):
-        out = out.rename(columns={
-            "Baseline": f"{_label(comparison['baseline'].iloc[0])}"
-                        + (" (%)" if percent else ""),
-            "Group": f"{_label(comparison['group'].iloc[0])}" + (" (%)" if percent else ""),
-            "Change": change_name,
-            "CI": "95% CI" if len(comparison) else "CI",
-        })
+    unit = " (%)" if percent else ""
+    pairs = comparison[["group", "baseline"]].astype(str).drop_duplicates()
+    if len(pairs) == 1:
+        names = {"Baseline": f"{_label(comparison['baseline'].iloc[0])}{unit}",
+                 "Group": f"{_label(comparison['group'].iloc[0])}{unit}"}
+    else:
+        # several pairs: say on each row which groups are compared
+        out.insert(len(by) + 1, "Comparison",
+                   [f"{_label(g)} vs {_label(b)}" for g, b in
+                    zip(comparison["group"], comparison["baseline"], strict=True)])
+        names = {"Baseline": f"Baseline{unit}", "Group": f"Group{unit}"}
+    out = out.rename(columns={**names, "Change": change_name,
+                              "CI": f"{_label(round(float(level) * 100, 1))}% CI"})
     notes = [f"{m}: {used[m]}" for m in sorted(used)]
     return out, notes
 

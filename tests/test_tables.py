@@ -275,6 +275,16 @@ def test_comparison_table_needs_between_with_estimates():
         comparison_table(comparison().drop(columns="p_adjusted"))
 
 
+def test_comparison_table_with_several_pairs_names_them():
+    c = pd.concat([comparison(1), comparison(1).assign(group="health",
+                                                       baseline="education")])
+    text, _ = comparison_table(c, level=0.9)
+    assert text.columns.tolist() == ["region", "Indicator", "Comparison", "Baseline (%)",
+                                     "Group (%)", "Change (percentage points)", "90% CI",
+                                     "p", "Note"]
+    assert text["Comparison"].tolist() == ["2024 vs 2023", "health vs education"]
+
+
 def test_small_p_values_are_shown_as_bounds():
     text, _ = comparison_table(comparison())
     assert text["p"].tolist() == ["0.024", "<0.001"]
