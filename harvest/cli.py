@@ -396,6 +396,8 @@ def compare(file, indicators, between, baseline, by, measure, adjust, level, na,
                            adjust=None if adjust == "none" else adjust, na=na)
     text, notes = comparison_table(table, min_n=min_n, percent=measure == "difference",
                                    level=level)
+    if adjust != "none" and len(table) > 1:
+        notes = [*notes, f"p: adjusted for the {len(table)} comparisons ({adjust})."]
     tidy = table.copy()
     small = np.zeros(len(tidy), dtype=bool)
     for side in ("n_group", "n_baseline"):

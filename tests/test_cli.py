@@ -264,6 +264,9 @@ def test_compare_years_by_region(runner, farms, tmp_path):
                  "year", "--baseline", "2023")
     assert "| child_labour | " in result.stdout
     assert "Change (percentage points)" in result.stdout
+    result = run(runner, "compare", DATA / "farms.csv", "-i", "child_labour", "--between",
+                 "year", "--by", "region")
+    assert "p: adjusted for the 5 comparisons (holm)." in result.stdout
 
 
 def test_compare_bad_baseline_and_column(runner):
