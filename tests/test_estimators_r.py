@@ -185,6 +185,38 @@ def test_reference_covers_every_policy_and_estimator():
     assert se["adjust"] != se["remove"] and se["average"] != se["remove"]
 
 
+COVMAT = pd.read_csv(REF / "survey_taylor_covmat.csv", keep_default_na=False,
+                     na_values=["NA"], dtype={"row": str, "col": str, "denominator": str})
+COV_KEYS = ["design", "policy", "kind", "variable", "denominator", "by"]
+COV_CASES = [key for key, _ in COVMAT.groupby(COV_KEYS, sort=False)]
+
+
+@pytest.mark.parametrize("case", COV_CASES, ids=[_ids(c) for c in COV_CASES])
+def test_full_covariance_matches_svyby_covmat(case):
+    """The covariance across domains that comparisons use: R svyby(covmat=TRUE)."""
+    design_name, policy, kind, variable, denominator, by = case
+    _, design = make_design(design_name, policy)
+    estimand, estimate, vcov, df = design._estimate_vcov(
+        kind, variable, by=by.split("+"), na="fail", denominator=denominator or None)
+    labels = estimand.domains.astype(str).agg("|".join, axis=1).tolist()
+    expected = COVMAT[(COVMAT[COV_KEYS] == pd.Series(case, index=COV_KEYS)).all(axis=1)]
+    table = expected.pivot(index="row", columns="col", values="cov").loc[labels, labels]
+    assert vcov.shape == (len(labels), len(labels)) and estimate.shape == df.shape
+    np.testing.assert_allclose(vcov, table.to_numpy(), rtol=RTOL, atol=1e-14)
+    # its diagonal is the squared standard error of the tables (lonely strata
+    # "average" aside, where R's svyby covmat counts every stratum of the design)
+    if policy != "average":
+        table_se = _table_for(design, kind, variable, by, denominator)["se"].to_numpy()
+        np.testing.assert_allclose(np.sqrt(np.diag(vcov)), table_se, rtol=1e-10)
+
+
+def _table_for(design, kind, variable, by, denominator):
+    by = by.split("+")
+    if kind == "ratio":
+        return design.ratio(variable, denominator, by=by)
+    return getattr(design, kind)(variable, by=by)
+
+
 def max_differences():
     """Largest relative difference to R per column, over every case (for reports).
 
@@ -228,6 +260,16 @@ def max_differences():
             for c in ["low", "high"]:
                 out[label] = max(out.get(label, 0), rel(m.loc[inner, f"ci_{c}"],
                                                         m.loc[inner, f"ci_{name}_{c}_r"]))
+    for case in COV_CASES:
+        design_name, policy, kind, variable, denominator, by = case
+        _, design = make_design(design_name, policy)
+        estimand, _, vcov, _ = design._estimate_vcov(
+            kind, variable, by=by.split("+"), denominator=denominator or None)
+        labels = estimand.domains.astype(str).agg("|".join, axis=1).tolist()
+        expected = COVMAT[(COVMAT[COV_KEYS] == pd.Series(case, index=COV_KEYS)).all(axis=1)]
+        table = expected.pivot(index="row", columns="col", values="cov").loc[labels, labels]
+        out["covariance (svyby covmat)"] = max(out.get("covariance (svyby covmat)", 0),
+                                               rel(vcov.ravel(), table.to_numpy().ravel()))
     return len(CASES), rows, out
 
 

@@ -182,3 +182,36 @@ for (policy in c("remove", "certainty", "adjust", "average")) {
 out <- do.call(rbind, rows)
 write.csv(out, file.path(here, "survey_taylor.csv"), row.names = FALSE)
 cat("wrote", nrow(out), "reference rows\n")
+
+# ---- full covariance across domains: svyby(..., covmat=TRUE) ------------------------------
+# (what comparisons between years and regions use). Long format: one row per pair.
+cov_rows <- list()
+add_cov <- function(dname, policy, kind, var, den, by) {
+  options(survey.lonely.psu = policy)
+  d <- designs[[dname]]()
+  f <- as.formula(paste0("~", var))
+  byf <- as.formula(paste0("~", paste(by, collapse = "+")))
+  FUN <- switch(kind, proportion = svymean, mean = svymean, total = svytotal,
+                ratio = svyratio)
+  extra <- if (kind == "ratio") list(denominator = as.formula(paste0("~", den))) else list()
+  res <- do.call(svyby, c(list(f, byf, d, FUN, covmat = TRUE), extra))
+  v <- vcov(res)
+  lab <- do.call(paste, c(lapply(by, function(b) as.character(res[[b]])), sep = "|"))
+  k <- length(lab)
+  cov_rows[[length(cov_rows) + 1]] <<- data.frame(
+    design = dname, policy = policy, kind = kind, variable = var,
+    denominator = if (is.null(den)) "" else den, by = paste(by, collapse = "+"),
+    row = rep(lab, times = k), col = rep(lab, each = k), cov = as.vector(v),
+    stringsAsFactors = FALSE)
+}
+add_cov("apiclus1", "fail", "mean", "api00", NULL, "stype")
+add_cov("apistrat", "fail", "proportion", "sch_wide", NULL, c("stype", "both"))
+add_cov("apiclus2", "fail", "ratio", "api00", "api99", "both")
+for (policy in c("remove", "adjust", "average")) {
+  add_cov("mission", policy, "proportion", "civil_servants", NULL, c("year", "region"))
+  add_cov("mission", policy, "total", "n_children", NULL, "region")
+  add_cov("mission", policy, "ratio", "n_children", "n_pickers", "year")
+}
+cov_out <- do.call(rbind, cov_rows)
+write.csv(cov_out, file.path(here, "survey_taylor_covmat.csv"), row.names = FALSE)
+cat("wrote", nrow(cov_out), "covariance entries\n")
