@@ -385,6 +385,15 @@ def _svg(fig, salt: str) -> str:
     import matplotlib
     import matplotlib.pyplot as plt
 
+    for ax in fig.axes:  # larger text: the figure is shown at phone width too
+        ax.tick_params(labelsize=11)
+        ax.xaxis.label.set_size(11.5)
+        for text in ax.texts:
+            text.set_fontsize(10)
+        legend = ax.get_legend()
+        if legend is not None:
+            for text in legend.get_texts():
+                text.set_fontsize(10.5)
     buf = io.StringIO()
     with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": salt}):
         fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
@@ -516,7 +525,7 @@ def render_report(data: ReportData, *, min_n: int = 10, reliability: str | None 
                    "table": _html_table(body, caption=f"{label}, {_label(year)}, by region",
                                         total_label="All regions"),
                    "notes": notes}
-            fig, ax = plt.subplots(figsize=(5.2, 0.4 * len(part) + 1.2))
+            fig, ax = plt.subplots(figsize=(4.4, 0.4 * len(part) + 1.2))
             plot.forest(_displayable(part, min_n, reliability).rename(
                 columns={"region": "Region"}), ax=ax, label="Region", flag="unreliable")
             fig_no += 1
@@ -558,7 +567,7 @@ def render_report(data: ReportData, *, min_n: int = 10, reliability: str | None 
                     indicators.append(ind)
                     step(f"figure: change in {indicator} (all suppressed)")
                     continue
-                fig, ax = plt.subplots(figsize=(5.2, 0.4 * len(cmp) + 1.2))
+                fig, ax = plt.subplots(figsize=(4.4, 0.4 * len(cmp) + 1.2))
                 plot.change(safe_cmp.rename(columns={"region": "Region"}), ax=ax,
                             label="Region")
                 fig.subplots_adjust(right=0.8)
@@ -674,7 +683,7 @@ def _model_section(data: ReportData, min_n: int, fig_no: int, reliability="flag"
                      "90% credible interval": f"{format_percent(r.ci_low)} to "
                                               f"{format_percent(r.ci_high)}",
                      "R-hat": f"{r.r_hat:.3f}"})
-    fig, ax = plt.subplots(figsize=(5.2, 0.5 * len(m) + 1.4))
+    fig, ax = plt.subplots(figsize=(4.6, 0.5 * len(m) + 1.4))
     plot.direct_vs_model(shown, m, ax=ax, area="region", time=time)
     figure = _svg(fig, f"harvest-{fig_no + 1}")
     label = data.labels.get(ind, ind)
