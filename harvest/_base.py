@@ -198,7 +198,13 @@ class _DesignBase:
         check_option("kind", kind, KINDS)
         check_option("na", na, NA_POLICY)
         estimand = build_estimand(self, kind, variables, by, na, denominator)
-        return estimand, estimand.estimate(), self._vcov(estimand, True), self._df(estimand)
+        estimate = estimand.estimate()
+        vcov = np.array(self._vcov(estimand, True), dtype=float)
+        empty = estimand.n == 0          # no value observed: nothing estimable
+        estimate = np.where(empty, np.nan, estimate)
+        vcov[empty, :] = np.nan
+        vcov[:, empty] = np.nan
+        return estimand, estimate, vcov, self._df(estimand)
 
     # -- shared machinery --------------------------------------------------------------
     def _table(self, kind, variables, by, na, level, ci=None, denominator=None):
@@ -209,6 +215,10 @@ class _DesignBase:
         estimand = build_estimand(self, kind, variables, by, na, denominator)
         estimate = estimand.estimate()
         variance = np.asarray(self._vcov(estimand, False), dtype=float)
+        # A domain whose rows all miss the variable (na="drop") has nothing to estimate.
+        empty = estimand.n == 0
+        estimate = np.where(empty, np.nan, estimate)
+        variance = np.where(empty, np.nan, variance)
         se = np.sqrt(np.maximum(variance, 0.0))
         df = np.asarray(self._df(estimand), dtype=float)
         deff = self._deff(estimand, variance)

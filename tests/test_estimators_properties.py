@@ -161,3 +161,17 @@ def test_zero_weight_rows_are_outside_every_domain():
     out = SurveyDesign(df, weights="w", psu="psu").mean("y", by="g")
     assert list(out["g"]) == ["a", "b"]            # as R svyby: zero-weight level dropped
     assert SurveyDesign(df, weights="w", psu="psu").mean("y")["n"].iloc[0] == 4
+
+
+def test_domain_without_any_value_gives_nan_not_zero():
+    df = pd.DataFrame({"psu": [1, 2, 3, 4, 5], "y": [1, 0, np.nan, np.nan, 1],
+                       "g": list("aabbc")})
+    d = SurveyDesign(df, psu="psu")
+    for table in [d.proportion("y", by="g", na="drop"), d.total("y", by="g", na="drop")]:
+        empty = table[table["g"] == "b"].iloc[0]
+        assert empty["n"] == 0
+        assert np.isnan(empty[["estimate", "se", "ci_low", "ci_high", "n_eff"]].astype(float)
+                        ).all()
+    _, estimate, vcov, _ = d._estimate_vcov("mean", "y", by="g", na="drop")
+    assert np.isnan(estimate[1]) and np.isnan(vcov[1]).all() and np.isnan(vcov[:, 1]).all()
+    assert vcov[0, 0] > 0
