@@ -516,6 +516,8 @@ def render_report(data: ReportData, *, min_n: int = 10, reliability: str | None 
                         else SUPPRESSED,
                         "ci": f"{lvl} CI {shown[ci_col]}%" if shown[ci_col] != SUPPRESSED
                         else "not shown (too few observations)", "delta": ""}
+                if shown["Note"] and shown[est_col] != SUPPRESSED:
+                    card["ci"] += f" (note {shown['Note']} below)"
                 if shown[est_col] != SUPPRESSED:
                     sentence = (f"In {_label(year)}, {shown[est_col]}% ({lvl} confidence "
                                 f"interval {shown[ci_col]}%) across all regions, from "
