@@ -36,6 +36,10 @@ TABLE_COLUMNS = ["indicator", "estimate", "se", "ci_low", "ci_high", "level", "c
 
 KINDS = ("proportion", "mean", "total", "ratio")
 
+#: Largest ``P * D * k`` (PSUs x domains x variables) one call reduces to; each of the
+#: few ``(P, D*k)`` arrays of an estimand takes 8 bytes per cell.
+MAX_CELLS = 100_000_000
+
 
 @dataclass
 class Estimand:
@@ -349,6 +353,11 @@ def build_estimand(design, kind: str, variables, by=None, na: str = "fail",
     y = np.where(valid, y, 0.0)
     wv = w[:, None] * valid
 
+    if P * D * k > MAX_CELLS:
+        raise ValueError(
+            f"{D} domains x {k} variables x {P} PSUs = {P * D * k:,} PSU-level totals, more "
+            f"than {MAX_CELLS:,}; estimate fewer domains or variables per call."
+        )
     # One pass over the rows per array: PSU x domain cells, reshaped to (P, D*k).
     cell = psu * D + dom
     Y = group_sum(cell, P * D, wv * y).reshape(P, D * k)

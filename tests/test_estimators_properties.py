@@ -175,3 +175,12 @@ def test_domain_without_any_value_gives_nan_not_zero():
     _, estimate, vcov, _ = d._estimate_vcov("mean", "y", by="g", na="drop")
     assert np.isnan(estimate[1]) and np.isnan(vcov[1]).all() and np.isnan(vcov[:, 1]).all()
     assert vcov[0, 0] > 0
+
+
+def test_too_many_psu_domain_cells_is_a_clear_error(monkeypatch):
+    import harvest._domains as domains
+
+    monkeypatch.setattr(domains, "MAX_CELLS", 10)
+    df = pd.DataFrame({"psu": range(6), "y": [0, 1] * 3, "g": list("abcabc")})
+    with pytest.raises(ValueError, match=r"3 domains x 1 variables x 6 PSUs = 18"):
+        SurveyDesign(df, psu="psu").mean("y", by="g")
