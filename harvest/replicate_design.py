@@ -416,16 +416,23 @@ class ReplicateDesign(_DesignBase):
                 X_dom = np.ascontiguousarray(cube[:, :, 0])
         est = estimand.estimate()
         m = est.size
+        # one product per block: numerators and (distinct) denominators side by side
+        if X is None:
+            Z = Y
+        else:
+            Z = np.hstack([Y, X if X_dom is None else X_dom])
         rscales = np.asarray(self.rscales, dtype=float)
         acc = _Moments(m, full, est)
         acc_logit = _Moments(m, False, _logit(est)) if logit else None
         thetas = []
         for start, F in self._blocks():
-            num = F @ Y
+            FZ = F @ Z
             if X is None:
-                theta = num
+                theta = FZ
             else:
-                den = F @ X if X_dom is None else np.repeat(F @ X_dom, k, axis=1)
+                num, den = FZ[:, :m], FZ[:, m:]
+                if X_dom is not None:
+                    den = np.repeat(den, k, axis=1)
                 with np.errstate(divide="ignore", invalid="ignore"):
                     theta = num / den
             a = rscales[start:start + F.shape[0]]
@@ -670,10 +677,11 @@ def replicate(design, method: str, *, replicates: int = 500, rng=None, rho: floa
     codes = design._codes
     n = codes.row_psu.size
     P = codes.n_psus
-    psu_first = np.full(P, n, dtype=np.intp)
-    np.minimum.at(psu_first, codes.row_psu, np.arange(n))
-    strat_first = np.full(codes.n_strata, n, dtype=np.intp)
-    np.minimum.at(strat_first, codes.row_stratum, np.arange(n))
+    rows = np.arange(n, dtype=np.intp)
+    psu_first = np.empty(P, dtype=np.intp)
+    psu_first[codes.row_psu[::-1]] = rows[::-1]  # the last write, the first row, wins
+    strat_first = np.empty(codes.n_strata, dtype=np.intp)
+    strat_first[codes.row_stratum[::-1]] = rows[::-1]
     factors = make_factors(
         method, codes.psu_stratum, replicates=replicates, rng=rng,
         rho=rho if method == "fay" else None, fraction=codes.fraction,

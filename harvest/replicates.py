@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from harvest._core import group_sum
 from harvest._errors import DataError, HarvestWarning
 from harvest._hadamard import hadamard
 from harvest._options import LONELY_PSU, REPLICATE_METHODS, check_option
@@ -218,8 +219,7 @@ class ReplicateFactors:
         varying = ~self.constant_psu
         # strata whose varying PSUs are all present (and have at least one)
         n_var = np.bincount(psu_stratum[varying], minlength=n_strata)
-        pres_var = np.zeros((n_strata, present.shape[1]))
-        np.add.at(pres_var, psu_stratum[varying], present[varying])
+        pres_var = group_sum(psu_stratum[varying], n_strata, present[varying])
         sums_constant = (n_var > 0) & ~spec.get("free_strata", np.zeros(n_strata, bool))
         complete = ((pres_var == n_var[:, None]) & sums_constant[:, None]).sum(axis=0)
         constants = present[~varying].sum(axis=0)
