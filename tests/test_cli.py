@@ -359,3 +359,19 @@ def test_installed_script(tmp_path):
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2
     assert "does not exist" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_estimate_leaves_out_refused_visits_and_says_so(runner, farms, tmp_path):
+    refused = farms.head(3).copy()
+    refused["farm_id"] = refused["farm_id"].astype(str) + "-r"
+    refused["visit_status"] = "refused"
+    answers = ["n_pickers", "n_children", "farmer_reports_minors", "civil_servants_on_farm",
+               "child_labour", "children_observed", "interference", "quota_pressure"]
+    refused[answers] = float("nan")
+    path = tmp_path / "with_refusals.csv"
+    hv.io.write(pd.concat([farms, refused], ignore_index=True), path)
+    result = run(runner, "estimate", path, "-i", "child_labour", "--format", "csv")
+    assert result.exit_code == 0, result.output
+    assert "3 farm visit(s) not completed (3 refused) are left out" in result.stderr
+    est = pd.read_csv(__import__("io").StringIO(result.stdout))
+    assert est["n"].iloc[0] == len(farms)
