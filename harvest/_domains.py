@@ -27,6 +27,7 @@ import pandas as pd
 
 from harvest._core import group_sum
 from harvest._errors import DataError, describe_rows
+from harvest._options import NA_POLICY, check_option
 
 __all__ = ["Estimand", "build_estimand", "assemble_table", "TABLE_COLUMNS", "KINDS"]
 
@@ -304,6 +305,8 @@ def build_estimand(design, kind: str, variables, by=None, na: str = "fail",
     -------
     Estimand
     """
+    check_option("kind", kind, KINDS)
+    check_option("na", na, NA_POLICY)
     data = design.data
     codes = design._codes
     variables = _as_list(variables)
