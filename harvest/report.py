@@ -222,11 +222,8 @@ def _prepare(df: pd.DataFrame, instrument: str) -> pd.DataFrame:
         df = df[(status == "completed").to_numpy()]
     wanted = INDICATORS.get(instrument, {})
     if any(c not in df.columns for c in wanted) and instrument in ("farm", "employee",
-                                                                    "picker", "institution"):
-        try:
-            df = add_indicators(df, instrument)
-        except DataError:
-            pass
+                                                                    "picker"):
+        df = add_indicators(df, instrument)  # a DataError names the missing column
     return df
 
 

@@ -211,6 +211,9 @@ def test_analyse_on_a_mission(mission):
 
 def test_report_rejects_useless_input(mission):
     with pytest.raises(DataError, match="none of the tables holds an indicator"):
+        analyse({"institution": mission["farm"][["year", "region", "farm_id"]]})
+    # indicators that cannot be derived say which column is missing
+    with pytest.raises(DataError, match="n_children"):
         analyse({"farm": mission["farm"][["year", "region", "farm_id"]]})
     with pytest.raises(DataError, match="baseline year 2019"):
         analyse({"farm": mission["farm"]}, baseline=2019)
