@@ -67,14 +67,15 @@ def logit_inputs(direct: pd.DataFrame, areas, times, zero_one: str = "adjust"):
         unweighted size divided by ``deff_med``, the median design effect of the other
         cells (at least 1); ``"drop"`` leaves the cell out of the likelihood (the model
         then predicts it from the other cells, which assumes such cells are missing at
-        random and tends to overstate their prevalence).
+        random and tends to overstate their prevalence). A cell with ``0 < p < 1`` but
+        no finite, positive design variance (e.g. a single PSU) gets the variance
+        ``1 / (n_eff p (1 - p))`` and is flagged ``adjusted`` as well.
 
     Returns
     -------
     theta_hat, var, mask : numpy.ndarray, shape (A, T)
         Logit estimate, its variance ``se^2 / (p (1 - p))^2`` (delta method) and 1 where a
-        cell enters the likelihood (0 for empty cells, dropped 0/1 cells and cells without
-        a finite variance).
+        cell enters the likelihood (0 for empty cells and dropped 0/1 cells).
     table : pandas.DataFrame
         ``area``, ``time``, ``estimate``, ``se``, ``logit``, ``logit_var``, ``used``,
         ``adjusted``: what entered the model.
@@ -90,22 +91,25 @@ def logit_inputs(direct: pd.DataFrame, areas, times, zero_one: str = "adjust"):
     se = direct["se"].to_numpy(dtype=float)
     n = direct["n"].to_numpy(dtype=float)
     deff = direct["deff"].to_numpy(dtype=float)
-    edge = (p <= 0) | (p >= 1) | ~(se > 0)
-    good_deff = deff[~edge & np.isfinite(deff)]
+    inside = (p > 0) & (p < 1)
+    good_var = se > 0                                  # False for NaN
+    good_deff = deff[inside & good_var & np.isfinite(deff)]
     deff_med = max(1.0, float(np.median(good_deff))) if len(good_deff) else 1.0
+    n_eff = n / deff_med
     with np.errstate(divide="ignore", invalid="ignore"):
         logit = np.log(p / (1 - p))
-        var = se**2 / (p * (1 - p)) ** 2
-    adjusted = edge & (n > 0) & np.isfinite(p)
+        var = np.where(good_var, se**2 / (p * (1 - p)) ** 2, 1.0 / (n_eff * p * (1 - p)))
+    adjusted = (n > 0) & ~(inside & good_var)
+    edge = (n > 0) & ~inside & np.isfinite(p)
     if zero_one == "adjust":
-        n_eff = n / deff_med
         p_adj = (n_eff * p + 0.5) / (n_eff + 1)
-        logit = np.where(adjusted, np.log(p_adj / (1 - p_adj)), logit)
-        var = np.where(adjusted, 1.0 / (n_eff * p_adj * (1 - p_adj)), var)
-        used = np.isfinite(logit) & np.isfinite(var) & (var > 0)
+        logit = np.where(edge, np.log(p_adj / (1 - p_adj)), logit)
+        var = np.where(edge, 1.0 / (n_eff * p_adj * (1 - p_adj)), var)
     else:
-        used = ~edge & np.isfinite(logit) & np.isfinite(var)
-        adjusted = np.zeros_like(adjusted)
+        adjusted = adjusted & ~edge
+    used = (n > 0) & np.isfinite(logit) & np.isfinite(var) & (var > 0)
+    if zero_one == "drop":
+        used = used & ~edge
     theta_hat = np.zeros((A, T))
     v = np.ones((A, T))
     mask = np.zeros((A, T))

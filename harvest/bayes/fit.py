@@ -26,6 +26,9 @@ SAMPLERS = ("auto", "nutpie", "pymc")
 _CACHE: OrderedDict = OrderedDict()
 _CACHE_SIZE = 8
 
+# Clusters are padded to a multiple of this (see fit_prevalence).
+_CLUSTER_BLOCK = 16
+
 # Gauss-Hermite nodes for integrating the cluster effect out of the prevalence.
 _GH_NODES = 32
 
@@ -113,6 +116,8 @@ def _label(tree, prep, prevalence: np.ndarray):
     labels = {"area": np.asarray(prep.areas), "time": np.asarray(prep.times)}
     for path in ("posterior",):
         ds = tree[path].to_dataset()
+        if "cluster" in ds.dims:
+            ds = ds.isel(cluster=slice(0, prep.n_clusters))
         ds = ds.assign_coords({k: v for k, v in labels.items() if k in ds.dims})
         if "cluster" in ds.dims:
             ds = ds.assign_coords(
@@ -238,8 +243,14 @@ def fit_prevalence(data, outcome: str, area: str = "region", time: str = "year",
     A, T = prep.n_areas, prep.n_times
     direct = inputs = None
     if model == "hierarchical":
-        arrays = {"y_eff": prep.y_eff, "n_eff": prep.n_eff,
-                  "cell": prep.cluster_cell.astype(np.int64)}
+        # pad the clusters to a multiple of 16 with empty ones (n_eff = y_eff = 0: they
+        # add nothing to the likelihood, their effects are prior draws, dropped after
+        # sampling) so that data sets with a few more or fewer clusters share a compiled
+        # model
+        pad = -prep.n_clusters % _CLUSTER_BLOCK
+        arrays = {"y_eff": np.r_[prep.y_eff, np.zeros(pad)],
+                  "n_eff": np.r_[prep.n_eff, np.zeros(pad)],
+                  "cell": np.r_[prep.cluster_cell, np.zeros(pad, np.int64)].astype(np.int64)}
     else:
         direct = direct_estimates(prep, strata=strata, fpc=fpc, lonely_psu=lonely_psu)
         theta_hat, var, mask, inputs = logit_inputs(direct, prep.areas, prep.times, zero_one)

@@ -2,12 +2,16 @@
 
 Both share the area x time linear predictor (logit scale)
 
-    eta[a, t] = mu + tau[t] + sigma_area * u[a] + sigma_area_time * g[a, t]
-    tau[0] = 0,  tau[t] = tau[t-1] + sigma_time * e[t]     (random walk over periods)
+    eta[a, 0] = mu + sigma_area * u[a]
+    eta[a, t] = eta[a, t-1] + delta[t] + sigma_area_time * g[a, t]   (t >= 1)
 
-with non-centred standard normal ``u``, ``g``, ``e`` and the priors
+a random walk over periods: a common step ``delta[t]`` and an area-specific step
+``sigma_area_time * g[a, t]``, with non-centred standard normal ``u``, ``g`` and the priors
 
-    mu ~ Normal(0, 1.5),  sigma_area, sigma_area_time, sigma_time ~ HalfNormal(1).
+    mu ~ Normal(0, 1.5),  delta[t] ~ Normal(0, 1),  sigma_area, sigma_area_time ~ HalfNormal(0.5).
+
+(With two or three periods a learned sd of the common step is not identified and gives a
+funnel; a fixed, weakly informative step sd of 1 on the logit scale avoids it.)
 
 ``model="hierarchical"`` adds a cluster (district x period) effect
 ``sigma_cluster * z[c]``, ``sigma_cluster ~ HalfNormal(1)``, and the binomial
@@ -29,8 +33,9 @@ __all__ = ["MODELS", "build_model", "PRIORS"]
 
 MODELS = ("hierarchical", "smoothed_direct")
 
-#: Prior scales (logit scale): intercept sd and half-normal scales of the standard deviations.
-PRIORS = {"mu_sd": 1.5, "sigma_scale": 1.0}
+#: Prior scales (logit scale): intercept sd, sd of the common period-to-period step, the
+#: half-normal scale of the area and area x period sds and that of the cluster sd.
+PRIORS = {"mu_sd": 1.5, "step_sd": 1.0, "sigma_scale": 0.5, "cluster_scale": 1.0}
 
 
 def _area_time(pm, pt, A: int, T: int, priors: dict):
@@ -40,12 +45,13 @@ def _area_time(pm, pt, A: int, T: int, priors: dict):
     u = pm.Normal("z_area", 0.0, 1.0, dims="area")
     eta = mu + sigma_area * u[:, None]
     if T > 1:
-        sigma_time = pm.HalfNormal("sigma_time", scale)
-        e = pm.Normal("z_time", 0.0, 1.0, dims="step")
-        tau = pt.concatenate([pt.zeros(1), pt.cumsum(sigma_time * e)])
+        # common random walk over periods and an area-specific random walk around it
+        step = pm.Normal("time_step", 0.0, priors["step_sd"], dims="step")
         sigma_at = pm.HalfNormal("sigma_area_time", scale)
-        g = pm.Normal("z_area_time", 0.0, 1.0, dims=("area", "time"))
-        eta = eta + tau[None, :] + sigma_at * g
+        g = pm.Normal("z_area_time", 0.0, 1.0, dims=("area", "step"))
+        steps = step[None, :] + sigma_at * g
+        walk = pt.concatenate([pt.zeros((A, 1)), pt.cumsum(steps, axis=1)], axis=1)
+        eta = eta + walk
     return pm.Deterministic("eta", eta, dims=("area", "time"))
 
 
@@ -81,7 +87,7 @@ def build_model(model: str, data: dict, A: int, T: int, priors: dict | None = No
             y = pm.Data("y_eff", data["y_eff"])
             n = pm.Data("n_eff", data["n_eff"])
             cell = pm.Data("cell", data["cell"])
-            sigma_c = pm.HalfNormal("sigma_cluster", prior["sigma_scale"])
+            sigma_c = pm.HalfNormal("sigma_cluster", prior["cluster_scale"])
             z = pm.Normal("z_cluster", 0.0, 1.0, dims="cluster")
             eta_c = eta.ravel()[cell] + sigma_c * z
             # binomial kernel; exact binomial log-likelihood (up to a constant) when the

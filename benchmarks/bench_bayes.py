@@ -1,0 +1,145 @@
+"""Wall time, divergences, R-hat and ESS of the Bayesian prevalence models.
+
+Each measurement runs in a fresh Python process (so imports and compilation are counted
+as a user meets them) on the bundled 2023-2024 farm data, 4 chains x 1000 draws after
+1000 tuning steps:
+
+* ``harvest``: ``hv.bayes.fit_prevalence`` (nutpie, numba backend) for both models, wall
+  time from the start of the process (``import harvest`` included) to the summary table,
+  then a second fit of new data with the same structure in the same process (compiled
+  model re-used);
+* ``pm.sample(nuts_sampler="nutpie")``: the same hierarchical PyMC model sampled through
+  PyMC's nutpie route;
+* ``pymc default``: the same model with PyMC's own NUTS (C backend, 2 cores);
+* ``plain``: a plain PyMC model of similar size (centred district and region x year
+  effects, ``pm.Binomial`` on the rounded effective counts) with PyMC's default sampler.
+
+Run: ``.venv/bin/python benchmarks/bench_bayes.py [--only harvest]``. The load average of
+the machine is printed first: the 2-core machines are shared, so compare figures taken
+under similar load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+PRELUDE = """
+import time, json, warnings, os
+T0 = time.perf_counter(); C0 = time.process_time()
+"""
+
+HARVEST = PRELUDE + """
+import harvest as hv
+farms = hv.datasets.load("farms")
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    fit = hv.bayes.fit_prevalence(farms, "child_labour", model=MODEL, rng=1, progress=False)
+    table = fit.summary()
+wall = time.perf_counter() - T0
+cpu = time.process_time() - C0
+d = fit.diagnostics(warn=False)
+t1 = time.perf_counter()
+other = hv.simulate.mission(year=2024, rng=7).farms
+farms2 = farms.copy()
+farms2["child_labour"] = farms2["child_labour"].sample(frac=1.0, random_state=3).to_numpy()
+fit2 = hv.bayes.fit_prevalence(farms2, "child_labour", model=MODEL, rng=2, progress=False,
+                               check=False)
+fit2.summary()
+second = time.perf_counter() - t1
+print(json.dumps({"what": "harvest " + MODEL, "wall_s": wall, "cpu_s": cpu,
+                  "compile_s": fit.timings["compile_s"], "sample_s": fit.timings["sample_s"],
+                  "second_fit_s": second, "second_cached": fit2.timings["cached"],
+                  "divergences": int(d["divergences"]), "max_r_hat": float(d["max_r_hat"]),
+                  "min_ess_bulk": float(d["min_ess_bulk"]),
+                  "min_ess_tail": float(d["min_ess_tail"]),
+                  "warnings": [str(w.message)[:120] for w in caught]}))
+"""
+
+PYMC_ROUTE = PRELUDE + """
+import numpy as np, pymc as pm, arviz as az
+import harvest as hv
+from harvest.bayes._data import prepare
+from harvest.bayes.models import build_model
+farms = hv.datasets.load("farms")
+p = prepare(farms, "child_labour", "region", "year", "district", "weight")
+data = {"y_eff": p.y_eff, "n_eff": p.n_eff, "cell": p.cluster_cell.astype(np.int64)}
+m = build_model("hierarchical", data, p.n_areas, p.n_times)
+kw = dict(nuts_sampler="nutpie") if SAMPLER == "nutpie" else dict(cores=2)
+tr = pm.sample(draws=1000, tune=1000, chains=4, random_seed=1, progressbar=False,
+               target_accept=0.95, model=m, compute_convergence_checks=False, **kw)
+wall = time.perf_counter() - T0
+s = az.summary(tr, var_names=["~eta"])
+print(json.dumps({"what": "pm.sample " + SAMPLER, "wall_s": wall,
+                  "cpu_s": time.process_time() - C0,
+                  "divergences": int(tr.sample_stats["diverging"].sum()),
+                  "max_r_hat": float(s["r_hat"].astype(float).max()),
+                  "min_ess_bulk": float(s["ess_bulk"].astype(float).min()),
+                  "min_ess_tail": float(s["ess_tail"].astype(float).min())}))
+"""
+
+PLAIN = PRELUDE + """
+import numpy as np, pymc as pm, arviz as az
+import harvest as hv
+from harvest.bayes._data import prepare
+farms = hv.datasets.load("farms")
+p = prepare(farms, "child_labour", "region", "year", "district", "weight")
+A, T = p.n_areas, p.n_times
+with pm.Model() as m:
+    mu = pm.Normal("mu", 0, 1.5)
+    s_at = pm.HalfNormal("s_at", 1)
+    b = pm.Normal("b", mu, s_at, shape=(A, T))
+    s_c = pm.HalfNormal("s_c", 1)
+    u = pm.Normal("u", 0, s_c, shape=len(p.n))
+    pm.Binomial("y", n=np.maximum(1, np.rint(p.n_eff)).astype(int),
+                logit_p=b[p.cluster_area, p.cluster_time] + u,
+                observed=np.rint(p.y_eff).astype(int))
+    tr = pm.sample(draws=1000, tune=1000, chains=4, random_seed=1, progressbar=False,
+                   cores=2, compute_convergence_checks=False)
+wall = time.perf_counter() - T0
+s = az.summary(tr)
+print(json.dumps({"what": "plain pymc (centred, default sampler)", "wall_s": wall,
+                  "cpu_s": time.process_time() - C0,
+                  "divergences": int(tr.sample_stats["diverging"].sum()),
+                  "max_r_hat": float(s["r_hat"].astype(float).max()),
+                  "min_ess_bulk": float(s["ess_bulk"].astype(float).min()),
+                  "min_ess_tail": float(s["ess_tail"].astype(float).min())}))
+"""
+
+
+def run(code: str, **values) -> dict:
+    head = "".join(f"{k} = {v!r}\n" for k, v in values.items())
+    out = subprocess.run([sys.executable, "-c", head + textwrap.dedent(code)],
+                         capture_output=True, text=True, check=False)
+    lines = [ln for ln in out.stdout.splitlines() if ln.startswith("{")]
+    if out.returncode or not lines:
+        return {"error": out.stderr[-2000:]}
+    return json.loads(lines[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", choices=["harvest", "pymc"], default=None)
+    parser.add_argument("--repeat", type=int, default=1)
+    args = parser.parse_args()
+    print(f"load average at start: {os.getloadavg()}", flush=True)
+    jobs = []
+    if args.only in (None, "harvest"):
+        jobs += [(HARVEST, {"MODEL": "hierarchical"}), (HARVEST, {"MODEL": "smoothed_direct"})]
+    if args.only in (None, "pymc"):
+        jobs += [(PYMC_ROUTE, {"SAMPLER": "nutpie"}), (PYMC_ROUTE, {"SAMPLER": "pymc"}),
+                 (PLAIN, {})]
+    for _ in range(args.repeat):
+        for code, values in jobs:
+            result = run(code, **values)
+            print(json.dumps({k: (round(v, 3) if isinstance(v, float) else v)
+                              for k, v in result.items()}), flush=True)
+    print(f"load average at end: {os.getloadavg()}")
+
+
+if __name__ == "__main__":
+    main()
