@@ -91,3 +91,21 @@ def test_docs_build_strict(tmp_path):
     design = (site / "api" / "design" / "index.html").read_text()
     assert 'id="harvest.design.SurveyDesign.proportion"' in design
     assert "nchs_reliability" in (site / "api" / "tables" / "index.html").read_text()
+
+
+@pytest.mark.parametrize("page", ["quickstart.md", "reporting.md",
+                                  "methods/disclosure.md"])
+def test_python_examples_of_the_pages_run(page, tmp_path, monkeypatch):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    monkeypatch.chdir(tmp_path)
+    text = (DOCS / page).read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
+    # reading the user's own files is shown, not run
+    code = "\n".join(b for b in blocks if 'hv.read("' not in b)
+    assert code.strip()
+    exec(compile(code, page, "exec"), {"__name__": "docs_example"})
+    plt.close("all")
