@@ -263,3 +263,13 @@ def test_bad_options(small):
         d.mean("y", level=95)
     with pytest.raises(ValueError, match="one per numerator"):
         d.ratio(["y", "w"], ["w", "y", "N"])
+
+
+def test_domain_in_one_psu_of_a_larger_stratum_is_not_lonely():
+    """R's survey.adjust.domain.lonely = FALSE: no error, the ordinary formula."""
+    df = pd.DataFrame({"h": [1, 1, 1, 1], "psu": [1, 1, 2, 2], "y": [1.0, 3.0, 2.0, 2.0],
+                       "g": ["a", "a", "b", "b"]})
+    out = SurveyDesign(df, strata="h", psu="psu").total("y", by="g")
+    # domain a: PSU totals (4, 0) -> 2/(2-1) * ((4-2)^2 + (0-2)^2) = 16
+    assert out["se"].iloc[0] ** 2 == pytest.approx(16.0)
+    assert out["df"].tolist() == [0.0, 0.0]
