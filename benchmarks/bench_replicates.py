@@ -117,6 +117,34 @@ def run_floor(df, R, batch=2048):
     return est, theta.std(axis=0, ddof=1)
 
 
+def run_phases(df, R):
+    """harvest's CPU time by phase (ms): where the time goes, for the lead's triage."""
+    import harvest as hv
+    from harvest._domains import build_estimand
+
+    out = {}
+    clock = [time.process_time()]
+
+    def tick(name):
+        clock.append(time.process_time())
+        out[name] = 1000 * (clock[-1] - clock[-2])
+
+    design = hv.SurveyDesign(df, weights="w", strata="stratum", psu="psu")
+    tick("design codes")
+    rep = design.replicate("bootstrap", replicates=R, rng=7)
+    tick("replicate()")
+    est = build_estimand(rep, "proportion", INDICATORS, "domain", "fail")
+    tick("estimand (PSU totals, n, deff inputs)")
+    rep._pass(est, False, logit=True)
+    tick("replicate pass (draws, product, variances)")
+    total = sum(out.values())
+    clock.append(time.process_time())
+    rep.proportion(INDICATORS, by="domain")
+    out["whole proportion() call after design"] = 1000 * (time.process_time() - clock[-1])
+    out["sum of phases"] = total
+    return out
+
+
 def _memory():
     status = open("/proc/self/status").read()
     return {key: int(re.search(rf"{key}:\s+(\d+) kB", status).group(1)) / 1024
@@ -140,6 +168,9 @@ def child(case: str, R: int, batch: int | None, seed: int) -> None:
     before = _memory()["VmRSS"]
     cpu0 = resource.getrusage(resource.RUSAGE_SELF)
     start = time.perf_counter()
+    if case == "phases":
+        print(json.dumps(run_phases(df, R)))
+        return
     if case == "harvest":
         est, se = run_harvest(df, R, batch)
     elif case == "svy":
@@ -225,6 +256,11 @@ def main(argv=None):
     print(f"bootstrap SEs, median |harvest/svy - 1| = {np.median(np.abs(se_h / se_s - 1)):.3f},"
           f" |harvest/floor - 1| = {np.median(np.abs(se_h / se_f - 1)):.3f} "
           f"(Monte Carlo sd of a ratio of two independent SEs ~ {mc:.3f})")
+
+    phases = subprocess.run([sys.executable, __file__, "--child", "phases", "--replicates",
+                             str(R)], capture_output=True, text=True, check=True)
+    print("\nharvest CPU time by phase (ms): " + ", ".join(
+        f"{k} {v:.1f}" for k, v in json.loads(phases.stdout.splitlines()[-1]).items()))
 
     big = best("harvest", args.big, args.repeat)
     print(f"\nharvest, {args.big:,} replicates: {big['wall']:.2f} s (target < 10 s), "

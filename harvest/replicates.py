@@ -402,8 +402,12 @@ def _lonely_message(lonely, single, labels, method):
             "one PSU); choose 'remove', 'certainty' or 'average'.")
 
 
-def _chunk(spec, k: int) -> np.ndarray:
-    """Bootstrap factors of the fixed block ``k`` (replicates ``k*BLOCK ..``)."""
+def _chunk(spec, k: int, out: np.ndarray, lo: int, hi: int) -> None:
+    """Write replicates ``lo .. hi-1`` of the fixed block ``k`` into ``out``.
+
+    The whole block ``k`` (replicates ``k*BLOCK ..``) is always drawn from its own
+    generator, so the numbers do not depend on which part of it is asked for.
+    """
     seed = spec["seed"]
     child = np.random.SeedSequence(seed.entropy, spawn_key=(*seed.spawn_key, k),
                                    pool_size=seed.pool_size)
@@ -412,28 +416,27 @@ def _chunk(spec, k: int) -> np.ndarray:
     slots = spec["slot_n"].size
     # uniform position within the stratum: floor(u * n_h) < n_h for u < 1 (exact in
     # float64 for n_h < 2**52); faster than Generator.integers with array bounds
-    u = gen.random((BLOCK, slots))
+    u = gen.random((BLOCK, slots))[lo:hi]
     u *= spec["slot_n"]
     psu = u.astype(np.intp)
     psu += spec["slot_start"]
     if spec["order"] is not None:
         psu = spec["order"][psu]
-    psu += (np.arange(BLOCK) * n_psus)[:, None]
-    counts = np.bincount(psu.ravel(), minlength=BLOCK * n_psus).reshape(BLOCK, n_psus)
-    out = counts * spec["psu_factor"]
+    psu += (np.arange(hi - lo) * n_psus)[:, None]
+    counts = np.bincount(psu.ravel(), minlength=(hi - lo) * n_psus).reshape(hi - lo, n_psus)
+    np.multiply(counts, spec["psu_factor"], out=out)
     if spec["has_single"]:
         out[:, spec["single_psu"]] = 1.0
-    return out
 
 
 def _bootstrap_block(spec, start, stop) -> np.ndarray:
-    if stop <= start:
-        return np.empty((0, spec["psu_stratum"].size))
-    first, last = start // BLOCK, (stop - 1) // BLOCK
-    chunks = [_chunk(spec, k) for k in range(first, last + 1)]
-    out = chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
-    lo = start - first * BLOCK
-    return out[lo:lo + stop - start]
+    n_psus = spec["psu_stratum"].size
+    out = np.empty((stop - start, n_psus))
+    for k in range(start // BLOCK, (stop - 1) // BLOCK + 1 if stop > start else 0):
+        lo = max(start, k * BLOCK)
+        hi = min(stop, (k + 1) * BLOCK)
+        _chunk(spec, k, out[lo - start:hi - start], lo - k * BLOCK, hi - k * BLOCK)
+    return out
 
 
 # -- jackknives -----------------------------------------------------------------------
