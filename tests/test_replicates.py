@@ -161,6 +161,16 @@ def test_bootstrap_structure(rng):
     np.testing.assert_allclose(counts, np.round(counts), atol=1e-12)
 
 
+def test_bootstrap_with_psu_codes_not_grouped_by_stratum(rng):
+    psu_stratum = rng.permutation(_random_design(rng))
+    n_psu = np.bincount(psu_stratum)
+    F = make_factors("bootstrap", psu_stratum, replicates=200, rng=8).matrix()
+    sums = np.stack([np.bincount(psu_stratum, weights=row) for row in F])
+    np.testing.assert_allclose(sums, np.broadcast_to(n_psu, sums.shape))
+    # every PSU is drawn in some replicate and missed in another
+    assert ((F > 0).any(axis=0) & (F == 0).any(axis=0)).all()
+
+
 def test_bootstrap_factors_have_mean_one_and_rao_wu_variance():
     # E[factor] = 1; Var[factor] = (n/(n-1))^2 (n-1)(1/n)(1-1/n) = 1 for every n_h
     psu_stratum = np.repeat(np.arange(4), [2, 3, 5, 9])
