@@ -75,7 +75,9 @@ class ReplicateDesign(_DesignBase):
     method : {"bootstrap", "jk1", "jkn", "brr", "fay", "other"}
         Sets the default ``scale`` and ``rscales`` as R ``svrepdesign(type=)``:
         ``bootstrap`` ``1/(R-1)``; ``jk1`` ``(R-1)/R``; ``jkn`` needs ``rscales``;
-        ``brr`` ``1/R``; ``fay`` ``1/(R(1-rho)^2)``; ``other`` 1.
+        ``brr`` ``1/R``; ``fay`` ``1/(R(1-rho)^2)``; ``other`` 1. Without ``rscales``,
+        ``jkn`` guesses them as 1 / the largest factor of each replicate, with a warning
+        (R does so for non-combined weights and refuses combined ones).
     scale : float, optional
         Overall variance multiplier (overrides the default; ignored by ``brr``/``fay``,
         as R).
@@ -137,6 +139,8 @@ class ReplicateDesign(_DesignBase):
         else:
             w = _weight_column(data, weights)
         _check_replicate_values(data, columns)
+        if method == "jkn" and rscales is None:
+            rscales = _guess_jkn_rscales(data, columns, w, self.combined_weights)
         scale, rscales, rho = _svrep_constants(method, R, scale, rscales, rho)
         self.scale, self.rscales, self.rho, self.mse = scale, rscales, rho, bool(mse)
         self._factors = None
@@ -624,6 +628,30 @@ def _check_replicate_values(data, columns) -> None:
                             "values not allowed in repweights').")
 
 
+def _guess_jkn_rscales(data, columns, w, combined) -> np.ndarray:
+    """R's guess of JKn ``rscales``: 1 / the largest factor of each replicate, with a warning.
+
+    R guesses this way for ``combined.weights=FALSE`` and refuses combined weights; here
+    combined weights are divided by the full-sample weights first (rows with weight > 0).
+    The largest factor of a delete-one replicate is ``n_h / (n_h - 1)``.
+    """
+    warnings.warn("rscales not given for method='jkn': guessed as 1 / the largest factor "
+                  "of each replicate ((n_h - 1)/n_h for plain JKn weights); give `rscales` "
+                  "when the data's documentation states them.", HarvestWarning, stacklevel=3)
+    keep = w > 0
+    step = max(1, 4_000_000 // max(len(data), 1))
+    largest = []
+    for start in range(0, len(columns), step):  # blocks of columns bound memory
+        block = data[columns[start:start + step]].to_numpy(dtype=float)[keep]
+        if combined:
+            block = block / w[keep][:, None]
+        largest.append(block.max(axis=0))
+    largest = np.concatenate(largest)
+    if not (largest > 0).all():
+        raise ValueError("Cannot guess `rscales`: a replicate has no positive weight.")
+    return 1.0 / largest
+
+
 def _svrep_constants(method, R, scale, rscales, rho):
     """``scale``, ``rscales``, ``rho`` as R ``svrepdesign`` sets them for ``type=method``."""
     if rscales is not None:
@@ -653,10 +681,6 @@ def _svrep_constants(method, R, scale, rscales, rho):
             warnings.warn("scale (n-1)/n not provided for method='jk1': n = number of "
                           "replicates assumed (as R).", HarvestWarning, stacklevel=3)
             scale = (R - 1) / R
-    elif method == "jkn":
-        if rscales is None:
-            raise ValueError("method='jkn' needs `rscales` ((n_h - 1)/n_h of each "
-                             "replicate's stratum), as R for combined weights.")
     elif method == "other":
         if scale is None or rscales is None:
             warnings.warn("scale or rscales not given for method='other': set to 1 (as R).",

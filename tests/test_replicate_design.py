@@ -370,6 +370,17 @@ def test_replicate_design_from_supplied_weights_matches_generated(rng):
     np.testing.assert_allclose(fac.proportion("y", by="g")["se"], a["se"], rtol=1e-12)
 
 
+def test_jkn_rscales_guessed_from_the_largest_factor_with_a_warning():
+    sup = _read("supplied_jkn.csv.gz")
+    given = _read("supplied_jkn_rscales.csv")["rscales"].to_numpy()
+    with pytest.warns(HarvestWarning, match="rscales not given for method='jkn'"):
+        rep = hv.ReplicateDesign(sup, weights="pw", replicate_weights="jk_", method="jkn")
+    np.testing.assert_allclose(rep.rscales, given, rtol=1e-12)
+    exact = hv.ReplicateDesign(sup, weights="pw", replicate_weights="jk_", method="jkn",
+                               rscales=given)
+    np.testing.assert_allclose(rep.mean("api00")["se"], exact.mean("api00")["se"], rtol=1e-12)
+
+
 # -- bad input ----------
 def test_supplied_weights_bad_input():
     sup = _read("supplied_jk1.csv")
@@ -385,8 +396,6 @@ def test_supplied_weights_bad_input():
     text = sup.assign(repw_3=sup["repw_3"].astype(str))
     with pytest.raises(DataError, match="`replicate_weights` column 'repw_3' must be numeric"):
         hv.ReplicateDesign(text, weights="w", replicate_weights="repw_", method="jk1", scale=1)
-    with pytest.raises(ValueError, match="method='jkn' needs `rscales`"):
-        hv.ReplicateDesign(sup, weights="w", replicate_weights="repw_", method="jkn")
     with pytest.raises(ValueError, match="method='fay' needs the `rho`"):
         hv.ReplicateDesign(sup, weights="w", replicate_weights="repw_", method="fay")
     with pytest.raises(ValueError, match="`rscales` has length 3"):
