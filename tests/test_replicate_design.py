@@ -446,3 +446,40 @@ def test_bootstrap_intervals_cover_at_the_nominal_rate():
         table = rep.proportion("child_labour", by="sim", ci=ci)
         covered = int(((table["ci_low"] <= truth) & (truth <= table["ci_high"])).sum())
         assert stats.binomtest(covered, 200, 0.95).pvalue > 0.001, (ci, covered)
+
+
+# -- an exact identity: for totals every deterministic method equals Taylor
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("method", ["jk1", "jkn", "brr", "fay"])
+def test_replicate_variance_of_totals_equals_taylor(method, seed):
+    """Delete-one jackknives and balanced half-samples are exact for linear statistics.
+
+    JKn with rscales (1-f_h)(n_h-1)/n_h reproduces the ultimate-cluster variance with fpc;
+    BRR/Fay with a fully orthogonal Hadamard matrix reproduce it for two PSUs per stratum
+    (without fpc). Domains too (a domain total is linear).
+    """
+    rng = np.random.default_rng(seed)
+    if method == "jk1":
+        n_strata, sizes = 1, [rng.integers(3, 12)]
+    elif method == "jkn":
+        n_strata = int(rng.integers(2, 7))
+        sizes = rng.integers(2, 7, size=n_strata)
+    else:
+        n_strata = int(rng.integers(2, 20))
+        sizes = np.full(n_strata, 2)
+    psu_stratum = np.repeat(np.arange(n_strata), sizes)
+    rows = rng.integers(1, 6, size=psu_stratum.size)
+    psu = np.repeat(np.arange(psu_stratum.size), rows)
+    df = pd.DataFrame({"stratum": psu_stratum[psu], "psu": psu,
+                       "w": rng.uniform(1, 9, psu.size), "y": rng.gamma(2, 3, psu.size),
+                       "g": rng.choice(["a", "b"], psu.size)})
+    fpc = None
+    if method in ("jk1", "jkn"):
+        df["N"] = (np.asarray(sizes) * rng.uniform(1.5, 4, n_strata)).round()[df["stratum"]]
+        fpc = "N"
+    strata = None if method == "jk1" else "stratum"
+    design = hv.SurveyDesign(df, weights="w", strata=strata, psu="psu", fpc=fpc)
+    rep = design.replicate(method)
+    for by in (None, "g"):
+        np.testing.assert_allclose(rep.total("y", by=by)["se"],
+                                   design.total("y", by=by)["se"], rtol=1e-10)
