@@ -139,6 +139,12 @@ class ReplicateDesign(_DesignBase):
         else:
             w = _weight_column(data, weights)
         _check_replicate_values(data, columns)
+        if method == "jk1" and scale is None and not self.combined_weights:
+            # R: scale = 1 / max(first replicate's factors) for non-combined weights
+            warnings.warn("scale (n-1)/n not provided for method='jk1': guessed from the "
+                          "factors of the first replicate (as R).", HarvestWarning,
+                          stacklevel=2)
+            scale = 1.0 / float(data[columns[0]].to_numpy(dtype=float).max())
         if method == "jkn" and rscales is None:
             rscales = _guess_jkn_rscales(data, columns, w, self.combined_weights)
         scale, rscales, rho = _svrep_constants(method, R, scale, rscales, rho)

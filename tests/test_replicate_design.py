@@ -368,6 +368,15 @@ def test_replicate_design_from_supplied_weights_matches_generated(rng):
                              weights="w", replicate_weights=list(cols), method="jkn",
                              rscales=rep.rscales, combined_weights=False)
     np.testing.assert_allclose(fac.proportion("y", by="g")["se"], a["se"], rtol=1e-12)
+    jk1 = hv.SurveyDesign(df, weights="w", psu="psu").replicate("jk1")
+    F1 = jk1._factors.matrix()
+    fac1 = pd.concat([df, pd.DataFrame({f"f{i + 1}": F1[i, jk1._codes.row_psu]
+                                        for i in range(F1.shape[0])})], axis=1)
+    with pytest.warns(HarvestWarning, match="guessed from the factors of the first"):
+        guess = hv.ReplicateDesign(fac1, weights="w", replicate_weights="f", method="jk1",
+                                   combined_weights=False)
+    assert guess.scale == pytest.approx(jk1.scale)
+    np.testing.assert_allclose(guess.mean("x")["se"], jk1.mean("x")["se"], rtol=1e-12)
 
 
 def test_jkn_rscales_guessed_from_the_largest_factor_with_a_warning():
