@@ -377,7 +377,7 @@ def _html_table(text: pd.DataFrame, *, caption: str | None = None, total_label=N
     return "".join(out)
 
 
-def _svg(fig, salt: str) -> str:
+def _svg(fig, salt: str, label: str = "figure") -> str:
     """The figure as inline SVG (text kept as text), without the XML prologue."""
     import matplotlib
     import matplotlib.pyplot as plt
@@ -397,7 +397,8 @@ def _svg(fig, salt: str) -> str:
     plt.close(fig)
     text = buf.getvalue()
     text = text[text.index("<svg"):]
-    return re.sub(r"<svg ", '<svg role="img" ', text, count=1)
+    return re.sub(r"<svg ", f'<svg role="img" aria-label="{html.escape(label)}" ', text,
+                  count=1)
 
 
 def _displayable(table: pd.DataFrame, min_n: int, reliability="flag") -> pd.DataFrame:
@@ -528,7 +529,7 @@ def render_report(data: ReportData, *, min_n: int = 10, reliability: str | None 
             plot.forest(_displayable(part, min_n, reliability).rename(
                 columns={"region": "Region"}), ax=ax, label="Region", flag="unreliable")
             fig_no += 1
-            ind["figure"] = _svg(fig, f"harvest-{fig_no}")
+            ind["figure"] = _svg(fig, f"harvest-{fig_no}", f"{label} by region")
             ind["figure_caption"] = (
                 f"{label} by region, {_label(year)}: estimate and {lvl} confidence interval."
                 + (" Open markers and dashed intervals (\u2020): the estimate does not meet "
@@ -571,7 +572,8 @@ def render_report(data: ReportData, *, min_n: int = 10, reliability: str | None 
                             label="Region")
                 fig.subplots_adjust(right=0.8)
                 fig_no += 1
-                ind["change_figure"] = _svg(fig, f"harvest-{fig_no}")
+                ind["change_figure"] = _svg(fig, f"harvest-{fig_no}",
+                                            f"{label}: change since {_label(baseline)}")
                 ind["change_caption"] = (
                     f"Change from {_label(baseline)} to {_label(year)} in percentage points, "
                     f"with the {lvl} confidence interval of the difference (coloured where "
@@ -684,7 +686,7 @@ def _model_section(data: ReportData, min_n: int, fig_no: int, reliability="flag"
                      "R-hat": f"{r.r_hat:.3f}"})
     fig, ax = plt.subplots(figsize=(4.6, 0.5 * len(m) + 1.4))
     plot.direct_vs_model(shown, m, ax=ax, area="region", time=time)
-    figure = _svg(fig, f"harvest-{fig_no + 1}")
+    figure = _svg(fig, f"harvest-{fig_no + 1}", "direct and model-based estimates")
     label = data.labels.get(ind, ind)
     text = (f"{label}: a hierarchical Bayesian model (harvest.bayes) borrows strength across "
             "regions and years, which steadies estimates for regions with few observations. "

@@ -93,6 +93,7 @@ def test_render_has_sections_tables_and_figures():
         assert section in html
     assert html.count("<table>") == 3  # observed, by region, change
     assert html.count("<svg") == 2  # forest and change figures, inline
+    assert 'aria-label="Farms with evidence of child labour by region"' in html
     assert "Farms with evidence of child labour" in html
     assert "All regions" in html
     assert "Korn-Graubard" in html and "Parker et al. 2017" in html
