@@ -597,8 +597,9 @@ def irls_weight(y, weights, domain, n_domains, *, epsilon=1e-8, maxit=25):
 
     Notes
     -----
-    As ``svyglm``, prior weights are the sampling weights divided by their mean in the
-    domain, :math:`w_i = W_i/\bar W`. ``glm.fit`` starts from
+    As ``svyglm``, prior weights are the sampling weights divided by their mean over all
+    rows of the domain, rows missing the indicator included, :math:`w_i = W_i/\bar W`;
+    ``glm`` then leaves the missing rows out. ``glm.fit`` starts from
     :math:`\mu_i^{(0)} = (w_i y_i + 1/2)/(w_i + 1)`; its first step is the weighted mean
     of the working response, :math:`\beta^{(1)} = \sum_i w_i v_i z_i / \sum_i w_i v_i`
     with :math:`v_i = \mu^{(0)}_i(1-\mu^{(0)}_i)`, :math:`z_i = \mathrm{logit}\,
@@ -643,8 +644,12 @@ def irls_weight(y, weights, domain, n_domains, *, epsilon=1e-8, maxit=25):
     yv = np.where(valid, Y, 0.0)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         count = gsum(np.ones_like(Y))
-        wbar = gsum(Wb) / count
-        w = np.where(valid, Wb / wbar[codes], 0.0)
+        # svyglm divides the weights by their mean over ALL rows of the domain (rows
+        # missing the indicator included), then glm drops the missing rows.
+        inside = dom >= 0
+        wbar = (np.bincount(dom[inside], weights=W[inside], minlength=n_domains)
+                / np.bincount(dom[inside], minlength=n_domains))
+        w = np.where(valid, Wb / wbar[np.where(inside, dom, 0)][:, None], 0.0)
         total = gsum(w)
         p = gsum(w * yv) / total
         mu0 = (w * yv + 0.5) / (w + 1.0)
@@ -679,5 +684,7 @@ def irls_weight(y, weights, domain, n_domains, *, epsilon=1e-8, maxit=25):
             beta = np.where(active, beta_new, beta)
             dev = np.where(active, dev_new, dev)
         result[active] = used[active]          # not converged in maxit steps (R warns)
+        # per non-missing row: sum_i w_i mu_i (1 - mu_i) / n, with sum_i w_i = total
+        result = result * total / count
     result = result.reshape(n_domains, k)
     return result[:, 0] if one else result

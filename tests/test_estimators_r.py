@@ -138,21 +138,11 @@ R_METHODS = {"xlogit": "xlogit", "korn-graubard": "korn_graubard", "wald": "wald
 PROPORTION_CASES = [c for c in CASES if c[3] == "proportion"]
 
 
-# R's svyglm (behind svyciprop "likelihood") scales the weights by their mean over all
-# rows of the domain, missing ones included; harvest.intervals.irls_weight (owned by
-# the intervals module) uses the non-missing rows. Only variables with missing values
-# are affected; strict, so the mark must go when the two agree.
-_LIKELIHOOD_NA = pytest.mark.xfail(
-    strict=True, reason="irls_weight normalises weights over non-missing rows, R over all")
-
-
 def _interval_params():
     out = []
     for case in PROPORTION_CASES:
         for method in R_METHODS:
-            has_na = DATA_OF[case[0]][case[4]].isna().any()
-            marks = [_LIKELIHOOD_NA] if method == "likelihood" and has_na else []
-            out.append(pytest.param(case, method, marks=marks, id=f"{_ids(case)}-{method}"))
+            out.append(pytest.param(case, method, id=f"{_ids(case)}-{method}"))
     return out
 
 

@@ -125,10 +125,14 @@ def test_irls_weight_matrix_and_missing_values():
     both = irls_weight(y, w, dom, 3)
     assert both.shape == (3, 2)
     np.testing.assert_array_equal(both[:, 1], irls_weight(y[:, 1], w, dom, 3))
-    y[:5, 0] = np.nan                       # missing rows leave that indicator's fit only
-    keep = ~np.isnan(y[:, 0])
-    np.testing.assert_allclose(irls_weight(y, w, dom, 3)[:, 0],
-                               irls_weight(y[keep, 0], w[keep], dom[keep], 3))
+    y[:5, 0] = np.nan                       # missing rows leave that indicator's fit only,
+    keep = ~np.isnan(y[:, 0])               # but still count in svyglm's mean weight
+    with_na = irls_weight(y, w, dom, 3)[:, 0]
+    dropped = irls_weight(y[keep, 0], w[keep], dom[keep], 3)
+    np.testing.assert_array_equal(with_na[1:], dropped[1:])
+    scale = w[keep][:15].mean() / w[:20].mean()
+    assert not np.isclose(scale, 1.0, rtol=1e-3)
+    np.testing.assert_allclose(with_na[0], dropped[0] * scale, rtol=1e-3)
     dom[:20] = -1                           # rows outside every domain are ignored
     out = irls_weight(y[:, 1], w, dom, 3)
     assert np.isnan(out[0]) and np.isfinite(out[1:]).all()
