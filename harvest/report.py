@@ -620,6 +620,7 @@ def render_report(data: ReportData, *, min_n: int = 10, reliability: str | None 
         cards=cards, observed_table=safe(observed_table), observed_text=observed_text,
         observed_notes=observed_notes, indicators=indicators, baseline=_label(baseline),
         model=model, methods=methods, version=harvest.__version__, min_n=min_n,
+        level_text=lvl,
         generated=_dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
     )
 
