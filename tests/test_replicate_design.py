@@ -100,6 +100,9 @@ def _harvest_rows(rep, y, x, dom):
         put("mean", y, rep.mean(y, by=dom), dom)
         put("mean", x, rep.mean(x, by=dom), dom)
         put("total", x, rep.total(x, by=dom), dom)
+        put("ratio", f"{y}/{x}", rep.ratio(y, x, by=dom), dom)
+        put("mean", "x_na", rep.mean("x_na", na="drop"))
+        put("mean", "x_na", rep.mean("x_na", by=dom, na="drop"), dom)
         put("logit", y, rep.proportion(y, by=dom, ci="logit"), dom)
         for r_name, ci in R_CI.items():
             put(r_name, y, rep.proportion(y, ci=ci))
@@ -158,16 +161,17 @@ def test_bootstrap_se_within_monte_carlo_error_of_r_subbootstrap():
     rep, y, x, dom = _design("subboot_4000")
     got = _harvest_rows(rep, y, x, dom)
     both = ref.merge(got, on=["statistic", "indicator", "domain"], suffixes=("_r", ""))
-    assert len(both) == len(ref) == 13
+    assert len(both) == len(ref) == 20
     R = 4000
     kurt = {}
-    for var, kind in ((y, "mean"), (x, "mean"), (x, "total")):
+    for (statistic, indicator), _ in both.groupby(["statistic", "indicator"]):
+        num, _, den = indicator.partition("/")
         for by in (None, dom):
-            theta = rep.replicate_estimates(var, by=by, kind=kind)
+            theta = rep.replicate_estimates(num, by=by, kind=statistic,
+                                            denominator=den or None,
+                                            na="drop" if num == "x_na" else "fail")
             for col, k in zip(theta.columns, stats.kurtosis(theta.to_numpy()), strict=True):
-                kurt[(kind, var, "" if by is None else str(col[0]))] = k
-    ratio = rep.replicate_estimates(y, kind="ratio", denominator=x)
-    kurt[("ratio", f"{y}/{x}", "")] = stats.kurtosis(ratio.to_numpy()[:, 0])
+                kurt[(statistic, indicator, "" if by is None else str(col[0]))] = k
     kappa = np.array([kurt[(s, i, d)] for s, i, d in
                       zip(both["statistic"], both["indicator"], both["domain"], strict=True)])
     sd = np.sqrt(2.0) * np.sqrt((np.maximum(kappa, 0.0) + 2.0) / R) / 2.0

@@ -44,6 +44,13 @@ run <- function(case, rep, y, x, dom) {
   add(case, "mean", x, lev, coef(b), SE(b), dfs)
   b <- svyby(fx, fd, rep, svytotal)
   add(case, "total", x, lev, coef(b), SE(b), dfs)
+  b <- svyby(fy, fd, rep, svyratio, denominator = fx)
+  add(case, "ratio", paste0(y, "/", x), lev, coef(b), SE(b), dfs)
+  # missing values: x_na is x with every 7th row missing (na.rm = TRUE)
+  m <- svymean(~x_na, rep, na.rm = TRUE)
+  add(case, "mean", "x_na", "", coef(m), SE(m), degf(rep))
+  b <- svyby(~x_na, fd, rep, svymean, na.rm = TRUE)
+  add(case, "mean", "x_na", lev, coef(b), SE(b), dfs)
   b <- svyby(fy, fd, rep, svyciprop, method = "logit", vartype = "ci")
   add(case, "logit", y, lev, coef(b), NA, dfs, b[["ci_l"]], b[["ci_u"]])
   # the other svyciprop methods use the replicate SE of the mean
@@ -66,6 +73,8 @@ clus1 <- apiclus1[, c("dnum", "snum", "stype", "pw", "fpc", "api00", "api99", "e
                       "sch.wide")]
 clus1$yes <- as.numeric(clus1$sch.wide == "Yes")
 clus1$sch.wide <- NULL
+with_na <- function(d, x) ifelse(seq_len(nrow(d)) %% 7 == 3, NA, d[[x]])
+clus1$x_na <- with_na(clus1, "api00")
 wcsv(clus1, "apiclus1.csv")
 d <- svydesign(id = ~dnum, weights = ~pw, fpc = ~fpc, data = clus1)
 run("jk1_fpc", as.svrepdesign(d, type = "JK1"), "yes", "api00", "stype")
@@ -81,6 +90,7 @@ strat$awards <- as.character(strat$awards)
 strat$st <- as.character(strat$stype)
 strat$st[c(7, 120)] <- c("Z", "Y")           # two strata with a single PSU
 strat$fpc2 <- ifelse(strat$st %in% c("Z", "Y"), 50, strat$fpc)
+strat$x_na <- with_na(strat, "api00")
 wcsv(strat, "apistrat.csv")
 d <- svydesign(id = ~1, strata = ~stype, weights = ~pw, fpc = ~fpc, data = strat)
 run("jkn_fpc", as.svrepdesign(d, type = "JKn"), "yes", "api00", "awards")
@@ -106,6 +116,7 @@ brr$x <- round(rgamma(nrow(brr), 4, 0.5) + 3 * brr$effect + 5, 3)
 brr$dom <- sample(c("a", "b", "c"), nrow(brr), replace = TRUE, prob = c(0.5, 0.3, 0.2))
 brr$effect <- NULL
 brr <- brr[sample(nrow(brr)), ]
+brr$x_na <- with_na(brr, "x")
 wcsv(brr, "brr_data.csv")
 d <- svydesign(id = ~psu, strata = ~stratum, weights = ~w, data = brr)
 rb <- as.svrepdesign(d, type = "BRR")
