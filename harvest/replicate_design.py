@@ -398,22 +398,31 @@ class ReplicateDesign(_DesignBase):
                               n_eff)
 
     # -- the replicate pass -------------------------------------------------------------
-    def _blocks(self):
-        """Yield ``(start, F)`` blocks of factors of the estimand's PSUs (rows)."""
+    def _products(self, Z):
+        """Yield ``(start, F_b @ Z)`` for the blocks ``F_b`` of replicate factors.
+
+        Generated designs: ``(b, P)`` factor blocks times the PSU totals. Supplied
+        weights: the rows are the PSUs and ``F[r, i] = w_ri / w_i``, computed as
+        ``((Z / w)^T @ W_b)^T`` with ``W_b`` the ``(rows, b)`` block of replicate columns
+        (the tall product BLAS handles well; no division of the weights).
+        """
         if self._factors is not None:
-            yield from self._factors.blocks(self.batch)
+            for start, F in self._factors.blocks(self.batch):
+                yield start, F @ Z
             return
         n = len(self.data)
         R = len(self.replicate_columns)
         batch = self.batch or max(1, min(R, 4_000_000 // max(n, 1)))
-        w = self._codes.weights
-        inv = np.divide(1.0, w, out=np.zeros_like(w), where=w > 0)
+        if self.combined_weights:
+            w = self._codes.weights
+            inv = np.divide(1.0, w, out=np.zeros_like(w), where=w > 0)
+            Zt = np.ascontiguousarray((Z * inv[:, None]).T)
+        else:
+            Zt = np.ascontiguousarray(Z.T)
         for start in range(0, R, batch):
             cols = self.replicate_columns[start:start + batch]
-            block = self.data[cols].to_numpy(dtype=float).T
-            if self.combined_weights:
-                block = block * inv
-            yield start, block
+            block = self.data[cols].to_numpy(dtype=float)
+            yield start, (Zt @ block).T
 
     def _pass(self, estimand, full: bool, keep_theta: bool = False, logit: bool = False):
         """One pass over the replicate blocks: covariance (and replicate estimates)."""
@@ -435,8 +444,7 @@ class ReplicateDesign(_DesignBase):
         acc = _Moments(m, full, est)
         acc_logit = _Moments(m, False, _logit(est)) if logit else None
         thetas = []
-        for start, F in self._blocks():
-            FZ = F @ Z
+        for start, FZ in self._products(Z):
             if X is None:
                 theta = FZ
             else:
@@ -445,7 +453,7 @@ class ReplicateDesign(_DesignBase):
                     den = np.repeat(den, k, axis=1)
                 with np.errstate(divide="ignore", invalid="ignore"):
                     theta = num / den
-            a = rscales[start:start + F.shape[0]]
+            a = rscales[start:start + FZ.shape[0]]
             acc.add(theta, a)
             if logit:
                 acc_logit.add(_logit(theta), a)
@@ -481,23 +489,28 @@ class ReplicateDesign(_DesignBase):
         return np.repeat(_gram_rank(self._analysis_gram(rows, estimand.row_domain, D)), k)
 
     def _analysis_gram(self, rows, domain, D) -> np.ndarray:
-        """``(D, R, R)`` Gram matrices of the analysis weights on each domain's rows."""
+        """``(D, R, R)`` Gram matrices of the analysis weights on each domain's rows.
+
+        Rows are taken in slices of ``c`` positions within their domain: slice ``j`` is a
+        zero-padded ``(D, c, R)`` array and one batched product ``A^T A`` adds it to every
+        domain's Gram matrix (no loop over domains).
+        """
         R = len(self.replicate_columns)
         gram = np.zeros((D, R, R))
         order = np.argsort(domain, kind="stable")
         rows, domain = rows[order], domain[order]
+        start = np.searchsorted(domain, np.arange(D))
+        position = np.arange(rows.size) - start[domain]
         w = self._codes.weights
-        chunk = max(1, 2_000_000 // max(R * R, 1))
-        for start in range(0, rows.size, chunk):  # row chunks, bounded memory
-            r = rows[start:start + chunk]
-            d = domain[start:start + chunk]
-            A = self.data[self.replicate_columns].iloc[r].to_numpy(dtype=float)
+        c = max(1, 4_000_000 // max(D * R, 1))
+        for lo in range(0, int(position.max()) + 1, c):  # slices of rows, bounded memory
+            pick = np.flatnonzero((position >= lo) & (position < lo + c))
+            A = self.data[self.replicate_columns].iloc[rows[pick]].to_numpy(dtype=float)
             if not self.combined_weights:
-                A = A * w[r, None]
-            bounds = np.flatnonzero(np.r_[True, d[1:] != d[:-1]])
-            outer = A[:, :, None] * A[:, None, :]
-            sums = np.add.reduceat(outer, bounds, axis=0)
-            np.add.at(gram, d[bounds], sums)
+                A = A * w[rows[pick], None]
+            padded = np.zeros((D, c, R))
+            padded[domain[pick], position[pick] - lo] = A
+            gram += np.matmul(padded.transpose(0, 2, 1), padded)
         return gram
 
 
