@@ -150,6 +150,7 @@ class ReplicateDesign(_DesignBase):
         scale, rscales, rho = _svrep_constants(method, R, scale, rscales, rho)
         self.scale, self.rscales, self.rho, self.mse = scale, rscales, rho, bool(mse)
         self._factors = None
+        self.source = None  # the SurveyDesign of a generated replicate design
         if self.combined_weights:
             # a replicate weight on a row without full-sample weight cannot be expressed as
             # a factor of it; R would count such rows in the replicates only.
