@@ -496,3 +496,36 @@ def test_replicate_variance_of_totals_equals_taylor(method, seed):
     for by in (None, "g"):
         np.testing.assert_allclose(rep.total("y", by=by)["se"],
                                    design.total("y", by=by)["se"], rtol=1e-10)
+
+
+def _agreement_report():
+    """Print the agreement with R per case (``python tests/test_replicate_design.py``)."""
+    worst = 0.0
+    print(f"{'case':22s} {'SEs':>4s} {'max rel SE diff':>16s} {'CIs':>4s} "
+          f"{'max rel CI diff':>16s} {'df equal':>9s}")
+    for case in DETERMINISTIC:
+        ref = RESULTS[RESULTS["case"] == case]
+        both = ref.merge(_harvest_rows(*_design(case)), on=["statistic", "indicator", "domain"],
+                         suffixes=("_r", ""))
+        se = both[both["se_r"].notna()]
+        rel = (np.abs(se["se"] - se["se_r"]) / se["se_r"].where(se["se_r"] > 0, 1.0)).max()
+        ci = both[both["ci_low_r"].notna() & (both["estimate"] > 0) & (both["estimate"] < 1)
+                  & ~both["degenerate"]]
+        rci = np.abs(ci[["ci_low", "ci_high"]].to_numpy()
+                     / ci[["ci_low_r", "ci_high_r"]].to_numpy() - 1).max()
+        worst = max(worst, rel)
+        print(f"{case:22s} {len(se):4d} {rel:16.1e} {len(ci):4d} {rci:16.1e} "
+              f"{bool((both['df'] == both['df_r']).all())!s:>9s}")
+    print(f"largest relative SE difference: {worst:.1e}")
+    ref = RESULTS[(RESULTS["case"] == "subboot_4000")
+                  & RESULTS["statistic"].isin(["mean", "total", "ratio"])]
+    both = ref.merge(_harvest_rows(*_design("subboot_4000")),
+                     on=["statistic", "indicator", "domain"], suffixes=("_r", ""))
+    print("\nRao-Wu bootstrap, 4000 replicates each: harvest SE / R subbootstrap SE - 1")
+    print(both.assign(rel=both["se"] / both["se_r"] - 1)[
+        ["statistic", "indicator", "domain", "se_r", "se", "rel"]].to_string(index=False))
+
+
+if __name__ == "__main__":
+    warnings.simplefilter("ignore", HarvestWarning)
+    _agreement_report()
