@@ -252,14 +252,29 @@ def test_smoothed_direct_uses_design_estimates(fit_s, farms):
     inputs = fit_s.model_inputs
     np.testing.assert_allclose(inputs["estimate"], direct["estimate"])
     p, se = direct["estimate"].to_numpy(), direct["se"].to_numpy()
+    n, deff = direct["n"].to_numpy(), direct["deff"].to_numpy()
     np.testing.assert_allclose(inputs["logit"], np.log(p / (1 - p)))
-    np.testing.assert_allclose(inputs["logit_var"], se**2 / (p * (1 - p)) ** 2)
+    # default: pooled (generalised) variance with the median design effect
+    np.testing.assert_allclose(inputs["logit_var"], np.median(deff) / (n * p * (1 - p)))
+    # variance="design": each cell's own design variance, delta method
+    _, var, _, table = logit_inputs(fit_s.direct_table, fit_s.data.areas, fit_s.data.times,
+                                    variance="design")
+    np.testing.assert_allclose(table["logit_var"], se**2 / (p * (1 - p)) ** 2)
     s = fit_s.summary()
     assert ((s["ci_low"] < s["mean"]) & (s["mean"] < s["ci_high"])).all()
     c = fit_s.compare(between="year", baseline=2023)
     assert c["prob_decrease"].between(0, 1).all()
     ppc = fit_s.ppc(rng=2)
     np.testing.assert_allclose(ppc["observed"], direct["estimate"])
+
+
+def test_area_effects_options(farms, fit_h):
+    assert fit_h.settings["area_effects"] == "fixed"          # "auto" with 5 areas
+    assert "area_level" in fit_h.posterior["posterior"].data_vars
+    rand = hv.bayes.fit_prevalence(farms, "child_labour", rng=1, area_effects="random", **FAST)
+    post = rand.posterior["posterior"]
+    assert "sigma_area" in post.data_vars and "area_level" not in post.data_vars
+    assert rand.summary()["mean"].between(0, 1).all()
 
 
 def test_zero_direct_estimate_adjusted_or_dropped(farms):
@@ -329,6 +344,8 @@ def test_unweighted_fit_runs_and_needs_population_for_aggregate(farms):
     ({"target_accept": 1.0}, ValueError, "`target_accept`"),
     ({"sampler": "stan"}, ValueError, "`sampler`"),
     ({"zero_one": "keep"}, ValueError, "`zero_one`"),
+    ({"variance": "replicate"}, ValueError, "`variance`"),
+    ({"area_effects": "mixed"}, ValueError, "`area_effects`"),
     ({"priors": {"tau": 1}}, ValueError, "`priors`"),
     ({"priors": {"mu_sd": -1}}, ValueError, "`priors`"),
     ({"rng": "x"}, TypeError, "`rng`"),

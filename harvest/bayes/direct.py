@@ -15,6 +15,7 @@ from harvest._errors import DataError
 __all__ = ["direct_estimates", "logit_inputs", "ZERO_ONE"]
 
 ZERO_ONE = ("adjust", "drop")
+VARIANCES = ("pooled", "design")
 
 
 def direct_estimates(prep, strata=None, fpc=None, lonely_psu="adjust",
@@ -50,7 +51,8 @@ def direct_estimates(prep, strata=None, fpc=None, lonely_psu="adjust",
     return table.reset_index(drop=True)
 
 
-def logit_inputs(direct: pd.DataFrame, areas, times, zero_one: str = "adjust"):
+def logit_inputs(direct: pd.DataFrame, areas, times, zero_one: str = "adjust",
+                 variance: str = "design"):
     """Logit-scale direct estimates and their variances on the ``(A, T)`` grid.
 
     Parameters
@@ -71,6 +73,13 @@ def logit_inputs(direct: pd.DataFrame, areas, times, zero_one: str = "adjust"):
         no finite, positive design variance (e.g. a single PSU) gets the variance
         ``1 / (n_eff p (1 - p))`` and is flagged ``adjusted`` as well.
 
+    variance : {"design", "pooled"}
+        ``"design"``: each cell's own design variance (Fay-Herriot, as SUMMER's
+        ``smoothDirect``); ``"pooled"``: a generalised variance function
+        ``deff_med / (n p (1 - p))`` on the logit scale, the cell's own size with the
+        median design effect of all cells, which is far less noisy when a cell holds
+        few PSUs.
+
     Returns
     -------
     theta_hat, var, mask : numpy.ndarray, shape (A, T)
@@ -82,6 +91,8 @@ def logit_inputs(direct: pd.DataFrame, areas, times, zero_one: str = "adjust"):
     """
     if zero_one not in ZERO_ONE:
         raise ValueError(f"`zero_one` must be one of {ZERO_ONE}; got {zero_one!r}.")
+    if variance not in VARIANCES:
+        raise ValueError(f"`variance` must be one of {VARIANCES}; got {variance!r}.")
     A, T = len(areas), len(times)
     a = pd.Index(areas).get_indexer(direct["area"])
     t = pd.Index(times).get_indexer(direct["time"])
@@ -99,6 +110,8 @@ def logit_inputs(direct: pd.DataFrame, areas, times, zero_one: str = "adjust"):
     with np.errstate(divide="ignore", invalid="ignore"):
         logit = np.log(p / (1 - p))
         var = np.where(good_var, se**2 / (p * (1 - p)) ** 2, 1.0 / (n_eff * p * (1 - p)))
+        if variance == "pooled":
+            var = 1.0 / (n_eff * p * (1 - p))
     adjusted = (n > 0) & ~(inside & good_var)
     edge = (n > 0) & ~inside & np.isfinite(p)
     if zero_one == "adjust":

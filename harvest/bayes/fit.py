@@ -13,8 +13,8 @@ import numpy as np
 
 from harvest._options import LONELY_PSU, check_option
 from harvest.bayes._data import prepare, rng_seed
-from harvest.bayes.direct import ZERO_ONE, direct_estimates, logit_inputs
-from harvest.bayes.models import MODELS, PRIORS, build_model
+from harvest.bayes.direct import VARIANCES, ZERO_ONE, direct_estimates, logit_inputs
+from harvest.bayes.models import AREA_EFFECTS, MODELS, PRIORS, build_model, resolve_area_effects
 from harvest.bayes.summary import BayesFit
 
 __all__ = ["fit_prevalence", "clear_cache", "SAMPLERS"]
@@ -44,14 +44,15 @@ def _check_int(name: str, value, minimum: int) -> int:
     return int(value)
 
 
-def _compiled(model: str, key: tuple, data: dict, A: int, T: int, priors: dict, cache: bool):
+def _compiled(model: str, key: tuple, data: dict, A: int, T: int, priors: dict, cache: bool,
+              area_effects: str):
     """A nutpie compiled model for ``data``, from the cache when the structure is known."""
     import nutpie
 
     if cache and key in _CACHE:
         _CACHE.move_to_end(key)
         return _CACHE[key].with_data(**data), True
-    m = build_model(model, data, A, T, priors)
+    m = build_model(model, data, A, T, priors, area_effects)
     compiled = nutpie.compile_pymc_model(m)
     if cache:
         _CACHE[key] = compiled
@@ -61,17 +62,17 @@ def _compiled(model: str, key: tuple, data: dict, A: int, T: int, priors: dict, 
 
 
 def _sample(model, data, A, T, priors, *, draws, tune, chains, seed, progress, target_accept,
-            sampler, cache):
+            sampler, cache, area_effects):
     timings = {}
     if sampler == "auto":
         sampler = "nutpie" if find_spec("nutpie") is not None else "pymc"
     if sampler == "nutpie":
         import nutpie
 
-        key = (model, A, T, *(np.shape(v) for v in data.values()),
+        key = (model, area_effects, A, T, *(np.shape(v) for v in data.values()),
                tuple(sorted(priors.items())))
         t0 = _time.perf_counter()
-        compiled, cached = _compiled(model, key, data, A, T, priors, cache)
+        compiled, cached = _compiled(model, key, data, A, T, priors, cache, area_effects)
         timings["compile_s"] = _time.perf_counter() - t0
         timings["cached"] = cached
         t0 = _time.perf_counter()
@@ -83,7 +84,7 @@ def _sample(model, data, A, T, priors, *, draws, tune, chains, seed, progress, t
         import pymc as pm
 
         t0 = _time.perf_counter()
-        m = build_model(model, data, A, T, priors)
+        m = build_model(model, data, A, T, priors, area_effects)
         timings["compile_s"] = _time.perf_counter() - t0
         timings["cached"] = False
         t0 = _time.perf_counter()
@@ -138,7 +139,8 @@ def fit_prevalence(data, outcome: str, area: str = "region", time: str = "year",
                    model: str = "hierarchical", *, rng=None, draws: int = 1000,
                    tune: int = 1000, chains: int = 4, progress: bool | None = None,
                    population=None, strata: str | None = None, fpc: str | None = None,
-                   lonely_psu: str = "adjust", zero_one: str = "adjust", na: str = "fail",
+                   lonely_psu: str = "adjust", zero_one: str = "adjust",
+                   variance: str = "pooled", area_effects: str = "auto", na: str = "fail",
                    target_accept: float = 0.95, sampler: str = "auto",
                    priors: dict | None = None, check: bool = True,
                    cache: bool = True) -> BayesFit:
@@ -173,6 +175,14 @@ def fit_prevalence(data, outcome: str, area: str = "region", time: str = "year",
     zero_one : {"adjust", "drop"}
         ``smoothed_direct`` only: how a direct estimate of exactly 0 or 1 enters the model
         (see :func:`harvest.bayes.direct.logit_inputs`).
+    variance : {"pooled", "design"}
+        ``smoothed_direct`` only: a generalised variance function with the cell's size and
+        the median design effect (default; far less noisy when cells hold few PSUs), or
+        each cell's own design variance as R SUMMER's ``smoothDirect`` (see
+        :func:`harvest.bayes.direct.logit_inputs`).
+    area_effects : {"auto", "fixed", "random"}
+        First-period area levels: own ``Normal(0, 1.5)`` prior each (``"fixed"``) or
+        exchangeable with a learned sd (``"random"``); ``"auto"``: fixed below 10 areas.
     na : {"fail", "drop"}
         Missing outcomes: raise, or leave those rows out.
     target_accept : float, default 0.95
@@ -180,7 +190,8 @@ def fit_prevalence(data, outcome: str, area: str = "region", time: str = "year",
     sampler : {"auto", "nutpie", "pymc"}
         ``"auto"`` uses nutpie when installed, else PyMC's own NUTS.
     priors : dict, optional
-        Overrides of :data:`harvest.bayes.models.PRIORS` (``mu_sd``, ``sigma_scale``).
+        Overrides of :data:`harvest.bayes.models.PRIORS` (``mu_sd``, ``step_sd``,
+        ``area_scale``, ``area_time_scale``, ``cluster_scale``).
     check : bool, default True
         Run :meth:`BayesFit.diagnostics` after sampling (warns with
         :class:`harvest._errors.SamplingWarning` past the thresholds).
@@ -220,6 +231,8 @@ def fit_prevalence(data, outcome: str, area: str = "region", time: str = "year",
     check_option("model", model, MODELS)
     check_option("sampler", sampler, SAMPLERS)
     check_option("zero_one", zero_one, ZERO_ONE)
+    check_option("variance", variance, VARIANCES)
+    check_option("area_effects", area_effects, AREA_EFFECTS)
     check_option("lonely_psu", lonely_psu, LONELY_PSU)
     draws = _check_int("draws", draws, 1)
     tune = _check_int("tune", tune, 0)
@@ -241,6 +254,7 @@ def fit_prevalence(data, outcome: str, area: str = "region", time: str = "year",
     t_start = _time.perf_counter()
     prep = prepare(data, outcome, area, time, cluster, weights, na=na)
     A, T = prep.n_areas, prep.n_times
+    area_effects = resolve_area_effects(area_effects, A)
     direct = inputs = None
     if model == "hierarchical":
         # pad the clusters to a multiple of 16 with empty ones (n_eff = y_eff = 0: they
@@ -253,7 +267,8 @@ def fit_prevalence(data, outcome: str, area: str = "region", time: str = "year",
                   "cell": np.r_[prep.cluster_cell, np.zeros(pad, np.int64)].astype(np.int64)}
     else:
         direct = direct_estimates(prep, strata=strata, fpc=fpc, lonely_psu=lonely_psu)
-        theta_hat, var, mask, inputs = logit_inputs(direct, prep.areas, prep.times, zero_one)
+        theta_hat, var, mask, inputs = logit_inputs(direct, prep.areas, prep.times, zero_one,
+                                                    variance)
         if mask.sum() == 0:
             from harvest._errors import DataError
 
@@ -264,7 +279,7 @@ def fit_prevalence(data, outcome: str, area: str = "region", time: str = "year",
 
     tree, timings = _sample(model, arrays, A, T, prior, draws=draws, tune=tune, chains=chains,
                             seed=seed, progress=bool(progress), target_accept=float(target_accept),
-                            sampler=sampler, cache=cache)
+                            sampler=sampler, cache=cache, area_effects=area_effects)
     prevalence = _prevalence_draws(model, tree["posterior"])
     tree = _label(tree, prep, prevalence)
     timings["total_s"] = _time.perf_counter() - t_start
@@ -274,7 +289,7 @@ def fit_prevalence(data, outcome: str, area: str = "region", time: str = "year",
         design={"strata": strata, "fpc": fpc, "lonely_psu": lonely_psu},
         settings={"draws": draws, "tune": tune, "chains": chains, "seed": seed,
                   "target_accept": float(target_accept), "priors": prior,
-                  "zero_one": zero_one},
+                  "zero_one": zero_one, "variance": variance, "area_effects": area_effects},
         timings=timings,
     )
     if check:

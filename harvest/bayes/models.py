@@ -2,13 +2,19 @@
 
 Both share the area x time linear predictor (logit scale)
 
-    eta[a, 0] = mu + sigma_area * u[a]
+    eta[a, 0] = alpha[a]
     eta[a, t] = eta[a, t-1] + delta[t] + sigma_area_time * g[a, t]   (t >= 1)
 
 a random walk over periods: a common step ``delta[t]`` and an area-specific step
-``sigma_area_time * g[a, t]``, with non-centred standard normal ``u``, ``g`` and the priors
+``sigma_area_time * g[a, t]``, with non-centred standard normal ``g`` and the priors
 
-    mu ~ Normal(0, 1.5),  delta[t] ~ Normal(0, 1),  sigma_area, sigma_area_time ~ HalfNormal(0.5).
+    delta[t] ~ Normal(0, 1),  sigma_area_time ~ HalfNormal(0.5),
+    alpha[a] ~ Normal(0, 1.5)                          (area_effects="fixed"), or
+    alpha[a] = mu + sigma_area * u[a],  mu ~ Normal(0, 1.5),  sigma_area ~ HalfNormal(0.5),
+    u[a] ~ Normal(0, 1)                                (area_effects="random").
+
+``"auto"`` (default) uses fixed area levels below 10 areas: with five regions a
+between-area variance is barely identified and its shrinkage biases the extreme regions.
 
 (With two or three periods a learned sd of the common step is not identified and gives a
 funnel; a fixed, weakly informative step sd of 1 on the logit scale avoids it.)
@@ -34,20 +40,35 @@ __all__ = ["MODELS", "build_model", "PRIORS"]
 MODELS = ("hierarchical", "smoothed_direct")
 
 #: Prior scales (logit scale): intercept sd, sd of the common period-to-period step, the
-#: half-normal scale of the area and area x period sds and that of the cluster sd.
-PRIORS = {"mu_sd": 1.5, "step_sd": 1.0, "sigma_scale": 0.5, "cluster_scale": 1.0}
+#: half-normal scales of the area, area x period and cluster sds.
+PRIORS = {"mu_sd": 1.5, "step_sd": 1.0, "area_scale": 0.5, "area_time_scale": 0.5,
+          "cluster_scale": 1.0}
+
+#: ``area_effects``: "fixed" (own weakly informative prior per area), "random" (exchangeable,
+#: learned sd) or "auto" (fixed below :data:`RANDOM_FROM` areas, random from there on).
+AREA_EFFECTS = ("auto", "fixed", "random")
+RANDOM_FROM = 10
 
 
-def _area_time(pm, pt, A: int, T: int, priors: dict):
-    mu = pm.Normal("mu", 0.0, priors["mu_sd"])
-    scale = priors["sigma_scale"]
-    sigma_area = pm.HalfNormal("sigma_area", scale)
-    u = pm.Normal("z_area", 0.0, 1.0, dims="area")
-    eta = mu + sigma_area * u[:, None]
+def resolve_area_effects(area_effects: str, A: int) -> str:
+    """``"auto"`` -> ``"fixed"`` with fewer than 10 areas, else ``"random"``."""
+    if area_effects == "auto":
+        return "fixed" if A < RANDOM_FROM else "random"
+    return area_effects
+
+
+def _area_time(pm, pt, A: int, T: int, priors: dict, area_effects: str):
+    if area_effects == "fixed":
+        eta = pm.Normal("area_level", 0.0, priors["mu_sd"], dims="area")[:, None]
+    else:
+        mu = pm.Normal("mu", 0.0, priors["mu_sd"])
+        sigma_area = pm.HalfNormal("sigma_area", priors["area_scale"])
+        u = pm.Normal("z_area", 0.0, 1.0, dims="area")
+        eta = mu + sigma_area * u[:, None]
     if T > 1:
         # common random walk over periods and an area-specific random walk around it
         step = pm.Normal("time_step", 0.0, priors["step_sd"], dims="step")
-        sigma_at = pm.HalfNormal("sigma_area_time", scale)
+        sigma_at = pm.HalfNormal("sigma_area_time", priors["area_time_scale"])
         g = pm.Normal("z_area_time", 0.0, 1.0, dims=("area", "step"))
         steps = step[None, :] + sigma_at * g
         walk = pt.concatenate([pt.zeros((A, 1)), pt.cumsum(steps, axis=1)], axis=1)
@@ -55,7 +76,8 @@ def _area_time(pm, pt, A: int, T: int, priors: dict):
     return pm.Deterministic("eta", eta, dims=("area", "time"))
 
 
-def build_model(model: str, data: dict, A: int, T: int, priors: dict | None = None):
+def build_model(model: str, data: dict, A: int, T: int, priors: dict | None = None,
+                area_effects: str = "auto"):
     """Build the PyMC model.
 
     Parameters
@@ -69,6 +91,9 @@ def build_model(model: str, data: dict, A: int, T: int, priors: dict | None = No
         Numbers of areas and periods.
     priors : dict, optional
         Overrides of :data:`PRIORS`.
+    area_effects : {"auto", "fixed", "random"}
+        First-period area levels: ``"fixed"``, each ``Normal(0, mu_sd)``;
+        ``"random"``, ``mu + sigma_area * u[a]``; ``"auto"``: fixed below 10 areas.
 
     Returns
     -------
@@ -82,7 +107,7 @@ def build_model(model: str, data: dict, A: int, T: int, priors: dict | None = No
     if model == "hierarchical":
         coords["cluster"] = np.arange(len(data["y_eff"]))
     with pm.Model(coords=coords) as m:
-        eta = _area_time(pm, pt, A, T, prior)
+        eta = _area_time(pm, pt, A, T, prior, resolve_area_effects(area_effects, A))
         if model == "hierarchical":
             y = pm.Data("y_eff", data["y_eff"])
             n = pm.Data("n_eff", data["n_eff"])
