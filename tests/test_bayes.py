@@ -413,3 +413,12 @@ def test_small_calibration_on_simulated_missions():
         total += 10
     for model, miss in misses.items():
         assert miss <= 10, f"{model}: {miss} of {total} 90% intervals missed the truth"
+
+
+def test_pymc_sampler_fallback_gives_same_table(farms):
+    fit = hv.bayes.fit_prevalence(farms, "child_labour", rng=1, sampler="pymc", draws=60,
+                                  tune=60, chains=1, progress=False, check=False)
+    assert fit.timings["sampler"] == "pymc"
+    s = fit.summary()
+    assert list(s.columns)[:6] == ["area", "time", "mean", "sd", "ci_low", "ci_high"]
+    assert s["mean"].between(0, 1).all() and len(s) == 10

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time as _time
 from collections import OrderedDict
+from contextlib import contextmanager
 from importlib.util import find_spec
 
 import numpy as np
@@ -44,8 +45,34 @@ def _check_int(name: str, value, minimum: int) -> int:
     return int(value)
 
 
+@contextmanager
+def _numba_opt(level: int | None):
+    """Run numba's LLVM passes at ``level`` inside the block (None: leave numba alone).
+
+    numba reads ``numba.core.config.OPT`` each time it builds a pass manager, so setting it
+    for the duration of one compilation and restoring it afterwards affects only the
+    functions compiled in between (numba compiling in another thread at the same moment
+    would be affected too).
+    """
+    if level is None:
+        yield
+        return
+    try:
+        from numba.core import config
+
+        old, new = config.OPT, config._OptLevel(level)
+    except (ImportError, AttributeError):  # pragma: no cover - other numba versions
+        yield
+        return
+    config.OPT = new
+    try:
+        yield
+    finally:
+        config.OPT = old
+
+
 def _compiled(model: str, key: tuple, data: dict, A: int, T: int, priors: dict, cache: bool,
-              area_effects: str):
+              area_effects: str, fast_compile: bool):
     """A nutpie compiled model for ``data``, from the cache when the structure is known."""
     import nutpie
 
@@ -53,7 +80,8 @@ def _compiled(model: str, key: tuple, data: dict, A: int, T: int, priors: dict, 
         _CACHE.move_to_end(key)
         return _CACHE[key].with_data(**data), True
     m = build_model(model, data, A, T, priors, area_effects)
-    compiled = nutpie.compile_pymc_model(m)
+    with _numba_opt(0 if fast_compile else None):
+        compiled = nutpie.compile_pymc_model(m)
     if cache:
         _CACHE[key] = compiled
         while len(_CACHE) > _CACHE_SIZE:
@@ -62,17 +90,18 @@ def _compiled(model: str, key: tuple, data: dict, A: int, T: int, priors: dict, 
 
 
 def _sample(model, data, A, T, priors, *, draws, tune, chains, seed, progress, target_accept,
-            sampler, cache, area_effects):
+            sampler, cache, area_effects, fast_compile):
     timings = {}
     if sampler == "auto":
         sampler = "nutpie" if find_spec("nutpie") is not None else "pymc"
     if sampler == "nutpie":
         import nutpie
 
-        key = (model, area_effects, A, T, *(np.shape(v) for v in data.values()),
+        key = (model, area_effects, bool(fast_compile), A, T, *(np.shape(v) for v in data.values()),
                tuple(sorted(priors.items())))
         t0 = _time.perf_counter()
-        compiled, cached = _compiled(model, key, data, A, T, priors, cache, area_effects)
+        compiled, cached = _compiled(model, key, data, A, T, priors, cache, area_effects,
+                                     fast_compile)
         timings["compile_s"] = _time.perf_counter() - t0
         timings["cached"] = cached
         t0 = _time.perf_counter()
@@ -89,6 +118,7 @@ def _sample(model, data, A, T, priors, *, draws, tune, chains, seed, progress, t
         timings["cached"] = False
         t0 = _time.perf_counter()
         tree = pm.sample(draws=draws, tune=tune, chains=chains, cores=1, random_seed=seed,
+                         nuts_sampler="pymc",
                          progressbar=progress, target_accept=target_accept, model=m,
                          compute_convergence_checks=False)
         timings["sample_s"] = _time.perf_counter() - t0
@@ -143,7 +173,7 @@ def fit_prevalence(data, outcome: str, area: str = "region", time: str = "year",
                    variance: str = "pooled", area_effects: str = "auto", na: str = "fail",
                    target_accept: float = 0.95, sampler: str = "auto",
                    priors: dict | None = None, check: bool = True,
-                   cache: bool = True) -> BayesFit:
+                   cache: bool = True, fast_compile: bool = True) -> BayesFit:
     """Bayesian prevalence of a 0/1 outcome by area and period (PyMC, sampled with nutpie).
 
     Parameters
@@ -198,6 +228,11 @@ def fit_prevalence(data, outcome: str, area: str = "region", time: str = "year",
     cache : bool, default True
         Re-use a compiled model of the same structure (same model, numbers of areas,
         periods and clusters, priors) within this Python process.
+    fast_compile : bool, default True
+        nutpie only: compile with numba's LLVM optimisation level 0 (set for the duration
+        of the compilation, then restored). Measured on the bundled data: compilation about
+        4 s shorter, sampling about 1 s longer; use False when one compiled model serves
+        many fits (simulation studies).
 
     Returns
     -------
@@ -279,7 +314,8 @@ def fit_prevalence(data, outcome: str, area: str = "region", time: str = "year",
 
     tree, timings = _sample(model, arrays, A, T, prior, draws=draws, tune=tune, chains=chains,
                             seed=seed, progress=bool(progress), target_accept=float(target_accept),
-                            sampler=sampler, cache=cache, area_effects=area_effects)
+                            sampler=sampler, cache=cache, area_effects=area_effects,
+                            fast_compile=fast_compile)
     prevalence = _prevalence_draws(model, tree["posterior"])
     tree = _label(tree, prep, prevalence)
     timings["total_s"] = _time.perf_counter() - t_start
