@@ -415,6 +415,7 @@ def test_small_calibration_on_simulated_missions():
         assert miss <= 10, f"{model}: {miss} of {total} 90% intervals missed the truth"
 
 
+@pytest.mark.slow
 def test_pymc_sampler_fallback_gives_same_table(farms):
     fit = hv.bayes.fit_prevalence(farms, "child_labour", rng=1, sampler="pymc", draws=60,
                                   tune=60, chains=1, progress=False, check=False)

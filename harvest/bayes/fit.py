@@ -6,6 +6,7 @@ PyMC, PyTensor and nutpie are imported inside the functions only.
 from __future__ import annotations
 
 import time as _time
+import warnings
 from collections import OrderedDict
 from contextlib import contextmanager
 from importlib.util import find_spec
@@ -80,7 +81,11 @@ def _compiled(model: str, key: tuple, data: dict, A: int, T: int, priors: dict, 
         _CACHE.move_to_end(key)
         return _CACHE[key].with_data(**data), True
     m = build_model(model, data, A, T, priors, area_effects)
-    with _numba_opt(0 if fast_compile else None):
+    with _numba_opt(0 if fast_compile else None), warnings.catch_warnings():
+        # numba declines to write some PyTensor-generated functions to its disk cache
+        # (constant arrays in the function); harmless: they are compiled each process
+        # (the message starts with terminal colour codes, hence the leading ".*")
+        warnings.filterwarnings("ignore", message=".*Cannot cache compiled function")
         compiled = nutpie.compile_pymc_model(m)
     if cache:
         _CACHE[key] = compiled
