@@ -392,12 +392,17 @@ def build_estimand(design, kind: str, variables, by=None, na: str = "fail",
             lin = (y - r[dom] * x) / xtot.reshape(D, k)[dom]  # the ratio's linearised y
             ubar = (ytot - r.reshape(-1) * xtot) / xtot / wsum
             u = lin - ubar.reshape(D, k)[dom]
+        elif kind == "proportion":
+            # 0/1 values: sum_i w_i (y_i - p)^2 = Y (1 - p) exactly, no pass over the rows
+            u = None
+            ss = ytot * (1.0 - ytot / wsum)
         else:
             mean = ytot / wsum
             ubar = (ytot - mean * wsum) / wsum                # R re-centres: ~0
             u = y - (mean + ubar).reshape(D, k)[dom]
-        u = np.where(valid, u, 0.0)
-        ss = group_sum(dom, D, wv * u * u).reshape(-1)
+        if u is not None:
+            u = np.where(valid, u, 0.0)
+            ss = group_sum(dom, D, wv * u * u).reshape(-1)
         s2 = n / (n - 1.0) * ss / wsum
 
     return Estimand(kind=kind, by=by, domains=domains, indicators=indicators,
