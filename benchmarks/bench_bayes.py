@@ -11,9 +11,11 @@ as a user meets them) on the bundled 2023-2024 farm data, 4 chains x 1000 draws 
   (compiled model re-used);
 * ``pm.sample(nuts_sampler="nutpie")``: the same hierarchical PyMC model sampled through
   PyMC's nutpie route;
-* ``pymc default``: the same model with PyMC's own NUTS (C backend, 2 cores);
+* ``pm.sample(nuts_sampler="pymc")``: the same model with PyMC's own NUTS (C backend,
+  2 cores; PyMC 6 picks nutpie by default when it is installed);
 * ``plain``: a plain PyMC model of similar size (centred district and region x year
-  effects, ``pm.Binomial`` on the rounded effective counts) with PyMC's default sampler.
+  effects, ``pm.Binomial`` on the rounded effective counts) with PyMC's own NUTS and with
+  nutpie.
 
 Run: ``.venv/bin/python benchmarks/bench_bayes.py [--only harvest]``. The load average of
 the machine is printed first: the 2-core machines are shared, so compare figures taken
@@ -70,7 +72,7 @@ farms = hv.datasets.load("farms")
 p = prepare(farms, "child_labour", "region", "year", "district", "weight")
 data = {"y_eff": p.y_eff, "n_eff": p.n_eff, "cell": p.cluster_cell.astype(np.int64)}
 m = build_model("hierarchical", data, p.n_areas, p.n_times)
-kw = dict(nuts_sampler="nutpie") if SAMPLER == "nutpie" else dict(cores=2)
+kw = dict(nuts_sampler="nutpie") if SAMPLER == "nutpie" else dict(nuts_sampler="pymc", cores=2)
 tr = pm.sample(draws=1000, tune=1000, chains=4, random_seed=1, progressbar=False,
                target_accept=0.95, model=m, compute_convergence_checks=False, **kw)
 wall = time.perf_counter() - T0
@@ -100,10 +102,11 @@ with pm.Model() as m:
                 logit_p=b[p.cluster_area, p.cluster_time] + u,
                 observed=np.rint(p.y_eff).astype(int))
     tr = pm.sample(draws=1000, tune=1000, chains=4, random_seed=1, progressbar=False,
-                   cores=2, compute_convergence_checks=False)
+                   cores=2, compute_convergence_checks=False, nuts_sampler=SAMPLER)
 wall = time.perf_counter() - T0
 s = az.summary(tr)
-print(json.dumps({"what": "plain pymc (centred, default sampler)", "wall_s": wall,
+print(json.dumps({"what": f"plain pymc (centred, pm.Binomial, nuts_sampler={SAMPLER})",
+                  "wall_s": wall,
                   "cpu_s": time.process_time() - C0,
                   "divergences": int(tr.sample_stats["diverging"].sum()),
                   "max_r_hat": float(s["r_hat"].astype(float).max()),
@@ -134,7 +137,7 @@ def main() -> None:
                  for f in (True, False)]
     if args.only in (None, "pymc"):
         jobs += [(PYMC_ROUTE, {"SAMPLER": "nutpie"}), (PYMC_ROUTE, {"SAMPLER": "pymc"}),
-                 (PLAIN, {})]
+                 (PLAIN, {"SAMPLER": "pymc"}), (PLAIN, {"SAMPLER": "nutpie"})]
     for _ in range(args.repeat):
         for code, values in jobs:
             result = run(code, **values)
