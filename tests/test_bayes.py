@@ -423,3 +423,22 @@ def test_pymc_sampler_fallback_gives_same_table(farms):
     s = fit.summary()
     assert list(s.columns)[:6] == ["area", "time", "mean", "sd", "ci_low", "ci_high"]
     assert s["mean"].between(0, 1).all() and len(s) == 10
+
+
+def test_zero_weight_cluster_adds_nothing(farms):
+    zero = farms.assign(weight=np.where(farms["district"] == "D3", 0.0, farms["weight"]))
+    p = prepare(zero, "child_labour", "region", "year", "district", "weight")
+    hit = (p.clusters["cluster"] == "D3").to_numpy()
+    assert hit.any()
+    assert (p.n_eff[hit] == 0).all() and (p.y_eff[hit] == 0).all()
+    assert np.isfinite(p.n_eff).all() and np.isfinite(p.y_eff).all()
+
+
+def test_single_period_fit(farms):
+    one = farms[farms["year"] == 2024]
+    fit = hv.bayes.fit_prevalence(one, "child_labour", rng=2, **FAST)
+    s = fit.summary()
+    assert len(s) == 5 and (s["time"] == 2024).all()
+    assert ((s["ci_low"] < s["mean"]) & (s["mean"] < s["ci_high"])).all()
+    with pytest.raises(ValueError, match="single period"):
+        fit.compare(between="year")
