@@ -55,6 +55,7 @@ def group_sum(codes, n_groups: int, values) -> np.ndarray:
     values = np.asarray(values, dtype=float)
     if values.ndim == 1:
         values = values[:, None]
+    values = np.asfortranarray(values)   # contiguous columns for bincount
     out = np.empty((n_groups, values.shape[1]))
     for j in range(values.shape[1]):  # loop over columns (indicators), never over groups
         out[:, j] = np.bincount(codes, weights=values[:, j], minlength=n_groups)

@@ -256,8 +256,9 @@ def _domain_codes(data, by, rows):
         return np.zeros(len(rows), dtype=np.intp), pd.DataFrame(index=range(1))
     combined = np.zeros(len(rows), dtype=np.int64)
     factors = []
+    every_row = len(rows) == len(data)     # rows are sorted positions: then all of them
     for column in by:
-        values = data[column].iloc[rows]
+        values = data[column] if every_row else data[column].iloc[rows]
         missing = values.isna().to_numpy()
         if missing.any():
             bad = rows[missing]
@@ -352,8 +353,9 @@ def build_estimand(design, kind: str, variables, by=None, na: str = "fail",
             f"column {names} has {len(bad)} missing value(s) in {describe_rows(bad)}; "
             "use na='drop' to leave those rows out of this estimate (they stay in the design)."
         )
-    row_y = np.where(valid, y, np.nan)
-    y = np.where(valid, y, 0.0)
+    complete = bool(valid.all())
+    row_y = y if complete else np.where(valid, y, np.nan)
+    y = y if complete else np.where(valid, y, 0.0)
     wv = w[:, None] * valid
 
     if P * D * k > MAX_CELLS:
@@ -364,7 +366,10 @@ def build_estimand(design, kind: str, variables, by=None, na: str = "fail",
     # One pass over the rows per array: PSU x domain cells, reshaped to (P, D*k).
     cell = psu * D + dom
     Y = group_sum(cell, P * D, wv * y).reshape(P, D * k)
-    W = group_sum(cell, P * D, wv).reshape(P, D * k)
+    if complete:   # every variable has every row: one weight sum and count per cell
+        W = np.repeat(group_sum(cell, P * D, w), k, axis=1).reshape(P, D * k)
+    else:
+        W = group_sum(cell, P * D, wv).reshape(P, D * k)
     if kind == "ratio":
         x = np.where(valid, x, 0.0)
         X = group_sum(cell, P * D, wv * x).reshape(P, D * k)
@@ -372,10 +377,14 @@ def build_estimand(design, kind: str, variables, by=None, na: str = "fail",
         X = None
     else:
         X = W
-    counts = group_sum(cell, P * D, valid).reshape(P, D * k)
+    rows_per_cell = np.bincount(cell, minlength=P * D)
+    if complete:
+        counts = np.repeat(rows_per_cell.astype(float)[:, None], k, axis=1).reshape(P, D * k)
+    else:
+        counts = group_sum(cell, P * D, valid).reshape(P, D * k)
     n = counts.sum(axis=0).round().astype(np.int64)
     stratum_present = group_sum(codes.psu_stratum, H, counts) > 0
-    domain_psu = (np.bincount(cell, minlength=P * D) > 0).reshape(P, D)
+    domain_psu = (rows_per_cell > 0).reshape(P, D)
 
     # Element variance (R svyvar, divisor n - 1) of the variable that R's deff=TRUE
     # builds its SRS variance from. Domain means come from the same PSU totals as the
