@@ -218,6 +218,18 @@ def _values(data, column, rows, proportion: bool) -> np.ndarray:
     """Float values of ``column`` on ``rows``; DataError for non-numeric or non-0/1 values."""
     series = data[column]
     dtype = series.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind in "biu":
+        # plain integers or booleans: no missing or infinite values to look for
+        raw = series.to_numpy()
+        if len(rows) < len(raw):
+            raw = raw[rows]
+        if proportion and dtype.kind != "b":
+            bad = np.flatnonzero((raw < 0) | (raw > 1))
+            if len(bad):
+                raise DataError(
+                    f"column {column!r} must be 0/1 (or True/False) for a proportion; "
+                    f"found {_plain(raw[bad[0]])!r} in {describe_rows(rows[bad])}.")
+        return raw.astype(float)
     if pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_numeric_dtype(dtype):
         values = series.to_numpy(dtype=float, na_value=np.nan)[rows]
     else:
