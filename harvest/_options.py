@@ -36,12 +36,23 @@ def check_option(name: str, value, allowed) -> object:
     return value
 
 
+def check_probability(name: str, value) -> float:
+    """Return ``value`` as a float strictly between 0 and 1, or raise a ValueError naming it.
+
+    Examples
+    --------
+    >>> check_probability("power", 0.8)
+    0.8
+    """
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"`{name}` must be a number between 0 and 1; got {value!r}.") from None
+    if not 0.0 < value < 1.0:
+        raise ValueError(f"`{name}` must be strictly between 0 and 1; got {value!r}.")
+    return value
+
+
 def check_level(level) -> float:
     """Return a confidence level strictly between 0 and 1, or raise ValueError."""
-    try:
-        level = float(level)
-    except (TypeError, ValueError):
-        raise ValueError(f"`level` must be a number between 0 and 1; got {level!r}.") from None
-    if not 0.0 < level < 1.0:
-        raise ValueError(f"`level` must be strictly between 0 and 1; got {level!r}.")
-    return level
+    return check_probability("level", level)

@@ -37,7 +37,13 @@ import pandas as pd
 from scipy import sparse, stats
 
 from harvest._errors import DataError, HarvestWarning, describe_rows
-from harvest._options import ADJUST, COMPARE_MEASURES, check_level, check_option
+from harvest._options import (
+    ADJUST,
+    COMPARE_MEASURES,
+    check_level,
+    check_option,
+    check_probability,
+)
 
 __all__ = [
     "COMPARE_COLUMNS",
@@ -82,16 +88,6 @@ def _check_design(design) -> None:
             "`design` must be a harvest design (hv.SurveyDesign or hv.ReplicateDesign); "
             f"got {type(design).__name__}."
         )
-
-
-def _check_power(power) -> float:
-    try:
-        power = float(power)
-    except (TypeError, ValueError):
-        raise ValueError(f"`power` must be a number between 0 and 1; got {power!r}.") from None
-    if not 0.0 < power < 1.0:
-        raise ValueError(f"`power` must be strictly between 0 and 1; got {power!r}.")
-    return power
 
 
 def _check_grouping(design, column, argument: str, by: list) -> None:
@@ -399,7 +395,7 @@ def compare(design, indicators, between, baseline=None, by=None, measure="differ
     check_option("adjust", adjust, ADJUST)
     check_option("kind", kind, _KINDS)
     level = check_level(level)
-    power = _check_power(power)
+    power = check_probability("power", power)
     df = _check_df(df)
     if measure == "odds_ratio" and kind != "proportion":
         raise ValueError(
@@ -567,7 +563,7 @@ def trend(design, indicators, time="year", by=None, level=0.95, adjust="holm",
     check_option("adjust", adjust, ADJUST)
     check_option("kind", kind, _KINDS)
     level = check_level(level)
-    power = _check_power(power)
+    power = check_probability("power", power)
     df = _check_df(df)
     by = _as_list(by)
     indicators = _as_list(indicators)
@@ -693,13 +689,8 @@ def minimum_detectable_change(comparison: pd.DataFrame, power=0.8, alpha=0.05) -
     >>> round(float(minimum_detectable_change(c).iloc[0]), 4)
     0.0869
     """
-    power = _check_power(power)
-    try:
-        alpha = float(alpha)
-    except (TypeError, ValueError):
-        raise ValueError(f"`alpha` must be a number between 0 and 1; got {alpha!r}.") from None
-    if not 0.0 < alpha < 1.0:
-        raise ValueError(f"`alpha` must be strictly between 0 and 1; got {alpha!r}.")
+    power = check_probability("power", power)
+    alpha = check_probability("alpha", alpha)
     if not isinstance(comparison, pd.DataFrame):
         raise TypeError("`comparison` must be the DataFrame returned by compare or trend.")
     missing = [c for c in ("measure", "estimate", "se", "df") if c not in comparison.columns]
