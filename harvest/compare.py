@@ -90,6 +90,16 @@ def _check_design(design) -> None:
         )
 
 
+def _by_level(design, kind, indicators, by, column, na, denominator):
+    """Estimates and their full design covariance in every ``by`` x ``column`` domain,
+    with the ``(groups, levels)`` index of each domain's first column (-1: empty)."""
+    estimand, estimate, vcov, _ = design._estimate_vcov(kind, indicators, by=[*by, column],
+                                                         na=na, denominator=denominator)
+    group_table, levels, index = _domain_index(estimand.domains, by, column)
+    return (estimand, np.asarray(estimate, dtype=float), np.asarray(vcov, dtype=float),
+            group_table, levels, index)
+
+
 def _check_grouping(design, column, argument: str, by: list) -> None:
     if not isinstance(column, str | int) or isinstance(column, bool):
         raise TypeError(f"`{argument}` must be one column name; got {column!r}.")
@@ -405,12 +415,9 @@ def compare(design, indicators, between, baseline=None, by=None, measure="differ
     indicators = _as_list(indicators)
     _check_grouping(design, between, "between", by)
 
-    estimand, estimate, vcov, _ = design._estimate_vcov(kind, indicators, by=[*by, between],
-                                                         na=na, denominator=denominator)
-    estimate = np.asarray(estimate, dtype=float)
-    vcov = np.asarray(vcov, dtype=float)
+    estimand, estimate, vcov, group_table, levels, index = _by_level(
+        design, kind, indicators, by, between, na, denominator)
     k = estimand.k
-    group_table, levels, index = _domain_index(estimand.domains, by, between)
     G, L = index.shape
     if L < 2:
         raise DataError(
@@ -569,12 +576,9 @@ def trend(design, indicators, time="year", by=None, level=0.95, adjust="holm",
     indicators = _as_list(indicators)
     _check_grouping(design, time, "time", by)
 
-    estimand, estimate, vcov, _ = design._estimate_vcov(kind, indicators, by=[*by, time],
-                                                         na=na, denominator=denominator)
-    estimate = np.asarray(estimate, dtype=float)
-    vcov = np.asarray(vcov, dtype=float)
+    estimand, estimate, vcov, group_table, levels, index = _by_level(
+        design, kind, indicators, by, time, na, denominator)
     k = estimand.k
-    group_table, levels, index = _domain_index(estimand.domains, by, time)
     G, L = index.shape
     if L < 3:
         raise DataError(
