@@ -18,7 +18,8 @@ Examples
 
 from importlib import import_module
 
-from harvest._errors import DataError, HarvestWarning
+from harvest._errors import DataError as DataError
+from harvest._errors import HarvestWarning as HarvestWarning
 
 __version__ = "0.1.0"
 
