@@ -136,3 +136,18 @@ def check_probability(name: str, value) -> np.ndarray:
     return check_range(name, value, 0, 1,
                        rule="a proportion strictly between 0 and 1 (a planned value of 0 or 1 "
                             "has no variance to plan for; use a conservative guess such as 0.5)")
+
+
+def population_size(N) -> np.ndarray:
+    """``N`` checked as a population size >= 1; NaN (no finite population) for None or inf."""
+    if N is None:
+        return np.array(np.nan)
+    arr = check_range("N", N, 1, np.inf, low_open=False, high_open=False,
+                      rule="a population size >= 1 (or None)")
+    return np.where(np.isinf(arr), np.nan, arr)
+
+
+def response_rate_of(response_rate) -> np.ndarray:
+    """``response_rate`` checked as a share in (0, 1]."""
+    return check_range("response_rate", response_rate, 0, 1, high_open=False,
+                       rule="a share in (0, 1]")

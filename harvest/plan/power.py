@@ -13,6 +13,8 @@ from harvest.plan._checks import (
     check_probability,
     check_range,
     design_effect,
+    population_size,
+    response_rate_of,
 )
 from harvest.plan.size import ceil_int, fpc_adjust, z_value
 
@@ -339,12 +341,8 @@ def sample_size_change(p1, p2, power=0.8, deff=None, level=0.95, alternative="tw
     target = check_range("power", power, 0, 1, rule="a probability strictly between 0 and 1")
     r = check_range("ratio", ratio, 0, None, rule="a positive number (n2 / n1)")
     deff_arr, icc_arr, m_arr = design_effect(deff, icc, cluster_size)
-    N_arr = (np.array(np.nan) if N is None
-             else check_range("N", N, 1, np.inf, low_open=False, high_open=False,
-                              rule="a population size >= 1 (or None)"))
-    N_arr = np.where(np.isinf(N_arr), np.nan, N_arr)
-    rr = check_range("response_rate", response_rate, 0, 1, high_open=False,
-                     rule="a share in (0, 1]")
+    N_arr = population_size(N)
+    rr = response_rate_of(response_rate)
     a = broadcast(p1=p1, p2=p2, target=target, r=r, deff=deff_arr, icc=icc_arr, m=m_arr,
                   N=N_arr, rr=rr)
     z_a = z_value(level, two_sided=alternative == "two-sided")

@@ -16,6 +16,8 @@ from harvest.plan._checks import (
     check_range,
     design_effect,
     labels_of,
+    population_size,
+    response_rate_of,
 )
 
 ROUNDING = ("final", "each")
@@ -134,12 +136,8 @@ def sample_size(p, moe, deff=None, level=0.95, relative=False, N=None, response_
                check_range("moe", moe, 0, 1, rule="a number between 0 and 1 (0.05 means 5 "
                                                   "percentage points)"))
     deff_arr, icc_arr, m_arr = design_effect(deff, icc, cluster_size)
-    N_arr = (np.array(np.nan) if N is None
-             else check_range("N", N, 1, np.inf, low_open=False, high_open=False,
-                              rule="a population size >= 1 (or None)"))
-    N_arr = np.where(np.isinf(N_arr), np.nan, N_arr)
-    rr = check_range("response_rate", response_rate, 0, 1, high_open=False,
-                     rule="a share in (0, 1]")
+    N_arr = population_size(N)
+    rr = response_rate_of(response_rate)
     a = broadcast(p=p_arr, moe=moe_arr, deff=deff_arr, icc=icc_arr, m=m_arr, N=N_arr, rr=rr)
     if labels is not None and len(labels) != len(a["p"]):
         raise ValueError(f"the labelled arguments ({len(labels)} labels) do not match the other "
@@ -221,10 +219,7 @@ def margin_of_error(p, n, deff=None, level=0.95, N=None, icc=None, cluster_size=
     p_arr = check_probability("p", p)
     n_arr = check_range("n", n, 0, None, rule="a positive sample size")
     deff_arr, icc_arr, m_arr = design_effect(deff, icc, cluster_size)
-    N_arr = (np.array(np.nan) if N is None
-             else check_range("N", N, 1, np.inf, low_open=False, high_open=False,
-                              rule="a population size >= 1 (or None)"))
-    N_arr = np.where(np.isinf(N_arr), np.nan, N_arr)
+    N_arr = population_size(N)
     a = broadcast(p=p_arr, n=n_arr, deff=deff_arr, icc=icc_arr, m=m_arr, N=N_arr)
     finite = np.isfinite(a["N"])
     if (finite & (a["n"] > a["N"])).any():
