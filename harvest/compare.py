@@ -90,14 +90,20 @@ def _check_design(design) -> None:
         )
 
 
-def _by_level(design, kind, indicators, by, column, na, denominator):
+def _by_level(design, kind, indicators, by, column, argument, na, denominator):
     """Estimates and their full design covariance in every ``by`` x ``column`` domain,
-    with the ``(groups, levels)`` index of each domain's first column (-1: empty)."""
+    with the ``(groups, levels)`` index of each domain's first column (-1: empty).
+
+    ``by`` and ``indicators`` come back as lists; ``column`` is checked as the
+    ``argument`` (``"between"`` or ``"time"``)."""
+    by = _as_list(by)
+    indicators = _as_list(indicators)
+    _check_grouping(design, column, argument, by)
     estimand, estimate, vcov, _ = design._estimate_vcov(kind, indicators, by=[*by, column],
                                                          na=na, denominator=denominator)
     group_table, levels, index = _domain_index(estimand.domains, by, column)
-    return (estimand, np.asarray(estimate, dtype=float), np.asarray(vcov, dtype=float),
-            group_table, levels, index)
+    return (by, indicators, estimand, np.asarray(estimate, dtype=float),
+            np.asarray(vcov, dtype=float), group_table, levels, index)
 
 
 def _check_grouping(design, column, argument: str, by: list) -> None:
@@ -411,12 +417,8 @@ def compare(design, indicators, between, baseline=None, by=None, measure="differ
         raise ValueError(
             f"`measure`='odds_ratio' needs kind='proportion'; got kind={kind!r}."
         )
-    by = _as_list(by)
-    indicators = _as_list(indicators)
-    _check_grouping(design, between, "between", by)
-
-    estimand, estimate, vcov, group_table, levels, index = _by_level(
-        design, kind, indicators, by, between, na, denominator)
+    by, indicators, estimand, estimate, vcov, group_table, levels, index = _by_level(
+        design, kind, indicators, by, between, "between", na, denominator)
     k = estimand.k
     G, L = index.shape
     if L < 2:
@@ -572,12 +574,8 @@ def trend(design, indicators, time="year", by=None, level=0.95, adjust="holm",
     level = check_level(level)
     power = check_probability("power", power)
     df = _check_df(df)
-    by = _as_list(by)
-    indicators = _as_list(indicators)
-    _check_grouping(design, time, "time", by)
-
-    estimand, estimate, vcov, group_table, levels, index = _by_level(
-        design, kind, indicators, by, time, na, denominator)
+    by, indicators, estimand, estimate, vcov, group_table, levels, index = _by_level(
+        design, kind, indicators, by, time, "time", na, denominator)
     k = estimand.k
     G, L = index.shape
     if L < 3:
