@@ -267,6 +267,18 @@ def _z(x: np.ndarray) -> np.ndarray:
     return (x - x.mean()) / sd if sd > 0 else np.zeros_like(x, dtype=float)
 
 
+def _interview(total: int, sim: np.ndarray, n: int, rng, starts, sizes):
+    """Second stage: allocate ``total`` interviews over the visited sites (at most
+    ``sizes`` each) and draw that many people at random within every site at once.
+
+    Returns the per-site sample sizes ``k``, and for each person drawn the position of
+    their site and their index in the population table."""
+    k = _allocate(total, sim, n, rng, cap=sizes)
+    pos, idx = _expand(starts, sizes)
+    keep = _rank_within(pos, rng) < k[pos]
+    return k, pos[keep], idx[keep]
+
+
 def _allocate(total: int, sim: np.ndarray, n: int, rng, cap=None) -> np.ndarray:
     """Spread ``total`` per mission over the units of each mission as evenly as possible.
 
@@ -680,10 +692,8 @@ def _sample(pop: Population, rng: np.random.Generator, n: int) -> dict:
 
     # pickers within completed farms
     P_f = F["n_pickers"][f_idx]
-    k = _allocate(sc.pickers_interviewed, fr["sim"].to_numpy(), n, rng, cap=P_f)
-    fpos, p_idx = _expand(pop.pickers["start"][f_idx], P_f)
-    keep = _rank_within(fpos, rng) < k[fpos]
-    fpos, p_idx = fpos[keep], p_idx[keep]
+    k, fpos, p_idx = _interview(sc.pickers_interviewed, fr["sim"].to_numpy(), n, rng,
+                                pop.pickers["start"][f_idx], P_f)
     pk = pop.pickers
     pickers = _design_frame(sc, fr["sim"].to_numpy()[fpos], None, d_region,
                             w_f[fpos] * P_f[fpos] / k[fpos], base=fr.iloc[fpos])
@@ -721,10 +731,8 @@ def _sample(pop: Population, rng: np.random.Generator, n: int) -> dict:
 
     # employees within completed institutions
     S = I_["n_staff"][i_idx]
-    k = _allocate(sc.employees_interviewed, ir["sim"].to_numpy(), n, rng, cap=S)
-    ipos, e_idx = _expand(pop.employees["start"][i_idx], S)
-    keep = _rank_within(ipos, rng) < k[ipos]
-    ipos, e_idx = ipos[keep], e_idx[keep]
+    k, ipos, e_idx = _interview(sc.employees_interviewed, ir["sim"].to_numpy(), n, rng,
+                                pop.employees["start"][i_idx], S)
     E = pop.employees
     emp = _design_frame(sc, ir["sim"].to_numpy()[ipos], None, d_region,
                         w_i[ipos] * S[ipos] / k[ipos], base=ir.iloc[ipos])
