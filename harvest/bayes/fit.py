@@ -8,12 +8,12 @@ from __future__ import annotations
 import time as _time
 import warnings
 from collections import OrderedDict
-from contextlib import contextmanager
 from importlib.util import find_spec
 
 import numpy as np
 
 from harvest._options import LONELY_PSU, check_option
+from harvest.bayes._compile import COMPILERS, compile_model
 from harvest.bayes._data import prepare, rng_seed
 from harvest.bayes.direct import VARIANCES, ZERO_ONE, direct_estimates, logit_inputs
 from harvest.bayes.models import AREA_EFFECTS, MODELS, PRIORS, build_model, resolve_area_effects
@@ -46,47 +46,23 @@ def _check_int(name: str, value, minimum: int) -> int:
     return int(value)
 
 
-@contextmanager
-def _numba_opt(level: int | None):
-    """Run numba's LLVM passes at ``level`` inside the block (None: leave numba alone).
-
-    numba reads ``numba.core.config.OPT`` each time it builds a pass manager, so setting it
-    for the duration of one compilation and restoring it afterwards affects only the
-    functions compiled in between (numba compiling in another thread at the same moment
-    would be affected too).
-    """
-    if level is None:
-        yield
-        return
-    try:
-        from numba.core import config
-
-        old, new = config.OPT, config._OptLevel(level)
-    except (ImportError, AttributeError):  # pragma: no cover - other numba versions
-        yield
-        return
-    config.OPT = new
-    try:
-        yield
-    finally:
-        config.OPT = old
-
-
 def _compiled(model: str, key: tuple, data: dict, A: int, T: int, priors: dict, cache: bool,
-              area_effects: str, fast_compile: bool):
+              area_effects: str, compiler: str):
     """A nutpie compiled model for ``data``, from the cache when the structure is known."""
-    import nutpie
-
     if cache and key in _CACHE:
         _CACHE.move_to_end(key)
         return _CACHE[key].with_data(**data), True
     m = build_model(model, data, A, T, priors, area_effects)
-    with _numba_opt(0 if fast_compile else None), warnings.catch_warnings():
-        # numba declines to write some PyTensor-generated functions to its disk cache
-        # (constant arrays in the function); harmless: they are compiled each process
-        # (the message starts with terminal colour codes, hence the leading ".*")
-        warnings.filterwarnings("ignore", message=".*Cannot cache compiled function")
-        compiled = nutpie.compile_pymc_model(m)
+    if compiler == "harvest":
+        compiled = compile_model(m)
+    else:
+        import nutpie
+
+        with warnings.catch_warnings():
+            # numba declines to write some PyTensor-generated functions to its disk cache;
+            # harmless (the message starts with terminal colour codes, hence the ".*")
+            warnings.filterwarnings("ignore", message=".*Cannot cache compiled function")
+            compiled = nutpie.compile_pymc_model(m)
     if cache:
         _CACHE[key] = compiled
         while len(_CACHE) > _CACHE_SIZE:
@@ -95,18 +71,18 @@ def _compiled(model: str, key: tuple, data: dict, A: int, T: int, priors: dict, 
 
 
 def _sample(model, data, A, T, priors, *, draws, tune, chains, seed, progress, target_accept,
-            sampler, cache, area_effects, fast_compile):
+            sampler, cache, area_effects, compiler):
     timings = {}
     if sampler == "auto":
         sampler = "nutpie" if find_spec("nutpie") is not None else "pymc"
     if sampler == "nutpie":
         import nutpie
 
-        key = (model, area_effects, bool(fast_compile), A, T, *(np.shape(v) for v in data.values()),
+        key = (model, area_effects, compiler, A, T, *(np.shape(v) for v in data.values()),
                tuple(sorted(priors.items())))
         t0 = _time.perf_counter()
         compiled, cached = _compiled(model, key, data, A, T, priors, cache, area_effects,
-                                     fast_compile)
+                                     compiler)
         timings["compile_s"] = _time.perf_counter() - t0
         timings["cached"] = cached
         t0 = _time.perf_counter()
@@ -178,7 +154,7 @@ def fit_prevalence(data, outcome: str, area: str = "region", time: str = "year",
                    variance: str = "pooled", area_effects: str = "auto", na: str = "fail",
                    target_accept: float = 0.95, sampler: str = "auto",
                    priors: dict | None = None, check: bool = True,
-                   cache: bool = True, fast_compile: bool = True) -> BayesFit:
+                   cache: bool = True, compiler: str = "harvest") -> BayesFit:
     """Bayesian prevalence of a 0/1 outcome by area and period (PyMC, sampled with nutpie).
 
     Parameters
@@ -233,11 +209,12 @@ def fit_prevalence(data, outcome: str, area: str = "region", time: str = "year",
     cache : bool, default True
         Re-use a compiled model of the same structure (same model, numbers of areas,
         periods and clusters, priors) within this Python process.
-    fast_compile : bool, default True
-        nutpie only: compile with numba's LLVM optimisation level 0 (set for the duration
-        of the compilation, then restored). Measured on the bundled data: compilation about
-        4 s shorter, sampling about 1 s longer; use False when one compiled model serves
-        many fits (simulation studies).
+    compiler : {"harvest", "nutpie"}
+        nutpie only: how the model becomes machine code. ``"harvest"`` (default,
+        :mod:`harvest.bayes._compile`): code that does not depend on the data's sizes,
+        compiled once per form of model and kept in PyTensor's disk cache, so later
+        processes load it in about a second; ``"nutpie"``: ``nutpie.compile_pymc_model``,
+        which compiles again (4-7 s) in every process.
 
     Returns
     -------
@@ -274,6 +251,7 @@ def fit_prevalence(data, outcome: str, area: str = "region", time: str = "year",
     check_option("variance", variance, VARIANCES)
     check_option("area_effects", area_effects, AREA_EFFECTS)
     check_option("lonely_psu", lonely_psu, LONELY_PSU)
+    check_option("compiler", compiler, COMPILERS)
     draws = _check_int("draws", draws, 1)
     tune = _check_int("tune", tune, 0)
     chains = _check_int("chains", chains, 1)
@@ -320,7 +298,7 @@ def fit_prevalence(data, outcome: str, area: str = "region", time: str = "year",
     tree, timings = _sample(model, arrays, A, T, prior, draws=draws, tune=tune, chains=chains,
                             seed=seed, progress=bool(progress), target_accept=float(target_accept),
                             sampler=sampler, cache=cache, area_effects=area_effects,
-                            fast_compile=fast_compile)
+                            compiler=compiler)
     prevalence = _prevalence_draws(model, tree["posterior"])
     tree = _label(tree, prep, prevalence)
     timings["total_s"] = _time.perf_counter() - t_start

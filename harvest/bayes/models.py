@@ -71,7 +71,10 @@ def _area_time(pm, pt, A: int, T: int, priors: dict, area_effects: str):
         sigma_at = pm.HalfNormal("sigma_area_time", priors["area_time_scale"])
         g = pm.Normal("z_area_time", 0.0, 1.0, dims=("area", "step"))
         steps = step[None, :] + sigma_at * g
-        walk = pt.concatenate([pt.zeros((A, 1)), pt.cumsum(steps, axis=1)], axis=1)
+        # walk[a, t] = sum of the steps before t: steps @ U with U[s, t] = 1 for s < t,
+        # written as a broadcast product and sum (cheaper to compile than cumsum + join)
+        upper = np.triu(np.ones((T - 1, T)), k=1)
+        walk = (steps[:, :, None] * upper[None, :, :]).sum(axis=1)
         eta = eta + walk
     return pm.Deterministic("eta", eta, dims=("area", "time"))
 

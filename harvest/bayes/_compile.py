@@ -1,0 +1,316 @@
+"""Compile a PyMC model for nutpie: machine code that does not depend on the data's sizes.
+
+Why not ``nutpie.compile_pymc_model``: it wraps the PyTensor log density in a C callback
+that reads each ``pm.Data`` array through a generic record of pointers and shapes. numba
+types and generates that callback again in every Python process, and with it the whole
+PyTensor graph it calls (numba links a callee's code into its caller): 4-7 s per process on
+these machines even when every PyTensor function comes from PyTensor's disk cache, and the
+graph itself is specialised to the model's shapes, so a data set with one more district
+compiles again.
+
+Here the model's sizes travel with its data. Everything the log density needs besides the
+unconstrained point ``x`` sits in one float64 buffer (``user_data``)::
+
+    [length, dims..., (start, shape...) per free variable, (start, shape...) per data
+     array, data arrays...]
+
+The PyTensor graph reads the dimension lengths, slices and reshapes ``x`` and the data from
+that buffer itself (integers are exact in float64), so its types carry no static shapes.
+The log-density graph, the graph of the stored values and the two small C callbacks around
+them are then compiled once per *form* of model (e.g. the hierarchical model with fixed
+area levels and a random walk) and kept in PyTensor's numba disk cache; any later process,
+with any data of that form, loads them in about a second. The callbacks are cached under a
+key made of the two graphs' PyTensor cache keys.
+
+Floating point: PyTensor's numba fast-math flags are turned off for these functions, so the
+code numba generates in memory and the code it stores in the cache compute bit-identical
+results, and the same seed gives the same draws in the first process on a machine and in
+every later one.
+
+The result is nutpie's own :class:`nutpie.compile_pymc.CompiledPyMCModel` (same trace
+layout; same initial points: PyMC support points jittered by U(-1, 1) on the unconstrained
+scale), so ``nutpie.sample`` treats it exactly as a model compiled by nutpie. It relies on
+that class's fields (``pyproject.toml`` pins the nutpie minor version);
+:func:`harvest.bayes.fit_prevalence` can still use ``nutpie.compile_pymc_model``
+(``compiler="nutpie"``).
+
+PyMC, PyTensor, numba and nutpie are imported inside the functions only.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import threading
+from math import prod
+
+import numpy as np
+
+__all__ = ["compile_model", "COMPILERS"]
+
+#: ``"harvest"``: this module; ``"nutpie"``: ``nutpie.compile_pymc_model``.
+COMPILERS = ("harvest", "nutpie")
+
+#: Bump when :data:`_WRAPPERS` or the buffer layout change (part of the disk-cache key).
+_WRAPPER_VERSION = 1
+
+# The two C callbacks nutpie calls: log density + gradient, and the values stored in the
+# trace (``data_[0]`` is the buffer's length). Generated from source so that PyTensor's
+# numba cache can hold them on disk.
+_WRAPPERS = """
+def logp(dim, x_, out_, logp_, data_):
+    n = np.int64(numba.carray(data_, (1,))[0])
+    x = numba.carray(x_, (dim,))
+    out = numba.carray(out_, (dim,))
+    d = numba.carray(data_, (n,))
+    value, grad = logp_jit(x, d)
+    if grad.shape[0] != dim:
+        return -1
+    bad = False
+    for i in range(dim):
+        out[i] = grad[i]
+        if not np.isfinite(grad[i]):
+            bad = True
+    logp_[0] = value
+    if bad:
+        return 3
+    if not np.isfinite(value):
+        return 4
+    return 0
+
+
+def expand(dim, n_out, x_, out_, data_):
+    n = np.int64(numba.carray(data_, (1,))[0])
+    x = numba.carray(x_, (dim,))
+    out = numba.carray(out_, (n_out,))
+    d = numba.carray(data_, (n,))
+    (values,) = expand_jit(x, d)
+    if values.shape[0] != n_out:
+        return -1
+    for i in range(n_out):
+        out[i] = values[i]
+    return 0
+"""
+
+
+@dataclasses.dataclass(frozen=True)
+class _Layout:
+    """Where the sizes, the free variables and the data sit in the flat buffers."""
+
+    dims: tuple[str, ...]                  # dimension names, in header order
+    free: dict                             # value-variable name -> shape
+    data: dict                             # data name -> shape
+    dtypes: dict                           # data name -> dtype
+
+    @property
+    def header_size(self) -> int:
+        return (1 + len(self.dims) + sum(1 + len(s) for s in self.free.values())
+                + sum(1 + len(s) for s in self.data.values()))
+
+    def pack(self, dim_lengths: dict, values: dict) -> np.ndarray:
+        """The buffer for these dimension lengths and data arrays (checked)."""
+        header = [float(dim_lengths[d]) for d in self.dims]
+        start = 0
+        for shape in self.free.values():
+            header += [start, *shape]
+            start += prod(shape)
+        start = self.header_size
+        parts = []
+        for name, shape in self.data.items():
+            v = np.asarray(values[name])
+            if v.shape != tuple(shape):
+                raise ValueError(f"data variable {name!r} has shape {v.shape}; the compiled "
+                                 f"model needs {tuple(shape)}")
+            if np.dtype(self.dtypes[name]).kind in "iub" and not np.array_equal(v, np.round(v)):
+                raise ValueError(f"data variable {name!r} must hold whole numbers")
+            header += [start, *shape]
+            start += v.size
+            parts.append(v.astype(np.float64).ravel())
+        buf = np.concatenate([[float(start)], header, *parts])
+        assert buf.size == start  # noqa: S101 - internal invariant
+        buf.flags.writeable = False
+        return buf
+
+
+def _symbolic(layout: _Layout, buf, x):
+    """Graph replacements: dimension lengths, free variables and data read from ``buf``."""
+    pos = 1
+    dims = {}
+    for name in layout.dims:
+        dims[name] = buf[pos].astype("int64")
+        pos += 1
+    free = {}
+    for name, shape in layout.free.items():
+        start = buf[pos].astype("int64")
+        sym = [buf[pos + 1 + i].astype("int64") for i in range(len(shape))]
+        pos += 1 + len(shape)
+        size = prod(sym) if sym else 1
+        free[name] = x[start:start + size].reshape(sym) if sym else x[start]
+    data = {}
+    for name, shape in layout.data.items():
+        start = buf[pos].astype("int64")
+        sym = [buf[pos + 1 + i].astype("int64") for i in range(len(shape))]
+        pos += 1 + len(shape)
+        size = prod(sym) if sym else 1
+        v = buf[start:start + size].reshape(sym) if sym else buf[start]
+        data[name] = v.astype(layout.dtypes[name])
+    return dims, free, data
+
+
+def _locked(fn):
+    """``fn`` behind a lock: nutpie's chains ask for initial points from several threads."""
+    lock = threading.Lock()
+
+    def call(*args, **kwargs):
+        with lock:
+            return fn(*args, **kwargs)
+
+    return call
+
+
+def _compiled_class():
+    """A subclass of nutpie's compiled PyMC model whose data live in one float buffer."""
+    from nutpie.compile_pymc import CompiledPyMCModel
+
+    @dataclasses.dataclass(frozen=True)
+    class FlatDataModel(CompiledPyMCModel):
+        layout: _Layout | None = None
+        dim_lengths: dict = dataclasses.field(default_factory=dict)
+
+        def with_data(self, **updates):
+            """The same compiled model with new values of (some of) its data arrays."""
+            unknown = set(updates) - set(self.layout.data)
+            if unknown:
+                raise KeyError(f"unknown data variable(s) {sorted(unknown)}; the model has "
+                               f"{sorted(self.layout.data)}")
+            values = {**self.shared_data, **updates}
+            buf = self.layout.pack(self.dim_lengths, values)
+            return dataclasses.replace(self, shared_data=values, user_data=buf)
+
+    return FlatDataModel
+
+
+def _c_wrappers(logp_fn, expand_fn):
+    """Compile (or load from PyTensor's numba disk cache) the two C callbacks.
+
+    ``logp_fn`` and ``expand_fn`` are PyTensor functions compiled with ``mode="NUMBA"``;
+    the callbacks call their jitted graphs. When either graph has no PyTensor cache key (not
+    cacheable) the callbacks are compiled in memory only.
+    """
+    import numba
+    from numba import types
+    from pytensor.link.numba.cache import CACHED_SRC_FUNCTIONS, compile_numba_function_src
+
+    jits = {"logp_jit": logp_fn.vm.jit_fn, "expand_jit": expand_fn.vm.jit_fn}
+    keys = [CACHED_SRC_FUNCTIONS.get(j.py_func) for j in jits.values()]
+    cacheable = all(k is not None for k in keys)
+    cache_key = None
+    if cacheable:
+        cache_key = hashlib.sha256(repr(("harvest.bayes", _WRAPPER_VERSION, *keys))
+                                   .encode()).hexdigest()
+    dptr = types.CPointer(types.double)
+    sigs = {"logp": types.int64(types.uint64, dptr, dptr, dptr, dptr),
+            "expand": types.int64(types.uint64, types.uint64, dptr, dptr, dptr)}
+    out = []
+    for name, sig in sigs.items():
+        fn = compile_numba_function_src(
+            _WRAPPERS, name, {"__name__": __name__, "numba": numba, "np": np, **jits},
+            cache_key=None if cache_key is None else f"{cache_key}-{name}")
+        out.append(numba.cfunc(sig, cache=cacheable)(fn))
+    return tuple(out)
+
+
+def compile_model(model):
+    """Compile ``model`` (a ``pymc.Model``) for ``nutpie.sample``.
+
+    Parameters
+    ----------
+    model : pymc.Model
+        Every ``pm.Data`` variable can be replaced through ``with_data`` (same shapes).
+
+    Returns
+    -------
+    nutpie.compile_pymc.CompiledPyMCModel
+        With ``with_data(**arrays)`` to sample the same structure with new data.
+
+    Raises
+    ------
+    ValueError
+        If the model holds shared variables other than ``pm.Data`` arrays and dimension
+        lengths (e.g. random generators in the log density), which the buffer cannot carry.
+    """
+    import pytensor
+    import pytensor.tensor as pt
+    from nutpie.compile_pymc import _prepare_dims_and_coords, _rv_dict_to_flat_array_wrapper
+    from pymc.initial_point import make_initial_point_fn
+    from pytensor.graph import clone_replace, rewrite_graph
+
+    free = list(model.free_RVs)
+    values = [model.rvs_to_values[v] for v in free]
+    pymc_init = make_initial_point_fn(model=model, jitter_rvs=set(free),
+                                      return_transformed=True)
+    point = pymc_init(0)
+    shared = list(model.data_vars)
+    data_values = {d.name: np.asarray(d.get_value()) for d in shared}
+    dim_vars = {name: v for name, v in model.dim_lengths.items()
+                if isinstance(v, pytensor.compile.SharedVariable)}
+    dim_lengths = {name: int(v.get_value()) for name, v in dim_vars.items()}
+    layout = _Layout(dims=tuple(dim_vars),
+                     free={v.name: tuple(np.shape(point[v.name])) for v in values},
+                     data={k: v.shape for k, v in data_values.items()},
+                     dtypes={d.name: d.type.dtype for d in shared})
+    packed = layout.pack(dim_lengths, data_values)
+    n_dim = sum(prod(s) for s in layout.free.values())
+
+    x = pt.dvector("unconstrained_point")
+    buf = pt.dvector("data")
+    dims, free_sym, data_sym = _symbolic(layout, buf, x)
+    replace = {v: free_sym[v.name].astype(v.dtype) for v in values}
+    replace.update({d: data_sym[d.name] for d in shared})
+    replace.update({dim_vars[k]: dims[k] for k in dim_vars})
+
+    logp = rewrite_graph(model.logp(), include=["canonicalize", "stabilize"])
+    grad = pt.concatenate([g.ravel() for g in pt.grad(logp, values)])
+    logp, grad = clone_replace([logp, grad], replace)
+    rest = [v for v in model.unobserved_value_vars if v not in values]
+    rest_graph = clone_replace([pt.as_tensor(v) for v in rest], replace)
+    expanded = pt.concatenate([x, *[r.ravel().astype("float64") for r in rest_graph]])
+
+    with pytensor.config.change_flags(numba__fastmath=False):
+        logp_fn = pytensor.function([x, buf], [logp, grad], mode="NUMBA", trust_input=True,
+                                    on_unused_input="ignore")
+        expand_fn = pytensor.function([x, buf], [expanded], mode="NUMBA", trust_input=True,
+                                      on_unused_input="ignore")
+        for fn in (logp_fn, expand_fn):
+            extra = [i for i in fn.maker.fgraph.inputs if i not in (x, buf)]
+            if extra:
+                raise ValueError(f"the model's log density depends on shared variables "
+                                 f"{[str(i) for i in extra]} that are neither pm.Data nor "
+                                 "dimension lengths; use compiler='nutpie'")
+        logp_c, expand_c = _c_wrappers(logp_fn, expand_fn)
+
+    shape_fn = pytensor.function([x, buf], [r.shape for r in rest_graph],
+                                 mode="FAST_COMPILE", on_unused_input="ignore")
+    x0 = np.concatenate([np.ravel(point[v.name]) for v in values])
+    rest_shapes = [tuple(int(i) for i in s) for s in shape_fn(x0, packed)]
+    n_expanded = n_dim + sum(prod(s) for s in rest_shapes)
+
+    names = [*layout.free, *(v.name for v in rest)]
+    shapes = [*layout.free.values(), *rest_shapes]
+    starts = np.cumsum([0, *(prod(s) for s in shapes)])
+    bounds = zip(starts[:-1], starts[1:], strict=True)
+    shape_info = (names, [slice(int(a), int(b)) for a, b in bounds], shapes)
+    reparameterized = [model.rvs_to_values[v].name for v in free
+                       if model.rvs_to_transforms.get(v) is not None]
+    dims_out, coords = _prepare_dims_and_coords(model, shape_info, reparameterized)
+    init = _rv_dict_to_flat_array_wrapper(_locked(pymc_init), names=list(layout.free),
+                                          shapes=list(layout.free.values()))
+    cls = _compiled_class()
+    return cls(
+        _n_dim=n_dim, dims=dims_out, _coords=coords, _shapes=dict(zip(names, shapes, strict=True)),
+        compiled_logp_func=logp_c, compiled_expand_func=expand_c, initial_point_func=init,
+        shared_data=data_values, shared_var_keys={}, user_data=packed,
+        n_expanded=n_expanded, shape_info=shape_info, logp_func=logp_fn,
+        expand_func=expand_fn, reparameterized_names=reparameterized,
+        layout=layout, dim_lengths=dim_lengths,
+    )
