@@ -4,22 +4,31 @@ Each measurement runs in a fresh Python process (so imports and compilation are 
 as a user meets them) on the bundled 2023-2024 farm data, 4 chains x 1000 draws after
 1000 tuning steps:
 
-* ``harvest``: ``hv.bayes.fit_prevalence`` (nutpie, numba backend) for both models, with
-  ``fast_compile=True`` (default: numba LLVM opt level 0 during compilation) and False;
-  wall time from the start of the process (``import harvest`` included) to the summary
-  table, then a second fit of new data with the same structure in the same process
-  (compiled model re-used);
+* ``harvest``: ``hv.bayes.fit_prevalence`` for both models, wall time from the start of the
+  process (``import harvest`` included) to the summary table, then a second fit of new data
+  with the same structure in the same process (compiled model re-used). Each model gets an
+  empty PyTensor cache directory (``PYTENSOR_FLAGS=base_compiledir=...``):
+
+  - ``first process``: the first fit on a machine (nothing compiled yet, the cost of
+    compiling every numba function of the model);
+  - ``later process``: every later process, whatever the data's sizes (the compiled
+    code comes from the disk cache);
+  - ``compiler='nutpie'`` (``nutpie.compile_pymc_model``), run twice in the same cache
+    directory: the second run is what it costs in every later process;
+
 * ``pm.sample(nuts_sampler="nutpie")``: the same hierarchical PyMC model sampled through
   PyMC's nutpie route;
 * ``pm.sample(nuts_sampler="pymc")``: the same model with PyMC's own NUTS (C backend,
-  2 cores; PyMC 6 picks nutpie by default when it is installed);
+  2 cores);
 * ``plain``: a plain PyMC model of similar size (centred district and region x year
   effects, ``pm.Binomial`` on the rounded effective counts) with PyMC's own NUTS and with
   nutpie.
 
-Run: ``.venv/bin/python benchmarks/bench_bayes.py [--only harvest]``. The load average of
-the machine is printed first: the 2-core machines are shared, so compare figures taken
-under similar load.
+The PyMC routes use the user's own PyTensor cache (warm after the first run).
+
+Run: ``.venv/bin/python benchmarks/bench_bayes.py [--only harvest] [--repeat N]``. The load
+average of the machine is printed first: the 2-core machines are shared, so compare figures
+taken under similar load.
 """
 
 from __future__ import annotations
@@ -29,6 +38,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import textwrap
 
 PRELUDE = """
@@ -42,7 +52,7 @@ farms = hv.datasets.load("farms")
 with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
     fit = hv.bayes.fit_prevalence(farms, "child_labour", model=MODEL, rng=1, progress=False,
-                                  fast_compile=FAST)
+                                  compiler=COMPILER)
     table = fit.summary()
 wall = time.perf_counter() - T0
 cpu = time.process_time() - C0
@@ -51,10 +61,11 @@ t1 = time.perf_counter()
 farms2 = farms.copy()
 farms2["child_labour"] = farms2["child_labour"].sample(frac=1.0, random_state=3).to_numpy()
 fit2 = hv.bayes.fit_prevalence(farms2, "child_labour", model=MODEL, rng=2, progress=False,
-                               check=False, fast_compile=FAST)
+                               check=False, compiler=COMPILER)
 fit2.summary()
 second = time.perf_counter() - t1
-print(json.dumps({"what": f"harvest {MODEL} fast_compile={FAST}", "wall_s": wall, "cpu_s": cpu,
+print(json.dumps({"what": f"harvest {MODEL} compiler={COMPILER!r} {PHASE}", "wall_s": wall,
+                  "cpu_s": cpu,
                   "compile_s": fit.timings["compile_s"], "sample_s": fit.timings["sample_s"],
                   "second_fit_s": second, "second_cached": fit2.timings["cached"],
                   "divergences": int(d["divergences"]), "max_r_hat": float(d["max_r_hat"]),
@@ -115,10 +126,14 @@ print(json.dumps({"what": f"plain pymc (centred, pm.Binomial, nuts_sampler={SAMP
 """
 
 
-def run(code: str, **values) -> dict:
+def run(code: str, cache: str | None = None, **values) -> dict:
     head = "".join(f"{k} = {v!r}\n" for k, v in values.items())
+    env = dict(os.environ)
+    if cache is not None:
+        env["PYTENSOR_FLAGS"] = ",".join(
+            [f for f in [env.get("PYTENSOR_FLAGS", "")] if f] + [f"base_compiledir={cache}"])
     out = subprocess.run([sys.executable, "-c", head + textwrap.dedent(code)],
-                         capture_output=True, text=True, check=False)
+                         capture_output=True, text=True, check=False, env=env)
     lines = [ln for ln in out.stdout.splitlines() if ln.startswith("{")]
     if out.returncode or not lines:
         return {"error": out.stderr[-2000:]}
@@ -132,17 +147,25 @@ def main() -> None:
     args = parser.parse_args()
     print(f"load average at start: {os.getloadavg()}", flush=True)
     jobs = []
+    tmp = tempfile.TemporaryDirectory(prefix="harvest-bench-")
     if args.only in (None, "harvest"):
-        jobs += [(HARVEST, {"MODEL": m, "FAST": f}) for m in ("hierarchical", "smoothed_direct")
-                 for f in (True, False)]
+        for model in ("hierarchical", "smoothed_direct"):
+            cache = os.path.join(tmp.name, model)
+            jobs.append((HARVEST, cache, {"MODEL": model, "COMPILER": "harvest",
+                                          "PHASE": "first process"}))
+            jobs += [(HARVEST, cache, {"MODEL": model, "COMPILER": "harvest",
+                                       "PHASE": "later process"})] * args.repeat
+            jobs += [(HARVEST, cache, {"MODEL": model, "COMPILER": "nutpie", "PHASE": p})
+                     for p in ("first process", "later process")]
     if args.only in (None, "pymc"):
-        jobs += [(PYMC_ROUTE, {"SAMPLER": "nutpie"}), (PYMC_ROUTE, {"SAMPLER": "pymc"}),
-                 (PLAIN, {"SAMPLER": "pymc"}), (PLAIN, {"SAMPLER": "nutpie"})]
-    for _ in range(args.repeat):
-        for code, values in jobs:
-            result = run(code, **values)
-            print(json.dumps({k: (round(v, 3) if isinstance(v, float) else v)
-                              for k, v in result.items()}), flush=True)
+        jobs += [(code, None, values) for code, values in [
+            (PYMC_ROUTE, {"SAMPLER": "nutpie"}), (PYMC_ROUTE, {"SAMPLER": "pymc"}),
+            (PLAIN, {"SAMPLER": "pymc"}), (PLAIN, {"SAMPLER": "nutpie"})]]
+    for code, cache, values in jobs:
+        result = run(code, cache, **values)
+        print(json.dumps({k: (round(v, 3) if isinstance(v, float) else v)
+                          for k, v in result.items()}), flush=True)
+    tmp.cleanup()
     print(f"load average at end: {os.getloadavg()}")
 
 

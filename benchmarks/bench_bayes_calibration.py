@@ -66,8 +66,7 @@ def main() -> None:
             for model in MODELS:
                 fit = hv.bayes.fit_prevalence(
                     farms, "child_labour", model=model, rng=1000 * p + k, draws=args.draws,
-                    tune=args.tune, chains=args.chains, progress=False, check=False,
-                    fast_compile=False)
+                    tune=args.tune, chains=args.chains, progress=False, check=False)
                 s = fit.summary(level=args.level).merge(truth, on=["area", "time"])
                 d = fit.diagnostics(warn=False)
                 s["model"] = model

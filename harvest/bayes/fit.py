@@ -214,7 +214,7 @@ def fit_prevalence(data, outcome: str, area: str = "region", time: str = "year",
         :mod:`harvest.bayes._compile`): code that does not depend on the data's sizes,
         compiled once per form of model and kept in PyTensor's disk cache, so later
         processes load it in about a second; ``"nutpie"``: ``nutpie.compile_pymc_model``,
-        which compiles again (4-7 s) in every process.
+        which compiles again (7-8 s on the bundled data) in every process.
 
     Returns
     -------
