@@ -111,9 +111,13 @@ def _no_missing(data: pd.DataFrame, column, argument: str) -> None:
         )
 
 
-def _numeric(data: pd.DataFrame, column, argument: str) -> np.ndarray:
-    """The column as float, or a DataError naming the non-numeric rows and values."""
+def _numeric(data: pd.DataFrame, column, argument: str, positions=None) -> np.ndarray:
+    """The column as float, or a DataError naming the non-numeric rows and values.
+
+    ``positions``: the row numbers reported for ``data``'s rows (default 0, 1, ...).
+    """
     series = data[column]
+    where = np.arange(len(series)) if positions is None else np.asarray(positions)
     if pd.api.types.is_bool_dtype(series.dtype) or not pd.api.types.is_numeric_dtype(
         series.dtype
     ):
@@ -124,9 +128,33 @@ def _numeric(data: pd.DataFrame, column, argument: str) -> np.ndarray:
         value = _plain(series.iloc[int(bad[0])]) if len(bad) else None
         raise DataError(
             f"`{argument}` column {column!r} must be numeric; found {value!r} "
-            f"(dtype {series.dtype}) in {describe_rows(bad)}."
+            f"(dtype {series.dtype}) in {describe_rows(where[bad])}."
         )
     values = series.to_numpy(dtype=float, na_value=np.nan)
+    return values
+
+
+def weight_values(data: pd.DataFrame, column, positions=None) -> np.ndarray:
+    """The ``weights`` column as float: numeric, finite and non-negative, else a DataError.
+
+    ``positions``: the row numbers reported for ``data``'s rows (default 0, 1, ...), for a
+    caller that passes a subset of its rows. A column that is zero everywhere passes here.
+    """
+    values = _numeric(data, column, "weights", positions)
+    where = np.arange(len(values)) if positions is None else np.asarray(positions)
+    bad = np.flatnonzero(~np.isfinite(values))
+    if len(bad):
+        raise DataError(
+            f"`weights` column {column!r} has missing or infinite values "
+            f"({_plain(data[column].iloc[int(bad[0])])!r}) in {describe_rows(where[bad])}."
+        )
+    bad = np.flatnonzero(values < 0)
+    if len(bad):
+        raise DataError(
+            f"`weights` column {column!r} has negative values "
+            f"({_plain(values[bad[0]])!r}) in {describe_rows(where[bad])}; weights must be "
+            ">= 0."
+        )
     return values
 
 
@@ -272,19 +300,7 @@ class SurveyDesign(_DesignBase):
 
     def _weights(self) -> np.ndarray:
         column = self.weights_column
-        values = _numeric(self.data, column, "weights")
-        bad = np.flatnonzero(~np.isfinite(values))
-        if len(bad):
-            raise DataError(
-                f"`weights` column {column!r} has missing or infinite values "
-                f"({_plain(self.data[column].iloc[int(bad[0])])!r}) in {describe_rows(bad)}."
-            )
-        bad = np.flatnonzero(values < 0)
-        if len(bad):
-            raise DataError(
-                f"`weights` column {column!r} has negative values "
-                f"({_plain(values[bad[0]])!r}) in {describe_rows(bad)}; weights must be >= 0."
-            )
+        values = weight_values(self.data, column)
         if not (values > 0).any():
             raise DataError(f"`weights` column {column!r} is zero in every row.")
         return values

@@ -375,6 +375,17 @@ def test_bad_values_name_column_and_rows(farms):
         prepare(bad, "child_labour", "region", "year", "district", "weight")
     kept = prepare(bad, "child_labour", "region", "year", "district", "weight", na="drop")
     assert kept.n.sum() == len(farms) - 2
+    # rows are numbered as in the caller's data after rows with a missing outcome are left
+    # out; a text weight and a negative weight are both reported
+    bad = bad.astype({"weight": object})
+    bad.loc[7, "weight"] = "heavy"
+    with pytest.raises(DataError, match=r"`weights` column 'weight' must be numeric; "
+                                        r"found 'heavy' .* in row 7\b"):
+        prepare(bad, "child_labour", "region", "year", "district", "weight", na="drop")
+    bad.loc[7, "weight"] = -3.0
+    bad = bad.astype({"weight": float})
+    with pytest.raises(DataError, match=r"negative values \(-3.0\) in row 7\b"):
+        prepare(bad, "child_labour", "region", "year", "district", "weight", na="drop")
     bad = farms.copy()
     bad.loc[5, "district"] = None
     with pytest.raises(DataError, match=r"'district'.*row 5"):

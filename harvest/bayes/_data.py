@@ -12,6 +12,7 @@ import pandas as pd
 
 from harvest._errors import DataError, describe_rows
 from harvest._options import NA_POLICY, check_option
+from harvest.design import weight_values
 
 __all__ = ["PrevalenceData", "prepare", "rng_seed"]
 
@@ -200,19 +201,7 @@ def prepare(data, outcome: str, area: str, time: str, cluster: str, weights: str
     if weights is None:
         w = np.ones(len(frame))
     else:
-        w = pd.to_numeric(frame[weights], errors="coerce").to_numpy(dtype=float)
-        bad = np.flatnonzero(~np.isfinite(w))
-        if len(bad):
-            raise DataError(
-                f"column {weights!r} (the weights) must be finite numbers; found "
-                f"{frame[weights].iloc[bad[0]]!r} in {describe_rows(rows[bad])}."
-            )
-        bad = np.flatnonzero(w < 0)
-        if len(bad):
-            raise DataError(
-                f"column {weights!r} (the weights) must not be negative; found {w[bad[0]]!r} "
-                f"in {describe_rows(rows[bad])}."
-            )
+        w = weight_values(frame, weights, positions=rows)
 
     a_codes, areas = pd.factorize(frame[area], sort=True)
     t_codes, times = pd.factorize(frame[time], sort=True)
