@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import functools
 import sys
+import warnings
 from pathlib import Path
 
 import click
 
-from harvest._errors import DataError
+from harvest._errors import DataError, HarvestWarning
 
 INSTRUMENTS = ("farm", "picker", "employee", "institution")
 _DESIGN_DEFAULTS = {"strata": "stratum", "psu": "district", "weights": "weight",
@@ -39,23 +40,40 @@ class HarvestCLIError(click.ClickException):
 
 
 def _friendly(func):
-    """Turn the package's errors into a short message and exit code 2 (no traceback)."""
+    """Turn the package's errors into a short message and exit code 2 (no traceback),
+    and its warnings into ``warning: ...`` lines on stderr."""
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
+        caught = []
         try:
-            return func(*args, **kwargs)
-        except DataError as err:
-            text = str(err).replace(
-                "The full list is in the error's `problems` attribute.",
-                "`harvest validate FILE --problems problems.xlsx` writes the full list.")
-            raise HarvestCLIError(f"the data need fixing.\n{text}") from None
-        except FileNotFoundError as err:
-            raise HarvestCLIError(f"file not found: {err}") from None
-        except (ValueError, OSError, KeyError) as err:
-            raise HarvestCLIError(str(err)) from None
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", HarvestWarning)
+                return _call(func, args, kwargs)
+        finally:
+            # the package's warnings as one line each on stderr (also before an error)
+            for w in caught:
+                if issubclass(w.category, HarvestWarning):
+                    _note(f"warning: {w.message}")
+                else:  # not ours: hand it on unchanged
+                    warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
 
     return wrapper
+
+
+def _call(func, args, kwargs):
+    """``func(*args, **kwargs)`` with the package's errors as short CLI messages."""
+    try:
+        return func(*args, **kwargs)
+    except DataError as err:
+        text = str(err).replace(
+            "The full list is in the error's `problems` attribute.",
+            "`harvest validate FILE --problems problems.xlsx` writes the full list.")
+        raise HarvestCLIError(f"the data need fixing.\n{text}") from None
+    except FileNotFoundError as err:
+        raise HarvestCLIError(f"file not found: {err}") from None
+    except (ValueError, OSError, KeyError) as err:
+        raise HarvestCLIError(str(err)) from None
 
 
 def _note(text: str) -> None:
@@ -96,10 +114,20 @@ def _completed(df, instrument):
     return df[keep]
 
 
-def _design(df, *, strata, psu, weights, fpc, lonely_psu, no_design):
-    """Build the SurveyDesign; use the standard design columns when none are given."""
+def _design(df, *, strata, psu, weights, fpc, lonely_psu, no_design, replicate_weights=None,
+            replicate_method=None, rho=None, scale=None, mse=False):
+    """Build the design: a ReplicateDesign when replicate weights are named, else a
+    SurveyDesign (with the standard design columns when none are given)."""
     from harvest.design import SurveyDesign
 
+    if replicate_weights is not None:
+        return _replicate_design(df, weights=weights, strata=strata, psu=psu, fpc=fpc,
+                                 no_design=no_design, replicate_weights=replicate_weights,
+                                 method=replicate_method, rho=rho, scale=scale, mse=mse)
+    extra = {"--replicate-method": replicate_method, "--rho": rho, "--scale": scale}
+    extra = [k for k, v in extra.items() if v is not None] + (["--mse"] if mse else [])
+    if extra:
+        raise click.UsageError(f"{', '.join(extra)} only apply with --replicate-weights.")
     given = {"strata": strata, "psu": psu, "weights": weights, "fpc": fpc}
     if no_design:
         given = dict.fromkeys(given)
@@ -110,11 +138,39 @@ def _design(df, *, strata, psu, weights, fpc, lonely_psu, no_design):
             shown = ", ".join(f"--{k} {c}" for k, c in found.items())
             _note(f"note: using the design columns found in the file ({shown}); "
                   "pass --no-design to treat the rows as a simple random sample.")
+    _check_columns(df, given)
+    return SurveyDesign(df, lonely_psu=lonely_psu, **given)
+
+
+def _check_columns(df, given: dict) -> None:
     for k, c in given.items():
         if c is not None and c not in df.columns:
             raise DataError(f"the design column {c!r} (--{k}) is not in the file; its columns "
                             f"are: {', '.join(map(str, df.columns))}.")
-    return SurveyDesign(df, lonely_psu=lonely_psu, **given)
+
+
+def _replicate_design(df, *, weights, strata, psu, fpc, no_design, replicate_weights, method,
+                      rho, scale, mse):
+    """A ReplicateDesign (R ``svrepdesign``) from the replicate-weight options."""
+    from harvest.replicate_design import ReplicateDesign
+
+    clash = [f"--{k}" for k, v in (("strata", strata), ("psu", psu), ("fpc", fpc)) if v]
+    clash += ["--no-design"] if no_design else []
+    if clash:
+        raise click.UsageError(f"{', '.join(clash)} cannot be combined with "
+                               "--replicate-weights: the replicate weights carry the design.")
+    if method is None:
+        raise click.UsageError("--replicate-weights needs --replicate-method (how the "
+                               "replicates were made: bootstrap, jk1, jkn, brr, fay or other).")
+    if weights is None and "weight" in df.columns:
+        weights = "weight"
+        _note("note: using the full-sample weights in the column 'weight' (--weights weight).")
+    _check_columns(df, {"weights": weights})
+    # a prefix, or a list of columns (the design names any that are missing)
+    columns = [c.strip() for c in replicate_weights.split(",") if c.strip()]
+    replicate = columns if len(columns) > 1 else replicate_weights.strip()
+    return ReplicateDesign(df, weights=weights, replicate_weights=replicate, method=method,
+                           rho=rho, scale=scale, mse=mse)
 
 
 # ----------------------------------------------------------------------------- writing
@@ -185,6 +241,24 @@ def _design_options(func):
         click.option("--no-design", is_flag=True,
                      help="Ignore design columns found in the file: treat the rows as a "
                           "simple random sample with equal weights."),
+        click.option("--replicate-weights", default=None, metavar="PREFIX|COLUMNS",
+                     help="Use replicate weights for the variances instead of strata and "
+                          "PSUs: a prefix (every column named PREFIX followed by digits, "
+                          "e.g. repw for repw1..repw80) or a comma-separated list of "
+                          "columns. Needs --replicate-method."),
+        click.option("--replicate-method",
+                     type=click.Choice(["bootstrap", "jk1", "jkn", "brr", "fay", "other"]),
+                     default=None,
+                     help="How the replicate weights were made (as R svrepdesign type=); "
+                          "sets the variance multipliers."),
+        click.option("--rho", type=click.FloatRange(0, 1, max_open=True), default=None,
+                     help="Fay's coefficient (with --replicate-method fay)."),
+        click.option("--scale", type=click.FloatRange(min=0, min_open=True), default=None,
+                     help="Overall variance multiplier of the replicates (overrides the "
+                          "method's default)."),
+        click.option("--mse", is_flag=True,
+                     help="Centre the replicate variance on the full-sample estimate "
+                          "(as R mse=TRUE) instead of the replicates' mean."),
         click.option("--instrument", type=click.Choice(INSTRUMENTS), default=None,
                      help="Which field instrument the file holds (checked against its "
                           "rules). Guessed from the identifier column when left out; "
@@ -307,7 +381,8 @@ def validate(file, instrument, sheet, problems_out):
 @_format_option
 @_friendly
 def estimate(file, indicators, by, statistic, ci, level, na, strata, psu, weights, fpc,
-             lonely_psu, no_design, instrument, sheet, min_n, reliability, out, fmt):
+             lonely_psu, no_design, replicate_weights, replicate_method, rho, scale, mse,
+             instrument, sheet, min_n, reliability, out, fmt):
     """Estimate indicators (shares, means or totals) with confidence intervals.
 
     Example: harvest estimate farms.csv --indicator child_labour --by region
@@ -318,7 +393,9 @@ def estimate(file, indicators, by, statistic, ci, level, na, strata, psu, weight
     df, instrument = _read(file, instrument, _sheet(sheet))
     df = _completed(df, instrument)
     design = _design(df, strata=strata, psu=psu, weights=weights, fpc=fpc,
-                     lonely_psu=lonely_psu, no_design=no_design)
+                     lonely_psu=lonely_psu, no_design=no_design,
+                     replicate_weights=replicate_weights, replicate_method=replicate_method,
+                     rho=rho, scale=scale, mse=mse)
     by = list(by) or None
     indicators = list(indicators)
     if statistic == "proportion":
@@ -366,7 +443,8 @@ def estimate(file, indicators, by, statistic, ci, level, na, strata, psu, weight
 @_format_option
 @_friendly
 def compare(file, indicators, between, baseline, by, measure, adjust, level, na, strata, psu,
-            weights, fpc, lonely_psu, no_design, instrument, sheet, min_n, out, fmt):
+            weights, fpc, lonely_psu, no_design, replicate_weights, replicate_method, rho,
+            scale, mse, instrument, sheet, min_n, out, fmt):
     """Compare indicators between groups, such as 2024 against 2023, with intervals.
 
     The interval and p-value of each change use the covariance between the groups from
@@ -390,7 +468,9 @@ def compare(file, indicators, between, baseline, by, measure, adjust, level, na,
                             f"(found: {shown}).")
         baseline = match[0]
     design = _design(df, strata=strata, psu=psu, weights=weights, fpc=fpc,
-                     lonely_psu=lonely_psu, no_design=no_design)
+                     lonely_psu=lonely_psu, no_design=no_design,
+                     replicate_weights=replicate_weights, replicate_method=replicate_method,
+                     rho=rho, scale=scale, mse=mse)
     table = design.compare(list(indicators), between, baseline=baseline, by=list(by) or None,
                            measure=measure, level=level,
                            adjust=None if adjust == "none" else adjust, na=na)

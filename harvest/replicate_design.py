@@ -615,16 +615,11 @@ def _replicate_columns(data, replicate_weights) -> list:
 
 
 def _weight_column(data, column) -> np.ndarray:
-    from harvest.design import _numeric
+    from harvest.design import weight_values
 
     if column not in data.columns:
         raise DataError(f"`weights`: column {column!r} is not in the data.")
-    values = _numeric(data, column, "weights")
-    bad = np.flatnonzero(~np.isfinite(values) | (values < 0))
-    if bad.size:
-        raise DataError(f"`weights` column {column!r} has missing, infinite or negative "
-                        f"values ({data[column].iloc[int(bad[0])]!r}) in {describe_rows(bad)}.")
-    return values
+    return weight_values(data, column)
 
 
 def _check_replicate_values(data, columns) -> None:

@@ -1,11 +1,13 @@
 """The `harvest` command, through its real entry point (click's CliRunner on `main`)
 and once through the installed console script."""
 
+import io
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -41,9 +43,10 @@ def farms():
         (["validate"], ["--instrument", "--problems", "--sheet"]),
         (["estimate"], ["--indicator", "--by", "--strata", "--psu", "--weights", "--fpc",
                         "--lonely-psu", "--ci", "--level", "--min-n", "--out", "--format",
-                        "--reliability"]),
+                        "--reliability", "--replicate-weights", "--replicate-method", "--rho",
+                        "--scale", "--mse"]),
         (["compare"], ["--indicator", "--between", "--baseline", "--by", "--measure",
-                       "--adjust"]),
+                       "--adjust", "--replicate-weights", "--replicate-method"]),
         (["report"], ["--out", "--visits", "--baseline", "--min-n", "--reliability"]),
         (["plan"], ["--p", "--moe", "--deff", "--level", "--population", "--icc"]),
     ],
@@ -278,6 +281,82 @@ def test_compare_bad_baseline_and_column(runner):
     result = run(runner, "compare", DATA / "farms.csv", "-i", "child_labour", "--between",
                  "harvest_year")
     assert result.exit_code == 2 and "'harvest_year' (--between)" in result.stderr
+
+
+@pytest.fixture(scope="module")
+def jk1_file(farms, tmp_path_factory):
+    """The 2024 farms with delete-one-district JK1 replicate weights repw1..repwK."""
+    df = farms[farms["year"] == 2024].reset_index(drop=True)
+    codes, districts = pd.factorize(df["district"])
+    k = len(districts)
+    w = df["weight"].to_numpy(dtype=float)
+    reps = pd.DataFrame({f"repw{j + 1}": w * (codes != j) * k / (k - 1) for j in range(k)})
+    path = tmp_path_factory.mktemp("rep") / "farms_jk1.csv"
+    pd.concat([df.drop(columns=["stratum", "n_districts"]), reps], axis=1).to_csv(path,
+                                                                                   index=False)
+    return path
+
+
+def _jk1(data, **kwargs):
+    with pytest.warns(hv.HarvestWarning, match="scale"):
+        return hv.ReplicateDesign(data, weights="weight", replicate_weights="repw",
+                                  method="jk1", **kwargs)
+
+
+def test_estimate_and_compare_with_replicate_weights(runner, jk1_file, tmp_path):
+    data = pd.read_csv(jk1_file)
+    want = _jk1(data).proportion("child_labour", by="region")
+    out = tmp_path / "rep.csv"
+    result = run(runner, "estimate", jk1_file, "-i", "child_labour", "--by", "region",
+                 "--replicate-weights", "repw", "--replicate-method", "jk1", "--min-n", 0,
+                 "--reliability", "none", "--out", out)
+    assert result.exit_code == 0, result.output
+    assert "using the full-sample weights in the column 'weight'" in result.stderr
+    assert "warning: scale (n-1)/n not provided for method='jk1'" in result.stderr
+    got = pd.read_csv(out)
+    for col in ("estimate", "se", "ci_low", "ci_high", "df"):
+        np.testing.assert_allclose(got[col], want[col], rtol=1e-12)
+    # a list of columns works as the prefix does; --mse changes the standard errors
+    cols = ",".join(c for c in data.columns if c.startswith("repw"))
+    listed = run(runner, "estimate", jk1_file, "-i", "child_labour", "--replicate-weights",
+                 cols, "--replicate-method", "jk1", "--weights", "weight", "--format", "csv")
+    prefix = run(runner, "estimate", jk1_file, "-i", "child_labour", "--replicate-weights",
+                 "repw", "--replicate-method", "jk1", "--weights", "weight", "--format", "csv")
+    assert listed.stdout == prefix.stdout
+    mse = run(runner, "estimate", jk1_file, "-i", "child_labour", "--replicate-weights",
+              "repw", "--replicate-method", "jk1", "--mse", "--format", "csv")
+    want_mse = _jk1(data, mse=True).proportion("child_labour")
+    got_mse = pd.read_csv(io.StringIO(mse.stdout))
+    np.testing.assert_allclose(got_mse["se"], want_mse["se"], rtol=1e-12)
+
+    cmp_out = tmp_path / "cmp.csv"
+    result = run(runner, "compare", jk1_file, "-i", "child_labour", "--between", "region",
+                 "--baseline", "Ahal", "--replicate-weights", "repw", "--replicate-method",
+                 "jk1", "--out", cmp_out)
+    assert result.exit_code == 0, result.output
+    want = _jk1(data).compare("child_labour", "region", baseline="Ahal")
+    got = pd.read_csv(cmp_out)
+    np.testing.assert_allclose(got["se"], want["se"], rtol=1e-12)
+
+
+def test_replicate_weight_options_misused(runner, jk1_file):
+    base = ["estimate", jk1_file, "-i", "child_labour"]
+    result = run(runner, *base, "--replicate-weights", "repw")
+    assert result.exit_code == 2 and "needs --replicate-method" in result.stderr
+    result = run(runner, *base, "--replicate-weights", "repw", "--replicate-method", "jk1",
+                 "--psu", "district")
+    assert result.exit_code == 2
+    assert "--psu cannot be combined with --replicate-weights" in result.stderr
+    result = run(runner, *base, "--rho", "0.5")
+    assert result.exit_code == 2 and "--rho only apply with --replicate-weights" in result.stderr
+    result = run(runner, *base, "--replicate-weights", "repw1,repw2,nope",
+                 "--replicate-method", "jk1")
+    assert result.exit_code == 2 and "column 'nope' is not in the data" in result.stderr
+    result = run(runner, *base, "--replicate-weights", "bs", "--replicate-method", "bootstrap")
+    assert result.exit_code == 2 and "no column is named 'bs' followed by a number" in (
+        result.stderr)
+    result = run(runner, *base, "--replicate-weights", "repw", "--replicate-method", "fay")
+    assert result.exit_code == 2 and "rho" in result.stderr
 
 
 # ---------------------------------------------------------------------------- report
