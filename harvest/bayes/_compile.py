@@ -135,25 +135,22 @@ class _Layout:
 def _symbolic(layout: _Layout, buf, x):
     """Graph replacements: dimension lengths, free variables and data read from ``buf``."""
     pos = 1
+
+    def read(source, ndim):
+        # (start, shape...) at ``pos`` in the header -> that slice of ``source``, reshaped
+        nonlocal pos
+        start = buf[pos].astype("int64")
+        shape = [buf[pos + 1 + i].astype("int64") for i in range(ndim)]
+        pos += 1 + ndim
+        return source[start:start + prod(shape)].reshape(shape) if shape else source[start]
+
     dims = {}
     for name in layout.dims:
         dims[name] = buf[pos].astype("int64")
         pos += 1
-    free = {}
-    for name, shape in layout.free.items():
-        start = buf[pos].astype("int64")
-        sym = [buf[pos + 1 + i].astype("int64") for i in range(len(shape))]
-        pos += 1 + len(shape)
-        size = prod(sym) if sym else 1
-        free[name] = x[start:start + size].reshape(sym) if sym else x[start]
-    data = {}
-    for name, shape in layout.data.items():
-        start = buf[pos].astype("int64")
-        sym = [buf[pos + 1 + i].astype("int64") for i in range(len(shape))]
-        pos += 1 + len(shape)
-        size = prod(sym) if sym else 1
-        v = buf[start:start + size].reshape(sym) if sym else buf[start]
-        data[name] = v.astype(layout.dtypes[name])
+    free = {name: read(x, len(shape)) for name, shape in layout.free.items()}
+    data = {name: read(buf, len(shape)).astype(layout.dtypes[name])
+            for name, shape in layout.data.items()}
     return dims, free, data
 
 
