@@ -143,6 +143,21 @@ def test_with_data_checks_names_shapes_and_integers(prep):
     assert not c.user_data.flags.writeable
 
 
+def test_works_with_pytensor_numba_cache_off(prep):
+    import pytensor
+
+    A, T = prep.n_areas, prep.n_times
+    data = _hier_data(prep, slice(0, 24))
+    with pytensor.config.change_flags(numba__cache=False):
+        m = build_model("hierarchical", data, A, T)
+        c = compile_model(m)
+    x = c.initial_point_func(1)
+    rc, value, grad = _c_logp(c, x)
+    logp, dlogp, _ = _pymc_reference(m, c, x)
+    assert rc == 0 and c.compiled_logp_func.cache_hits == 0
+    np.testing.assert_allclose([value, *grad], [logp, *dlogp], rtol=1e-10, atol=1e-10)
+
+
 def test_model_with_random_generator_in_log_density_is_refused():
     import pymc as pm
 

@@ -192,15 +192,17 @@ def _c_wrappers(logp_fn, expand_fn):
 
     ``logp_fn`` and ``expand_fn`` are PyTensor functions compiled with ``mode="NUMBA"``;
     the callbacks call their jitted graphs. When either graph has no PyTensor cache key (not
-    cacheable) the callbacks are compiled in memory only.
+    cacheable), or PyTensor's numba cache is off (``numba__cache=False``), the callbacks are
+    compiled in memory only.
     """
     import numba
+    import pytensor
     from numba import types
     from pytensor.link.numba.cache import CACHED_SRC_FUNCTIONS, compile_numba_function_src
 
     jits = {"logp_jit": logp_fn.vm.jit_fn, "expand_jit": expand_fn.vm.jit_fn}
     keys = [CACHED_SRC_FUNCTIONS.get(j.py_func) for j in jits.values()]
-    cacheable = all(k is not None for k in keys)
+    cacheable = bool(pytensor.config.numba__cache) and all(k is not None for k in keys)
     cache_key = None
     if cacheable:
         cache_key = hashlib.sha256(repr(("harvest.bayes", _WRAPPER_VERSION, *keys))
