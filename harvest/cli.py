@@ -218,6 +218,12 @@ _reliability_option = click.option(
          "or do not check.")
 
 
+_bayes_option = click.option(
+    "--bayes/--no-bayes", default=False, show_default=True,
+    help="Also fit the Bayesian small-area model to child labour (farm data): a few "
+         "seconds, about half a minute the first time on a machine (compilation).")
+
+
 def _file_argument(name="file"):
     return click.argument(name, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 
@@ -296,8 +302,7 @@ def main():
               help="Where to write the HTML report.")
 @_min_n_option
 @_reliability_option
-@click.option("--bayes/--no-bayes", default=False, show_default=True,
-              help="Also fit the Bayesian small-area model (takes a minute).")
+@_bayes_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @_friendly
 def demo(out, min_n, reliability, bayes, quiet):
@@ -508,8 +513,7 @@ def compare(file, indicators, between, baseline, by, measure, adjust, level, na,
 @click.option("--title", default=None, help="Title of the report.")
 @_min_n_option
 @_reliability_option
-@click.option("--bayes/--no-bayes", default=False, show_default=True,
-              help="Also fit the Bayesian small-area model to child labour (farm data).")
+@_bayes_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @_friendly
 def report(files, out, visits, baseline, level, title, min_n, reliability, bayes, quiet):
