@@ -26,8 +26,8 @@ import numpy as np
 import pandas as pd
 
 from harvest._core import group_sum
-from harvest._errors import DataError, describe_rows
-from harvest._options import NA_POLICY, check_option
+from harvest._errors import DataError, check_columns, describe_rows, plain_value
+from harvest._options import NA_POLICY, as_list, check_option
 
 __all__ = ["Estimand", "build_estimand", "assemble_table", "TABLE_COLUMNS", "KINDS"]
 
@@ -192,26 +192,7 @@ class Estimand:
         return np.where(variance > 0, out, np.where(np.isnan(variance), np.nan, self.n))
 
 
-def _plain(value):
-    """A numpy scalar as the Python value, for messages."""
-    return value.item() if isinstance(value, np.generic) else value
 
-
-def _as_list(columns) -> list:
-    if columns is None:
-        return []
-    if isinstance(columns, str) or not isinstance(columns, list | tuple):
-        return [columns]
-    return list(columns)
-
-
-def _check_columns(data, columns, argument) -> None:
-    missing = [c for c in columns if c not in data.columns]
-    if missing:
-        shown = ", ".join(repr(c) for c in list(data.columns)[:20])
-        raise DataError(
-            f"`{argument}`: column {missing[0]!r} is not in the data; columns are {shown}."
-        )
 
 
 def _values(data, column, rows, proportion: bool) -> np.ndarray:
@@ -228,7 +209,7 @@ def _values(data, column, rows, proportion: bool) -> np.ndarray:
             if len(bad):
                 raise DataError(
                     f"column {column!r} must be 0/1 (or True/False) for a proportion; "
-                    f"found {_plain(raw[bad[0]])!r} in {describe_rows(rows[bad])}.")
+                    f"found {plain_value(raw[bad[0]])!r} in {describe_rows(rows[bad])}.")
         return raw.astype(float)
     if pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_numeric_dtype(dtype):
         values = series.to_numpy(dtype=float, na_value=np.nan)[rows]
@@ -243,7 +224,7 @@ def _values(data, column, rows, proportion: bool) -> np.ndarray:
         if len(bad):
             kind = "0/1 (or True/False)" if proportion else "numeric"
             raise DataError(
-                f"column {column!r} must be {kind}; found {_plain(raw[bad[0]])!r} in "
+                f"column {column!r} must be {kind}; found {plain_value(raw[bad[0]])!r} in "
                 f"{describe_rows(rows[bad])}."
             )
         values = np.where(missing, np.nan, raw).astype(float)
@@ -252,7 +233,7 @@ def _values(data, column, rows, proportion: bool) -> np.ndarray:
         if len(bad):
             raise DataError(
                 f"column {column!r} must be 0/1 (or True/False) for a proportion; found "
-                f"{_plain(series.iloc[rows[bad[0]]])!r} in {describe_rows(rows[bad])}."
+                f"{plain_value(series.iloc[rows[bad[0]]])!r} in {describe_rows(rows[bad])}."
             )
     bad = np.flatnonzero(np.isinf(values))
     if len(bad):
@@ -322,16 +303,16 @@ def build_estimand(design, kind: str, variables, by=None, na: str = "fail",
     check_option("na", na, NA_POLICY)
     data = design.data
     codes = design._codes
-    variables = _as_list(variables)
-    by = _as_list(by)
+    variables = as_list(variables)
+    by = as_list(by)
     if not variables:
         raise ValueError("`variables` must name at least one column.")
-    _check_columns(data, variables, "variables" if kind != "ratio" else "numerator")
-    _check_columns(data, by, "by")
+    check_columns(data, variables, "variables" if kind != "ratio" else "numerator")
+    check_columns(data, by, "by")
     denominators = []
     if kind == "ratio":
-        denominators = _as_list(denominator)
-        _check_columns(data, denominators, "denominator")
+        denominators = as_list(denominator)
+        check_columns(data, denominators, "denominator")
         if len(denominators) == 1:
             denominators = denominators * len(variables)
         if len(denominators) != len(variables):

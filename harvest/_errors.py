@@ -9,6 +9,8 @@ True
 
 from __future__ import annotations
 
+import numpy as np
+
 
 class DataError(ValueError):
     """Input data break a rule: a missing column, a bad value, an empty domain.
@@ -61,3 +63,32 @@ def describe_rows(positions, limit: int = 10) -> str:
     more = len(positions) - limit
     word = "row" if len(positions) == 1 else "rows"
     return f"{word} {shown}" + (f" (and {more} more)" if more > 0 else "")
+
+
+def check_columns(data, columns, argument: str) -> None:
+    """DataError naming the first of ``columns`` that ``data`` lacks, and its columns.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> check_columns(pd.DataFrame({"a": [1]}), ["a"], "by")
+    """
+    missing = [c for c in columns if c not in data.columns]
+    if missing:
+        shown = ", ".join(repr(c) for c in list(data.columns)[:20])
+        raise DataError(
+            f"`{argument}`: column {missing[0]!r} is not in the data; columns are {shown}."
+        )
+
+
+def plain_value(value):
+    """A numpy scalar (or a tuple of them) as the Python value, for messages.
+
+    Examples
+    --------
+    >>> plain_value(np.int64(2024)), plain_value((np.float64(0.5), "Ahal"))
+    (2024, (0.5, 'Ahal'))
+    """
+    if isinstance(value, tuple):
+        return tuple(plain_value(v) for v in value)
+    return value.item() if isinstance(value, np.generic) else value

@@ -18,6 +18,21 @@ COMPARE_MEASURES = ("difference", "ratio", "odds_ratio")
 ADJUST = ("holm", "bonferroni", "fdr_bh", None)
 
 
+def as_list(columns) -> list:
+    """Column argument(s) as a list: ``None`` -> ``[]``, one name -> ``[name]``.
+
+    Examples
+    --------
+    >>> as_list("region"), as_list(("region", "year")), as_list(None)
+    (['region'], ['region', 'year'], [])
+    """
+    if columns is None:
+        return []
+    if isinstance(columns, str) or not isinstance(columns, list | tuple):
+        return [columns]
+    return list(columns)
+
+
 def check_option(name: str, value, allowed) -> object:
     """Return ``value`` if it is one of ``allowed``, else raise a ValueError naming it.
 

@@ -40,6 +40,7 @@ from harvest._errors import DataError, HarvestWarning, describe_rows
 from harvest._options import (
     ADJUST,
     COMPARE_MEASURES,
+    as_list,
     check_level,
     check_option,
     check_probability,
@@ -74,13 +75,6 @@ _KINDS = ("proportion", "mean", "total", "ratio")
 # ---------------------------------------------------------------------------------------
 # input checks
 # ---------------------------------------------------------------------------------------
-def _as_list(columns) -> list:
-    if columns is None:
-        return []
-    if isinstance(columns, str) or not isinstance(columns, list | tuple):
-        return [columns]
-    return list(columns)
-
 
 def _check_design(design) -> None:
     if not hasattr(design, "_estimate_vcov"):
@@ -96,8 +90,8 @@ def _by_level(design, kind, indicators, by, column, argument, na, denominator):
 
     ``by`` and ``indicators`` come back as lists; ``column`` is checked as the
     ``argument`` (``"between"`` or ``"time"``)."""
-    by = _as_list(by)
-    indicators = _as_list(indicators)
+    by = as_list(by)
+    indicators = as_list(indicators)
     _check_grouping(design, column, argument, by)
     estimand, estimate, vcov, _ = design._estimate_vcov(kind, indicators, by=[*by, column],
                                                          na=na, denominator=denominator)
@@ -227,7 +221,7 @@ def _check_df(df):
 def _design_df(design, kind, variables, na, denominator) -> float:
     """R ``degf(design)``: the design's df over all rows with positive weight."""
     _, _, _, df = design._estimate_vcov(kind, variables[:1], by=None, na="drop",
-                                        denominator=_as_list(denominator)[:1] or None)
+                                        denominator=as_list(denominator)[:1] or None)
     return float(np.max(np.asarray(df, dtype=float)))
 
 

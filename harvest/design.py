@@ -27,8 +27,8 @@ import pandas as pd
 
 from harvest._base import _DesignBase
 from harvest._core import stratified_vcov
-from harvest._errors import DataError, describe_rows
-from harvest._options import LONELY_PSU, check_option
+from harvest._errors import DataError, check_columns, describe_rows, plain_value
+from harvest._options import LONELY_PSU, as_list, check_option
 
 __all__ = ["DesignCodes", "SurveyDesign"]
 
@@ -77,28 +77,7 @@ class DesignCodes:
         return int(self.n_psu.shape[0])
 
 
-def _plain(value):
-    """A numpy scalar as the Python value, so messages read ``2024``, not ``np.int64(2024)``."""
-    if isinstance(value, tuple):
-        return tuple(_plain(v) for v in value)
-    return value.item() if isinstance(value, np.generic) else value
 
-
-def _as_list(columns) -> list:
-    if columns is None:
-        return []
-    if isinstance(columns, str | int) or not isinstance(columns, list | tuple):
-        return [columns]
-    return list(columns)
-
-
-def _check_columns(data: pd.DataFrame, columns, argument: str) -> None:
-    for column in columns:
-        if column not in data.columns:
-            shown = ", ".join(repr(c) for c in list(data.columns)[:20])
-            raise DataError(
-                f"`{argument}`: column {column!r} is not in the data; columns are {shown}."
-            )
 
 
 def _no_missing(data: pd.DataFrame, column, argument: str) -> None:
@@ -125,7 +104,7 @@ def _numeric(data: pd.DataFrame, column, argument: str, positions=None) -> np.nd
         bad = np.flatnonzero(converted.isna().to_numpy() & series.notna().to_numpy())
         if pd.api.types.is_bool_dtype(series.dtype) or len(bad) == 0:
             bad = np.arange(len(series)) if len(bad) == 0 else bad
-        value = _plain(series.iloc[int(bad[0])]) if len(bad) else None
+        value = plain_value(series.iloc[int(bad[0])]) if len(bad) else None
         raise DataError(
             f"`{argument}` column {column!r} must be numeric; found {value!r} "
             f"(dtype {series.dtype}) in {describe_rows(where[bad])}."
@@ -146,13 +125,13 @@ def weight_values(data: pd.DataFrame, column, positions=None) -> np.ndarray:
     if len(bad):
         raise DataError(
             f"`weights` column {column!r} has missing or infinite values "
-            f"({_plain(data[column].iloc[int(bad[0])])!r}) in {describe_rows(where[bad])}."
+            f"({plain_value(data[column].iloc[int(bad[0])])!r}) in {describe_rows(where[bad])}."
         )
     bad = np.flatnonzero(values < 0)
     if len(bad):
         raise DataError(
             f"`weights` column {column!r} has negative values "
-            f"({_plain(values[bad[0]])!r}) in {describe_rows(where[bad])}; weights must be "
+            f"({plain_value(values[bad[0]])!r}) in {describe_rows(where[bad])}; weights must be "
             ">= 0."
         )
     return values
@@ -245,10 +224,10 @@ class SurveyDesign(_DesignBase):
         if len(data) == 0:
             raise DataError("`data` has no rows.")
         check_option("lonely_psu", lonely_psu, LONELY_PSU)
-        strata_cols = _as_list(strata)
-        for argument, cols in (("weights", _as_list(weights)), ("strata", strata_cols),
-                               ("psu", _as_list(psu)), ("fpc", _as_list(fpc))):
-            _check_columns(data, cols, argument)
+        strata_cols = as_list(strata)
+        for argument, cols in (("weights", as_list(weights)), ("strata", strata_cols),
+                               ("psu", as_list(psu)), ("fpc", as_list(fpc))):
+            check_columns(data, cols, argument)
         if psu is not None and not isinstance(psu, str | int):
             raise TypeError("`psu` must be one column name.")
 
@@ -312,7 +291,7 @@ class SurveyDesign(_DesignBase):
         if len(bad):
             raise DataError(
                 f"`fpc` column {column!r} must hold positive numbers; found "
-                f"{_plain(self.data[column].iloc[int(bad[0])])!r} in {describe_rows(bad)}."
+                f"{plain_value(self.data[column].iloc[int(bad[0])])!r} in {describe_rows(bad)}."
             )
         n_strata = len(n_psu)
         lo = np.full(n_strata, np.inf)
@@ -325,7 +304,8 @@ class SurveyDesign(_DesignBase):
             rows = np.flatnonzero(row_stratum == h)
             raise DataError(
                 f"`fpc` column {column!r} varies within stratum {labels[h]!r} "
-                f"(values {_plain(lo[h])!r} to {_plain(hi[h])!r}, {describe_rows(rows)}); "
+                f"(values {plain_value(lo[h])!r} to {plain_value(hi[h])!r}, "
+                f"{describe_rows(rows)}); "
                 "it must be constant within a stratum."
             )
         if (values > 1).any():
@@ -333,7 +313,8 @@ class SurveyDesign(_DesignBase):
             if len(small):
                 raise DataError(
                     f"`fpc` column {column!r} mixes population sizes (>1) and sampling "
-                    f"fractions (<1), e.g. {_plain(values[small[0]])!r} in {describe_rows(small)}."
+                    f"fractions (<1), e.g. {plain_value(values[small[0]])!r} in "
+                    f"{describe_rows(small)}."
                 )
             fraction = n_psu / lo
         else:
@@ -343,7 +324,7 @@ class SurveyDesign(_DesignBase):
             h = int(over[0])
             rows = np.flatnonzero(row_stratum == h)
             raise DataError(
-                f"`fpc` column {column!r} gives N_h = {_plain(n_psu[h] / fraction[h])!r} "
+                f"`fpc` column {column!r} gives N_h = {plain_value(n_psu[h] / fraction[h])!r} "
                 f"population PSUs in stratum {labels[h]!r} but the sample has "
                 f"{int(n_psu[h])} PSUs there ({describe_rows(rows)})."
             )
@@ -444,7 +425,7 @@ class SurveyDesign(_DesignBase):
             if not ok.all():
                 bad = np.flatnonzero(~ok)
                 raise DataError(
-                    f"`mask` must be True/False; found {_plain(mask[bad[0]])!r} in "
+                    f"`mask` must be True/False; found {plain_value(mask[bad[0]])!r} in "
                     f"{describe_rows(bad)}."
                 )
             mask = np.where(missing, False, flat.to_numpy()).astype(bool)
