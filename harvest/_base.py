@@ -3,7 +3,7 @@
 :class:`_DesignBase` implements them once. A design class (Taylor
 :class:`~harvest.design.SurveyDesign`, replicate :class:`~harvest.ReplicateDesign`)
 holds ``data`` (the caller's DataFrame, by reference) and ``_codes`` (a
-:class:`~harvest.design.DesignCodes`) and supplies three methods:
+:class:`~harvest._codes.DesignCodes`) and supplies three methods:
 
 * ``_vcov(estimand, full)``: ``(m, m)`` covariance of the estimates, or the ``(m,)``
   variances when ``full`` is False;
@@ -23,9 +23,13 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
+from harvest._codes import mask_array
 from harvest._domains import KINDS, Estimand, assemble_table, build_estimand
+from harvest._errors import DataError
 from harvest._options import NA_POLICY, PROPORTION_CI, check_level, check_option
 
 __all__ = ["_DesignBase"]
@@ -33,6 +37,10 @@ __all__ = ["_DesignBase"]
 
 class _DesignBase:
     """Estimators shared by every design class (see the module docstring)."""
+
+    #: True when the variance is by linearisation over the design's strata and PSUs
+    #: (``SurveyDesign``); False for replicate designs. Read by ``compare(df="domain")``.
+    _linearised = False
 
     # -- what a subclass supplies ------------------------------------------------------
     def _vcov(self, estimand: Estimand, full: bool) -> np.ndarray:  # pragma: no cover
@@ -239,3 +247,22 @@ class _DesignBase:
             method = "wald"
         return assemble_table(estimand, estimate, se, low, high, level, method, df, deff,
                               n_eff)
+
+    # -- subpopulations (both subset methods) -------------------------------------------
+    def _mask_array(self, mask) -> np.ndarray:
+        """``mask`` as a bool array over the rows: :func:`harvest._codes.mask_array`."""
+        return mask_array(self.data, mask)
+
+    def _restricted(self, mask):
+        """A copy of the design whose rows outside ``mask`` have weight 0 (``subset``)."""
+        keep = self._mask_array(mask)
+        weights = np.where(keep, self._codes.weights, 0.0)
+        if not (weights > 0).any():
+            raise DataError(
+                f"`mask` selects no rows with positive weight (of {len(keep)} rows, "
+                f"{int(keep.sum())} selected); the subpopulation is empty."
+            )
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        new._codes = dataclasses.replace(self._codes, weights=weights)
+        return new

@@ -283,7 +283,7 @@ def build_estimand(design, kind: str, variables, by=None, na: str = "fail",
     Parameters
     ----------
     design : harvest._base._DesignBase
-        Supplies ``data`` and ``_codes`` (a :class:`harvest.design.DesignCodes`).
+        Supplies ``data`` and ``_codes`` (a :class:`harvest._codes.DesignCodes`).
     kind : {"proportion", "mean", "total", "ratio"}
     variables : str or list of str
         The variables (numerators for ``"ratio"``).

@@ -237,9 +237,7 @@ def _contrast_df(df, design, estimand, C, kind, variables, na, denominator) -> n
         return np.full(r, df)
     if df == "design":
         return np.full(r, _design_df(design, kind, variables, na, denominator))
-    from harvest.design import SurveyDesign
-
-    if not isinstance(design, SurveyDesign):
+    if not getattr(design, "_linearised", False):
         raise ValueError(
             "`df`='domain' needs a Taylor design (SurveyDesign); a replicate design's df "
             "comes from its replicate weights: use df='design'."

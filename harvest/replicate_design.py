@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from harvest._base import _DesignBase
+from harvest._codes import DesignCodes, _numeric, weight_values
 from harvest._domains import build_estimand
 from harvest._errors import DataError, HarvestWarning, describe_rows
 from harvest._options import (
@@ -116,8 +117,6 @@ class ReplicateDesign(_DesignBase):
     def __init__(self, data, weights=None, replicate_weights=None, method="jkn",
                  scale=None, rscales=None, mse=False, rho=None, combined_weights=True,
                  batch=None):
-        from harvest.design import DesignCodes
-
         if not isinstance(data, pd.DataFrame):
             raise TypeError(f"`data` must be a pandas DataFrame; got {type(data).__name__}.")
         if len(data) == 0:
@@ -211,17 +210,7 @@ class ReplicateDesign(_DesignBase):
         >>> float(rep.subset(df["y"] > 3).mean("y")["estimate"].iloc[0])
         5.0
         """
-        from harvest.design import SurveyDesign
-
-        keep = SurveyDesign._mask_array(self, mask)
-        weights = np.where(keep, self._codes.weights, 0.0)
-        if not (weights > 0).any():
-            raise DataError(f"`mask` selects no rows with positive weight (of {len(keep)} "
-                            f"rows, {int(keep.sum())} selected); the subpopulation is empty.")
-        new = object.__new__(type(self))
-        new.__dict__.update(self.__dict__)
-        new._codes = dataclasses.replace(self._codes, weights=weights)
-        return new
+        return self._restricted(mask)
 
     def proportion(self, variables, by=None, ci="logit", level=0.95, na="fail"):
         """Proportions with replicate standard errors; see ``SurveyDesign.proportion``.
@@ -615,8 +604,6 @@ def _replicate_columns(data, replicate_weights) -> list:
 
 
 def _weight_column(data, column) -> np.ndarray:
-    from harvest.design import weight_values
-
     if column not in data.columns:
         raise DataError(f"`weights`: column {column!r} is not in the data.")
     return weight_values(data, column)
@@ -628,8 +615,6 @@ def _check_replicate_values(data, columns) -> None:
     bad_type = [c for c, t in zip(columns, dtypes, strict=True)
                 if pd.api.types.is_bool_dtype(t) or not pd.api.types.is_numeric_dtype(t)]
     if bad_type:
-        from harvest.design import _numeric
-
         _numeric(data, bad_type[0], "replicate_weights")  # raises, naming rows and value
     step = max(1, 4_000_000 // max(len(data), 1))
     for start in range(0, len(columns), step):  # blocks bound memory

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from harvest._codes import weight_values
 from harvest._errors import DataError, describe_rows
 from harvest._options import NA_POLICY, check_option
-from harvest.design import weight_values
 
 __all__ = ["PrevalenceData", "prepare", "rng_seed"]
 
