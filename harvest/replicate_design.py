@@ -43,7 +43,6 @@ from harvest._options import (
     NA_POLICY,
     PROPORTION_CI,
     REPLICATE_METHODS,
-    check_level,
     check_option,
 )
 from harvest.replicates import ReplicateFactors, make_factors
@@ -340,27 +339,22 @@ class ReplicateDesign(_DesignBase):
     def _deff(self, estimand, variance):
         return estimand.srs_ratio(variance, replace=False)
 
-    def _table(self, kind, variables, by, na, level, ci=None, denominator=None):
-        from harvest._domains import assemble_table
-        from harvest.intervals import proportion_ci, t_interval
-
-        level = check_level(level)
-        check_option("na", na, NA_POLICY)
+    # -- the hooks of _DesignBase._table -------------------------------------------------
+    def _check_ci(self, ci) -> None:
         if ci == PERCENTILE and self.method != "bootstrap":
             raise ValueError("ci='percentile' needs bootstrap replicates; this design's "
                              f"method is {self.method!r}.")
-        estimand = build_estimand(self, kind, variables, by, na, denominator)
-        estimate = estimand.estimate()
+
+    def _table_variance(self, estimand, kind, ci):
         logit = kind == "proportion" and ci == "logit"
         res = self._pass(estimand, full=False, keep_theta=ci == PERCENTILE, logit=logit)
-        variance = np.asarray(res["vcov"], dtype=float)
-        se = np.sqrt(np.maximum(variance, 0.0))
-        df = np.asarray(self._df(estimand), dtype=float)
-        deff = self._deff(estimand, variance)
-        n_eff = estimand.effective_n(estimate, variance)
+        return res["vcov"], res
+
+    def _interval(self, estimand, kind, ci, estimate, se, df, level, extra):
+        from harvest.intervals import proportion_ci
+
         if ci == PERCENTILE:
-            low, high = _percentile(res["theta"], level)
-            method = PERCENTILE
+            low, high = _percentile(extra["theta"], level)
             if kind == "proportion":
                 # within [0, 1]; at 0 or 1 the replicates carry no information: the
                 # interval of the other methods for an estimate of exactly 0 or 1
@@ -370,22 +364,19 @@ class ReplicateDesign(_DesignBase):
                     e_low, e_high = proportion_ci("korn-graubard", estimate, se, df, level,
                                                   np.maximum(estimand.n, 1))
                     low, high = np.where(edge, e_low, low), np.where(edge, e_high, high)
-        elif kind == "proportion":
-            se_ci = se
-            if logit:
-                # R: svyglm's replicate variance of logit(p) -> se on the p scale
-                inner = (estimate > 0) & (estimate < 1)
-                with np.errstate(invalid="ignore"):
-                    se_logit = np.sqrt(np.maximum(res["vcov_logit"], 0.0))
-                se_ci = np.where(inner, se_logit * estimate * (1 - estimate), se)
-            low, high = proportion_ci(ci, estimate, se_ci, df, level,
-                                      np.maximum(estimand.n, 1))
-            method = ci
-        else:
-            low, high = t_interval(estimate, se, df, level)
-            method = "wald"
-        return assemble_table(estimand, estimate, se, low, high, level, method, df, deff,
-                              n_eff)
+            return low, high, PERCENTILE
+        if kind != "proportion":
+            return super()._interval(estimand, kind, ci, estimate, se, df, level, extra)
+        se_ci = se
+        if ci == "logit":
+            # R: svyglm's replicate variance of logit(p) -> se on the p scale
+            inner = (estimate > 0) & (estimate < 1)
+            with np.errstate(invalid="ignore"):
+                se_logit = np.sqrt(np.maximum(extra["vcov_logit"], 0.0))
+            se_ci = np.where(inner, se_logit * estimate * (1 - estimate), se)
+        # (no IRLS weight for "likelihood": the Rao-Scott factor uses p(1-p))
+        low, high = proportion_ci(ci, estimate, se_ci, df, level, np.maximum(estimand.n, 1))
+        return low, high, ci
 
     # -- the replicate pass -------------------------------------------------------------
     def _products(self, Z):
@@ -454,7 +445,9 @@ class ReplicateDesign(_DesignBase):
             out["vcov_logit"] = acc_logit.result(self.scale, self.mse)
         if keep_theta:
             out["theta"] = np.concatenate(thetas) if thetas else np.empty((0, m))
-        dropped = acc.dropped()
+        # a domain empty in the full sample has nothing to estimate (NaN, as under Taylor):
+        # only domains that empty out in some replicates are worth a warning
+        dropped = np.where(estimand.n == 0, 0, acc.dropped())
         if dropped.any():
             j = int(np.argmax(dropped))
             warnings.warn(
