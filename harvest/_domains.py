@@ -27,7 +27,7 @@ import pandas as pd
 
 from harvest._core import group_sum
 from harvest._errors import DataError, check_columns, describe_rows, plain_value
-from harvest._options import NA_POLICY, as_list, check_option
+from harvest._options import KINDS, NA_POLICY, as_list, check_option
 
 __all__ = ["Estimand", "build_estimand", "assemble_table", "TABLE_COLUMNS", "KINDS"]
 
@@ -35,7 +35,6 @@ __all__ = ["Estimand", "build_estimand", "assemble_table", "TABLE_COLUMNS", "KIN
 TABLE_COLUMNS = ["indicator", "estimate", "se", "ci_low", "ci_high", "level", "ci_method",
                  "df", "deff", "n", "n_eff"]
 
-KINDS = ("proportion", "mean", "total", "ratio")
 
 #: Largest ``P * D * k`` (PSUs x domains x variables) one call reduces to; each of the
 #: few ``(P, D*k)`` arrays of an estimand takes 8 bytes per cell.

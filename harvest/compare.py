@@ -36,10 +36,11 @@ import numpy as np
 import pandas as pd
 from scipy import sparse, stats
 
-from harvest._errors import DataError, HarvestWarning, describe_rows
+from harvest._errors import DataError, HarvestWarning, check_columns, describe_rows
 from harvest._options import (
     ADJUST,
     COMPARE_MEASURES,
+    KINDS,
     as_list,
     check_level,
     check_option,
@@ -68,8 +69,6 @@ TREND_COLUMNS = [
     "indicator", "time_first", "time_last", "n_times", "measure", "estimate", "se",
     "ci_low", "ci_high", "df", "p_value", "p_adjusted", "mdc",
 ]
-
-_KINDS = ("proportion", "mean", "total", "ratio")
 
 
 # ---------------------------------------------------------------------------------------
@@ -103,11 +102,7 @@ def _by_level(design, kind, indicators, by, column, argument, na, denominator):
 def _check_grouping(design, column, argument: str, by: list) -> None:
     if not isinstance(column, str | int) or isinstance(column, bool):
         raise TypeError(f"`{argument}` must be one column name; got {column!r}.")
-    if column not in design.data.columns:
-        shown = ", ".join(repr(c) for c in list(design.data.columns)[:20])
-        raise DataError(
-            f"`{argument}`: column {column!r} is not in the data; columns are {shown}."
-        )
+    check_columns(design.data, [column], argument)
     if column in by:
         raise ValueError(f"`{argument}` column {column!r} must not also be in `by`.")
     missing = design.data[column].isna().to_numpy() & (design._codes.weights > 0)
@@ -401,7 +396,7 @@ def compare(design, indicators, between, baseline=None, by=None, measure="differ
     _check_design(design)
     check_option("measure", measure, COMPARE_MEASURES)
     check_option("adjust", adjust, ADJUST)
-    check_option("kind", kind, _KINDS)
+    check_option("kind", kind, KINDS)
     level = check_level(level)
     power = check_probability("power", power)
     df = _check_df(df)
@@ -562,7 +557,7 @@ def trend(design, indicators, time="year", by=None, level=0.95, adjust="holm",
     """
     _check_design(design)
     check_option("adjust", adjust, ADJUST)
-    check_option("kind", kind, _KINDS)
+    check_option("kind", kind, KINDS)
     level = check_level(level)
     power = check_probability("power", power)
     df = _check_df(df)

@@ -38,14 +38,15 @@ import pandas as pd
 from harvest._base import _DesignBase
 from harvest._codes import DesignCodes, _numeric, weight_values
 from harvest._domains import build_estimand
-from harvest._errors import DataError, HarvestWarning, describe_rows
+from harvest._errors import DataError, HarvestWarning, check_columns, describe_rows
 from harvest._options import (
+    KINDS,
     NA_POLICY,
     PROPORTION_CI,
     REPLICATE_METHODS,
     check_option,
 )
-from harvest.replicates import ReplicateFactors, make_factors
+from harvest.replicates import ReplicateFactors, _check_batch, make_factors
 
 __all__ = ["ReplicateDesign"]
 
@@ -54,7 +55,6 @@ SUPPLIED_METHODS = ("bootstrap", "jk1", "jkn", "brr", "fay", "other")
 #: Interval methods of replicate designs beyond the proportion intervals.
 PERCENTILE = "percentile"
 _MEAN_CI = ("wald", PERCENTILE)
-_KINDS = ("proportion", "mean", "total", "ratio")
 # per-domain rank of user-supplied weights: skip when it would take longer than this
 _MAX_RANK_WORK = 4e9
 
@@ -314,7 +314,7 @@ class ReplicateDesign(_DesignBase):
         >>> est.shape, list(est.columns)
         ((4, 2), [('a', 'y'), ('b', 'y')])
         """
-        check_option("kind", kind, _KINDS)
+        check_option("kind", kind, KINDS)
         check_option("na", na, NA_POLICY)
         estimand = build_estimand(self, kind, variables, by, na, denominator)
         theta = self._pass(estimand, full=False, keep_theta=True)["theta"]
@@ -569,13 +569,6 @@ def _gram_rank(gram) -> np.ndarray:
     return (eig > 1e-10 * top).sum(axis=-1)
 
 
-def _check_batch(batch) -> int:
-    if isinstance(batch, bool) or not isinstance(batch, int | np.integer) or batch < 1:
-        raise ValueError(f"`batch` must be a positive integer number of replicates; "
-                         f"got {batch!r}.")
-    return int(batch)
-
-
 def _replicate_columns(data, replicate_weights) -> list:
     if replicate_weights is None:
         raise ValueError("`replicate_weights` must be a column prefix or a list of columns.")
@@ -588,17 +581,14 @@ def _replicate_columns(data, replicate_weights) -> list:
                             "followed by a number.")
         return names
     names = list(replicate_weights)
-    missing = [c for c in names if c not in data.columns]
-    if missing:
-        raise DataError(f"`replicate_weights`: column {missing[0]!r} is not in the data.")
+    check_columns(data, names, "replicate_weights")
     if len(names) < 2:
         raise ValueError("`replicate_weights` must name at least two columns.")
     return names
 
 
 def _weight_column(data, column) -> np.ndarray:
-    if column not in data.columns:
-        raise DataError(f"`weights`: column {column!r} is not in the data.")
+    check_columns(data, [column], "weights")
     return weight_values(data, column)
 
 

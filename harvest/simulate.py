@@ -39,6 +39,7 @@ import pandas as pd
 from scipy.optimize import brentq
 from scipy.special import expit, ndtr
 
+from harvest._options import as_generator
 from harvest.indicators import add_indicators
 from harvest.instruments import TURKMENISTAN
 
@@ -212,10 +213,6 @@ _TABLES = {"farm": "farms", "picker": "pickers", "employee": "employees",
 # ------------------------------------------------------------------------ helpers
 
 
-def _rng(rng) -> np.random.Generator:
-    return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
-
-
 def _calibrate(target: float, eta: np.ndarray, counts=None) -> np.ndarray:
     """Probabilities expit(b + eta) with b chosen so their (count-weighted) mean is target."""
     eta = np.asarray(eta, float)
@@ -346,7 +343,7 @@ def population(year: int = 2024, rng=None, scenario_: Scenario | None = None,
     sc = scenario_ if scenario_ is not None else scenario(year)
     if settings:
         sc = sc.replace(**settings)
-    rng = _rng(rng)
+    rng = as_generator(rng)
     H = len(sc.regions)
     N_h = np.asarray(sc.districts, np.int64)
     if not (len(N_h) == len(sc.sampled_districts) == len(sc.region_child)
@@ -614,7 +611,7 @@ def sample(pop: Population, rng=None, n: int = 1, *, batch: int = 100) -> dict:
         Stacked DataFrames ``farms``, ``pickers``, ``employees``, ``institutions`` and
         ``visits``, each with a ``sim`` column ``0..n-1``.
     """
-    rng = _rng(rng)
+    rng = as_generator(rng)
     n = int(n)
     if n < 1:
         raise ValueError(f"`n` must be a positive number of missions; got {n}.")
@@ -840,7 +837,7 @@ def mission(year: int = 2024, rng=None, *, scenario_: Scenario | None = None,
     >>> sorted(m.farms.columns[:5])
     ['district', 'farm_id', 'region', 'round', 'year']
     """
-    rng = _rng(rng)
+    rng = as_generator(rng)
     pop = population_ if population_ is not None else population(
         year, rng, _settings(year, scenario_, settings))
     tables = sample(pop, rng, n=1)
@@ -881,7 +878,7 @@ def missions(n: int = 200, year: int = 2024, rng=None, *, scenario_: Scenario | 
                                  psu="district", fpc="n_districts")
         est = design.proportion("child_labour", by="sim")
     """
-    rng = _rng(rng)
+    rng = as_generator(rng)
     pop = population_ if population_ is not None else population(
         year, rng, _settings(year, scenario_, settings))
     tables = sample(pop, rng, n=n, batch=batch)

@@ -6,20 +6,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from harvest._options import check_level, check_option
+from harvest._options import as_generator, check_level, check_option
 from harvest.plan._checks import check_probability, check_range
 from harvest.plan.power import ALTERNATIVES, _power_kernel
 from harvest.plan.size import z_value
 
 SIMULATE_COLUMNS = ["quantity", "formula", "simulated", "mc_se", "mc_z", "n_sim"]
-
-
-def _as_generator(rng) -> np.random.Generator:
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if rng is None or isinstance(rng, (int, np.integer, np.random.SeedSequence)):
-        return np.random.default_rng(rng)
-    raise ValueError(f"`rng` must be a seed (int), None or a numpy.random.Generator; got {rng!r}.")
 
 
 def draw_cluster_counts(rng: np.random.Generator, p: float, clusters: int, cluster_size: int,
@@ -133,7 +125,7 @@ def simulate(p, clusters, cluster_size, icc=0.0, *, p2=None, clusters2=None, moe
     >>> list(t["quantity"])
     ['estimate', 'se_true', 'se_estimated', 'deff', 'moe', 'coverage', 'change', 'power']
     """
-    gen = _as_generator(rng)
+    gen = as_generator(rng)
     level = check_level(level)
     check_option("alternative", alternative, ALTERNATIVES)
     p = float(check_probability("p", p))
