@@ -77,8 +77,6 @@ class Estimand:
         Positions (in the data) of the rows with positive weight, that the estimate used.
     row_domain : numpy.ndarray of int
         Domain code of each of those rows.
-    row_valid : numpy.ndarray of bool, shape (len(row_index), k)
-        Non-missing value of each variable on those rows.
     row_y : numpy.ndarray, shape (len(row_index), k)
         The variables on those rows, NaN where missing (or where a ratio's denominator
         is missing).
@@ -101,7 +99,6 @@ class Estimand:
     stratum_present: np.ndarray
     row_index: np.ndarray
     row_domain: np.ndarray
-    row_valid: np.ndarray
     row_y: np.ndarray | None = None
     row_weight: np.ndarray | None = None
 
@@ -410,7 +407,7 @@ def build_estimand(design, kind: str, variables, by=None, na: str = "fail",
                     variables=variables, denominators=denominators, Y=Y, X=X, n=n,
                     wsum=wsum, s2=s2, domain_psu=domain_psu,
                     stratum_present=stratum_present, row_index=rows, row_domain=dom,
-                    row_valid=valid, row_y=row_y, row_weight=w)
+                    row_y=row_y, row_weight=w)
 
 
 def assemble_table(estimand: Estimand, estimate, se, ci_low, ci_high, level, ci_method,
