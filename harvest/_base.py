@@ -280,3 +280,43 @@ class _DesignBase:
         new.__dict__.update(self.__dict__)
         new._codes = dataclasses.replace(self._codes, weights=weights)
         return new
+
+    # -- what the design is (survives any DataFrame operation) --------------------------
+    def summary(self) -> dict:
+        """The design in one dict: what a report or a result needs to say about it.
+
+        Returns
+        -------
+        dict
+            ``design`` (``"taylor"`` or ``"replicate"``), ``rows``, ``rows_in_estimates``
+            (rows with positive weight: fewer after :meth:`subset`), ``weights`` (the
+            column or None), ``weight_sum``, then per class: ``strata``, ``psus``,
+            ``df`` (PSUs minus strata, R ``degf``), ``fpc``, ``lonely_psu`` for a
+            Taylor design; ``method``, ``replicates``, ``scale``, ``mse``, ``rho`` for a
+            replicate design.
+
+        Notes
+        -----
+        Plain values on the design object: unlike ``DataFrame.attrs`` (experimental in
+        pandas, dropped by many operations) they stay available whatever is done to the
+        tables the design produced.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from harvest.design import SurveyDesign
+        >>> df = pd.DataFrame({"psu": [1, 2, 3, 4], "y": [0, 1, 1, 0]})
+        >>> s = SurveyDesign(df, psu="psu").summary()
+        >>> s["design"], s["rows"], s["psus"], s["df"]
+        ('taylor', 4, 4, 3)
+        """
+        w = self._codes.weights
+        out = {"design": "taylor" if self._linearised else "replicate",
+               "rows": len(self.data), "rows_in_estimates": int((w > 0).sum()),
+               "weights": getattr(self, "weights_column", None),
+               "weight_sum": float(w.sum())}
+        out.update(self._summary())
+        return out
+
+    def _summary(self) -> dict:  # pragma: no cover - every design class supplies it
+        return {}

@@ -271,6 +271,11 @@ class SurveyDesign(_DesignBase):
         return replicate(self, method, replicates=replicates, rng=rng, rho=rho, batch=batch,
                          mse=mse)
 
+    def _summary(self) -> dict:
+        c = self._codes
+        return {"strata": c.n_strata, "psus": c.n_psus, "df": c.n_psus - c.n_strata,
+                "fpc": self.fpc_column, "lonely_psu": self.lonely_psu}
+
     def __repr__(self) -> str:
         c = self._codes
         return (f"SurveyDesign({len(self.data)} rows, {c.n_strata} strata, {c.n_psus} PSUs, "

@@ -190,6 +190,11 @@ class ReplicateDesign(_DesignBase):
             return self._factors.n_replicates
         return len(self.replicate_columns)
 
+    def _summary(self) -> dict:
+        return {"method": self.method, "replicates": self.n_replicates,
+                "scale": float(self.scale), "mse": self.mse,
+                "rho": None if self.rho is None else float(self.rho)}
+
     def __repr__(self) -> str:
         return (f"ReplicateDesign({len(self.data)} rows, method={self.method!r}, "
                 f"{self.n_replicates} replicates, scale={self.scale:.6g}, mse={self.mse})")
@@ -300,9 +305,13 @@ class ReplicateDesign(_DesignBase):
         pandas.DataFrame
             Index ``replicate`` (0 .. R-1); columns a :class:`pandas.MultiIndex` with
             levels ``[*by, "indicator"]`` (domains in sorted order, indicators in the
-            order asked). ``attrs`` holds ``scale``, ``rscales``, ``mse`` and the
-            full-sample ``estimate`` so that the variance can be rebuilt:
-            ``scale * sum(rscales * (theta - theta.mean())**2)``.
+            order asked). The variance is rebuilt as
+            ``scale * sum(rscales * (theta - theta.mean())**2)`` with the design's own
+            attributes ``rep.scale``, ``rep.rscales`` and ``rep.mse`` (centre on the
+            full-sample estimate, the ``estimate`` column of the estimator, when ``mse``).
+            For convenience ``attrs`` carries copies of ``scale``, ``rscales``, ``mse``
+            and the full-sample ``estimate``; pandas drops ``attrs`` in many operations,
+            so read them from the design when it matters.
 
         Examples
         --------
