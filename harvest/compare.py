@@ -84,6 +84,14 @@ def _check_design(design) -> None:
         )
 
 
+def _check_common(design, adjust, kind, level, power, df):
+    """The checks ``compare`` and ``trend`` share; ``(level, power, df)`` as used."""
+    _check_design(design)
+    check_option("adjust", adjust, ADJUST)
+    check_option("kind", kind, KINDS)
+    return check_level(level), check_probability("power", power), _check_df(df)
+
+
 def _by_level(design, kind, indicators, by, column, argument, na, denominator):
     """Estimates and their full design covariance in every ``by`` x ``column`` domain,
     with the ``(groups, levels)`` index of each domain's first column (-1: empty).
@@ -394,13 +402,8 @@ def compare(design, indicators, between, baseline=None, by=None, measure="differ
     >>> float(out["estimate"].iloc[0])
     3.0
     """
-    _check_design(design)
     check_option("measure", measure, COMPARE_MEASURES)
-    check_option("adjust", adjust, ADJUST)
-    check_option("kind", kind, KINDS)
-    level = check_level(level)
-    power = check_probability("power", power)
-    df = _check_df(df)
+    level, power, df = _check_common(design, adjust, kind, level, power, df)
     if measure == "odds_ratio" and kind != "proportion":
         raise ValueError(
             f"`measure`='odds_ratio' needs kind='proportion'; got kind={kind!r}."
@@ -556,12 +559,7 @@ def trend(design, indicators, time="year", by=None, level=0.95, adjust="holm",
     >>> round(float(out["estimate"].iloc[0]), 4)
     0.5
     """
-    _check_design(design)
-    check_option("adjust", adjust, ADJUST)
-    check_option("kind", kind, KINDS)
-    level = check_level(level)
-    power = check_probability("power", power)
-    df = _check_df(df)
+    level, power, df = _check_common(design, adjust, kind, level, power, df)
     by, indicators, estimand, estimate, vcov, group_table, levels, index = _by_level(
         design, kind, indicators, by, time, "time", na, denominator)
     k = estimand.k
