@@ -12,8 +12,8 @@ from importlib.util import find_spec
 
 import numpy as np
 
-from harvest._options import LONELY_PSU, check_option
 from harvest._errors import CompilerFallbackWarning
+from harvest._options import LONELY_PSU, check_option
 from harvest.bayes._compile import COMPILERS, compile_model, missing_internals
 from harvest.bayes._data import prepare, rng_seed
 from harvest.bayes.direct import VARIANCES, ZERO_ONE, direct_estimates, logit_inputs
