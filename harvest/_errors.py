@@ -44,6 +44,14 @@ class SamplingWarning(HarvestWarning):
     """A Bayesian fit did not pass its diagnostics (divergences, R-hat, ESS)."""
 
 
+class CompilerFallbackWarning(HarvestWarning):
+    """Informational: the installed nutpie/PyTensor lack what harvest's fast compiler needs.
+
+    The Bayesian fit then compiles with ``nutpie.compile_pymc_model``: the same model and
+    posterior, slower to compile. Given once per process.
+    """
+
+
 class DisclosureWarning(HarvestWarning):
     """A published table holds cells below the disclosure threshold."""
 
