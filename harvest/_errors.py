@@ -32,6 +32,14 @@ class DataError(ValueError):
         self.problems = problems
 
 
+class RngError(TypeError, ValueError):
+    """An ``rng`` argument that is neither a seed nor a numpy Generator.
+
+    Both a TypeError (the wrong kind of object) and a ValueError (a bad argument
+    value): the per-module checks it replaced raised one or the other.
+    """
+
+
 class HarvestWarning(UserWarning):
     """Base class of the package's warnings."""
 
@@ -76,8 +84,8 @@ def describe_rows(positions, limit: int = 10) -> str:
 def check_columns(data, columns, argument: str) -> None:
     """DataError naming the ``columns`` that ``data`` lacks, and the columns it has.
 
-    The one column-presence check of the package: design columns, estimator variables,
-    ``by``, replicate weights, comparison groupings, indicator inputs.
+    The column-presence check of the designs and estimators: design columns, estimator
+    variables, ``by``, replicate weights, comparison groupings.
 
     Examples
     --------

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from harvest._errors import RngError
+
 LONELY_PSU = ("fail", "remove", "certainty", "adjust", "average")
 PROPORTION_CI = (
     "logit", "xlogit", "korn-graubard", "wald", "likelihood", "asin", "wilson", "jeffreys",
@@ -99,20 +101,12 @@ def check_level(level) -> float:
     return check_probability("level", level)
 
 
-class RngError(TypeError, ValueError):
-    """An ``rng`` argument that is neither a seed nor a Generator.
-
-    Both a TypeError (the wrong kind of object) and a ValueError (a bad argument value),
-    as the callers of the former per-module checks caught one or the other.
-    """
-
-
 def as_generator(rng) -> np.random.Generator:
     """The random source of an ``rng`` keyword: ``numpy.random.default_rng(rng)``.
 
     A Generator comes back unchanged (numpy's own rule); a seed (int, sequence of ints,
-    SeedSequence) or None makes a new one. Anything else raises :class:`RngError`, a
-    ValueError naming ``rng``.
+    SeedSequence) or None makes a new one. Anything else raises
+    ``harvest._errors.RngError`` (a TypeError and a ValueError) naming ``rng``.
 
     Examples
     --------
