@@ -10,6 +10,11 @@ holds ``data`` (the caller's DataFrame, by reference) and ``_codes`` (a
 * ``_df(estimand)``: ``(m,)`` degrees of freedom for the intervals;
 * ``_deff(estimand, variance)``: ``(m,)`` design effects.
 
+``_table`` (behind every estimator) has three hooks with Taylor defaults that
+:class:`~harvest.ReplicateDesign` overrides: ``_check_ci``, ``_table_variance`` and
+``_interval``. ``subset`` keeps its body in ``_restricted``; ``summary()`` describes
+the design (each class adds its fields in ``_summary``).
+
 Examples
 --------
 >>> import pandas as pd
