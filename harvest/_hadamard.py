@@ -182,24 +182,23 @@ def _paley(n: int, nmax: int) -> np.ndarray | None:
     ``p >= n`` (order ``p + 1``), unless that overshoots ``nceil + 4`` and a try from
     ``nceil + 3`` is still below ``nmax``. None when no such order exists.
     """
-    nceil = nn = n + 4 - (n % 4)
-    if (n % 4) + 4 == (n % 8):
-        while nn % 8 == 0:
-            nn //= 2
-        if nn - 1 in _SMALL_PRIMES:
-            m = _paley_prime(nn - 1)
-            while nn < nceil:
-                m = _doubler(m)
-                nn *= 2
-            return m
-    if n > _SMALL_PRIMES.max():
+    nceil = n + 4 - n % 4                      # the multiple of 4 above n
+    if nceil % 8 == 0:
+        base = nceil
+        while base % 8 == 0:                    # halve down to an order = 4 (mod 8)
+            base //= 2
+        if base - 1 in _SMALL_PRIMES:
+            H = _paley_prime(base - 1)
+            while H.shape[0] < nceil:
+                H = _doubler(H)
+            return H
+    larger = _SMALL_PRIMES[_SMALL_PRIMES >= n]
+    if larger.size == 0:
         return None
-    p = int(_SMALL_PRIMES[_SMALL_PRIMES >= n].min())
-    if (p + 1 > nceil + 4) and (nceil + 4 < nmax):
+    p = int(larger[0])
+    if p + 1 > nceil + 4 and nceil + 4 < nmax:
         return _paley(nceil + 3, 2 * (nceil + 3))
-    if p > nmax:
-        return None
-    return _paley_prime(p)
+    return None if p > nmax else _paley_prime(p)
 
 
 @lru_cache(maxsize=64)
