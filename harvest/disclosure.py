@@ -291,17 +291,22 @@ def _pattern(lat: _Lattice, published: np.ndarray, primary: np.ndarray, cost: np
     s = _consistent(primary & published, published, lat.time_group)
     member = lat.A != 0
     price = np.where(published, cost + lat.margin_depth * 1e12, np.inf)
+    group = lat.time_group
+    if group is not None:  # withholding a cell withholds its whole group over time
+        ok = group >= 0
+        total = np.zeros(group.max() + 1 if ok.any() else 1)
+        np.add.at(total, group[ok], np.where(published[ok], price[ok], 0.0))
+        price = np.where(ok & published, total[np.maximum(group, 0)], price)
     for _ in range(lat.size + 1):
         count = member[:, s].sum(axis=1) if member.size else np.zeros(0)
         bad = np.flatnonzero(count == 1)
         if bad.size:
-            options = np.where(member[bad] & ~s[None, :], price[None, :], np.inf)
-            best = options.argmin(axis=1)
-            found = np.isfinite(options[np.arange(len(bad)), best])
-            if not found.all():
+            # one relation at a time: the fix of one often repairs others
+            options = np.where(member[bad[0]] & ~s, price, np.inf)
+            if not np.isfinite(options).any():
                 return published.copy()  # nothing left to hide it with: withhold all
             new = s.copy()
-            new[best] = True
+            new[options.argmin()] = True
         else:
             idx = np.flatnonzero(s)
             det = _determined(lat.A[:, idx])

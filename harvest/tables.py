@@ -506,6 +506,69 @@ def publication_table(
     return out, notes
 
 
+def comparison_status(comparison: pd.DataFrame, estimates: pd.DataFrame | None = None, *,
+                      between: str | None = None, policy: DisclosurePolicy | None = None,
+                      reliability: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Which rows of a comparison are withheld, and which rest on an unreliable level.
+
+    A row is withheld when the group or the baseline cell is withheld by
+    `harvest.disclosure.protect` applied to ``estimates`` (or to the cells rebuilt from
+    the ``n_group`` and ``n_baseline`` columns), with the pattern kept consistent across
+    the levels of ``between``. See `comparison_table` for the parameters.
+
+    Returns
+    -------
+    withheld, unreliable : numpy.ndarray of bool
+        One value per row of ``comparison``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> c = pd.DataFrame({"region": ["A", "B", "C"], "indicator": "x", "group": 2024,
+    ...                   "baseline": 2023, "n_group": [5, 40, 30], "n_baseline": 50})
+    >>> comparison_status(c)[0].tolist()
+    [True, False, True]
+    """
+    policy = policy if policy is not None else DisclosurePolicy()
+    by = by_columns(comparison)
+    small = np.zeros(len(comparison), dtype=bool)
+    unreliable = np.zeros(len(comparison), dtype=bool)
+    if estimates is None and {"n_group", "n_baseline"}.issubset(comparison.columns):
+        # the cells behind the comparison: (by, group) and (by, baseline)
+        between = between or "_between"
+        cells = pd.concat([
+            comparison[[*by, "indicator"]].assign(**{between: comparison[side].to_numpy(),
+                                                    "n": comparison[f"n_{side}"].to_numpy()})
+            for side in ("group", "baseline")], ignore_index=True)
+        cells[between] = cells[between].map(_label)
+        cells = cells.drop_duplicates([*by, "indicator", between])
+        estimates = cells[[*by, between, "indicator", "n"]]
+    if estimates is not None:
+        if between is None:
+            raise ValueError("`between` is needed with `estimates` to find the group counts.")
+        _check_columns(estimates, [between, "indicator", "n"], "estimates")
+        if "suppressed" not in estimates.columns:
+            estimates = protect(estimates, policy, time=between)
+        keys = [*by, "indicator"]
+        status = estimates[[*keys, between, "suppressed"]].copy()
+        status[between] = status[between].map(_label)
+        check_nchs = reliability is not None and {"se", "ci_low", "ci_high", "estimate"}.issubset(
+            estimates.columns)
+        status["_present"] = (nchs_reliability(estimates)["nchs_present"].to_numpy()
+                              if check_nchs else True)
+        left = comparison[keys].copy()
+        for c in by:
+            left[c] = left[c].map(_label)
+            status[c] = status[c].map(_label)
+        for side in ("group", "baseline"):
+            left[between] = comparison[side].map(_label).to_numpy()
+            merged = left.merge(status, on=[*keys, between], how="left")
+            small |= merged["suppressed"].fillna(True).astype(bool).to_numpy()
+            unreliable |= ~merged["_present"].fillna(False).astype(bool).to_numpy()
+        unreliable &= ~small
+    return small, unreliable
+
+
 def comparison_table(
     comparison: pd.DataFrame,
     *,
@@ -581,41 +644,8 @@ def comparison_table(
     labels = labels or {}
     reliability = _check_reliability(reliability) if percent else None
     policy = _policy_for(min_n, policy)
-    small = np.zeros(len(comparison), dtype=bool)
-    unreliable = np.zeros(len(comparison), dtype=bool)
-    if estimates is None and {"n_group", "n_baseline"}.issubset(comparison.columns):
-        # the cells behind the comparison: (by, group) and (by, baseline)
-        between = between or "_between"
-        cells = pd.concat([
-            comparison[[*by, "indicator"]].assign(**{between: comparison[side].to_numpy(),
-                                                    "n": comparison[f"n_{side}"].to_numpy()})
-            for side in ("group", "baseline")], ignore_index=True)
-        cells[between] = cells[between].map(_label)
-        cells = cells.drop_duplicates([*by, "indicator", between])
-        estimates = cells[[*by, between, "indicator", "n"]]
-    if estimates is not None:
-        if between is None:
-            raise ValueError("`between` is needed with `estimates` to find the group counts.")
-        _check_columns(estimates, [between, "indicator", "n"], "estimates")
-        if "suppressed" not in estimates.columns:
-            estimates = protect(estimates, policy, time=between)
-        keys = [*by, "indicator"]
-        status = estimates[[*keys, between, "suppressed"]].copy()
-        status[between] = status[between].map(_label)
-        check_nchs = reliability is not None and {"se", "ci_low", "ci_high", "estimate"}.issubset(
-            estimates.columns)
-        status["_present"] = (nchs_reliability(estimates)["nchs_present"].to_numpy()
-                              if check_nchs else True)
-        left = comparison[keys].copy()
-        for c in by:
-            left[c] = left[c].map(_label)
-            status[c] = status[c].map(_label)
-        for side in ("group", "baseline"):
-            left[between] = comparison[side].map(_label).to_numpy()
-            merged = left.merge(status, on=[*keys, between], how="left")
-            small |= merged["suppressed"].fillna(True).astype(bool).to_numpy()
-            unreliable |= ~merged["_present"].fillna(False).astype(bool).to_numpy()
-        unreliable &= ~small
+    small, unreliable = comparison_status(comparison, estimates, between=between,
+                                          policy=policy, reliability=reliability)
     rows = []
     used = {}
     for i in range(len(comparison)):
