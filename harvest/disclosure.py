@@ -403,9 +403,9 @@ def protect(tables, policy: DisclosurePolicy | None = None, *, dims=None,
     parts = []
     for i, t in enumerate(tables):
         by = _by(t)
-        keys = np.array([t[d].map(_key_text).to_numpy(dtype=object) if d in by
-                         else np.full(len(t), _ALL, dtype=object) for d in dims],
-                        dtype=object).T.reshape(len(t), len(dims))
+        keys = np.empty((len(t), len(dims)), dtype=object)
+        for j, d in enumerate(dims):
+            keys[:, j] = t[d].map(_key_text).to_numpy(dtype=object) if d in by else _ALL
         n = pd.to_numeric(t["n"], errors="coerce").to_numpy(dtype=float)
         if "n_yes" in t.columns:
             y = pd.to_numeric(t["n_yes"], errors="coerce").to_numpy(dtype=float)
@@ -418,7 +418,7 @@ def protect(tables, policy: DisclosurePolicy | None = None, *, dims=None,
         parts.append((i, keys, n, small, attribute))
 
     all_keys = np.concatenate([p[1] for p in parts]) if parts else np.zeros((0, len(dims)))
-    lat = _Lattice(all_keys.reshape(-1, len(dims)), dims, time)
+    lat = _Lattice(all_keys, dims, time)
     offsets = np.cumsum([0] + [len(p[1]) for p in parts])
     flat = lat.flat
     published = np.zeros(lat.size, dtype=bool)
