@@ -239,3 +239,37 @@ class _DesignBase:
             method = "wald"
         return assemble_table(estimand, estimate, se, low, high, level, method, df, deff,
                               n_eff)
+
+    # -- sensitive questions (harvest.sensitive) ----------------------------------------
+    def list_experiment(self, count, treatment, by=None, level=0.95, na="fail", **options):
+        """List-experiment prevalence: :func:`harvest.sensitive.list_experiment`.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from harvest.design import SurveyDesign
+        >>> df = pd.DataFrame({"psu": range(4), "t": [0, 1, 0, 1], "c": [1, 2, 1, 1]})
+        >>> SurveyDesign(df, psu="psu").list_experiment("c", "t")["estimate"].tolist()
+        [0.5]
+        """
+        from harvest.sensitive import list_experiment
+
+        return list_experiment(self, count, treatment, by=by, level=level, na=na, **options)
+
+    def randomized_response(self, answer, model="forced", by=None, level=0.95, na="fail",
+                            **options):
+        """Randomized-response prevalence: :func:`harvest.sensitive.randomized_response`.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from harvest.design import SurveyDesign
+        >>> df = pd.DataFrame({"psu": range(4), "a": [1, 0, 1, 0]})
+        >>> SurveyDesign(df, psu="psu").randomized_response(
+        ...     "a", model="warner", p=0.75)["estimate"].tolist()
+        [0.5]
+        """
+        from harvest.sensitive import randomized_response
+
+        return randomized_response(self, answer, model=model, by=by, level=level, na=na,
+                                   **options)

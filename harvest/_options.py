@@ -16,6 +16,8 @@ NA_POLICY = ("fail", "drop")
 REPLICATE_METHODS = ("bootstrap", "jk1", "jkn", "brr", "fay")
 COMPARE_MEASURES = ("difference", "ratio", "odds_ratio")
 ADJUST = ("holm", "bonferroni", "fdr_bh", None)
+#: Randomized-response models (harvest.sensitive).
+RR_MODELS = ("forced", "warner", "unrelated", "crosswise")
 
 
 def as_list(columns) -> list:

@@ -301,7 +301,7 @@ def _warn_missing(missing, group_table, what: str) -> None:
 # ---------------------------------------------------------------------------------------
 def compare(design, indicators, between, baseline=None, by=None, measure="difference",
             level=0.95, adjust="holm", kind="proportion", *, na="fail", denominator=None,
-            power=0.8, df="design"):
+            power=0.8, df="design", **sensitive):
     """Differences, ratios or odds ratios between the levels of ``between``.
 
     Parameters
@@ -329,8 +329,11 @@ def compare(design, indicators, between, baseline=None, by=None, measure="differ
         Multiplicity adjustment across every row of this call: all indicators, ``by``
         domains and pairs (the values of statsmodels ``multipletests`` and R
         ``p.adjust``). ``None``: ``p_adjusted`` equals ``p_value``.
-    kind : {"proportion", "mean", "total", "ratio"}
-        The estimate compared, as the estimator of the same name.
+    kind : {"proportion", "mean", "total", "ratio", "list_experiment", \
+"randomized_response"}
+        The estimate compared, as the estimator of the same name. The two sensitive
+        kinds take their estimator's options as keywords (``treatment=``;
+        ``model=``, ``p=``, ...): :func:`harvest.sensitive.compare_sensitive`.
     na : {"fail", "drop"}
         Missing values, as the estimators.
     denominator : str or list of str, optional
@@ -401,6 +404,17 @@ def compare(design, indicators, between, baseline=None, by=None, measure="differ
     3.0
     """
     _check_design(design)
+    # -- sensitive questions (harvest.sensitive, issue #17) --
+    if kind in ("list_experiment", "randomized_response"):
+        from harvest.sensitive import compare_sensitive
+
+        return compare_sensitive(design, indicators, between, baseline=baseline, by=by,
+                                 kind=kind, df=df, measure=measure, level=level,
+                                 adjust=adjust, na=na, power=power, **sensitive)
+    if sensitive:
+        raise TypeError(f"compare() got unexpected keyword(s) {', '.join(sensitive)} for "
+                        f"kind={kind!r}.")
+    # -- end sensitive questions --
     check_option("measure", measure, COMPARE_MEASURES)
     check_option("adjust", adjust, ADJUST)
     check_option("kind", kind, _KINDS)
