@@ -247,8 +247,64 @@ def _list_core(design, count, treatment, by, na, treated, control_items):
             "treated_value": treated_value}
 
 
+def _combined_core(design, count, treatment, direct, by, na, treated):
+    """Aronow, Coppock, Crawford and Green (2015): direct answers and a list experiment
+    combined, by the delta method on design totals, per ``by`` domain."""
+    from harvest.compare import _domain_index
+
+    check_option("na", na, NA_POLICY)
+    by = as_list(by)
+    if isinstance(count, list | tuple):
+        raise ValueError("`direct` combines a direct question with a single list; got a "
+                         "double list.")
+    check_columns(design.data, [count, direct, *by], "count/direct/by")
+    _check_treatment_column(design, treatment)
+    d = pd.to_numeric(design.data[direct], errors="coerce").to_numpy(dtype=float)
+    y = pd.to_numeric(design.data[count], errors="coerce").to_numpy(dtype=float)
+    bad = (design._codes.weights > 0) & ~np.isnan(d) & ~np.isin(d, (0.0, 1.0))
+    if bad.any():
+        rows = np.flatnonzero(bad)
+        raise DataError(f"Column {direct!r} (the direct question) must be 0/1; "
+                        f"{describe_rows(rows)} hold {design.data[direct].iloc[rows[0]]!r}.")
+    gone = np.isnan(d) | np.isnan(y)
+    names = ["__harvest_one", "__harvest_d", "__harvest_y0", "__harvest_n0"]
+    values = [np.ones_like(d), d, y * (1 - d), 1 - d]
+    view = _with_columns(design, {name: np.where(gone, np.nan, v)
+                                  for name, v in zip(names, values, strict=True)})
+    estimand, total, vcov, _ = view._estimate_vcov("total", names, by=[*by, treatment],
+                                                   na=na)
+    group_table, levels, index = _domain_index(estimand.domains, by, treatment)
+    c, t = _treatment_levels(levels, treatment, treated)
+    G = index.shape[0]
+    present = (index >= 0).all(axis=1)
+    dt, dc = np.maximum(index[:, t], 0) * 4, np.maximum(index[:, c], 0) * 4
+    N1, D1, Y1, M1 = (total[dt + v] for v in range(4))
+    N0, D0, Y0, M0 = (total[dc + v] for v in range(4))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        N = N0 + N1
+        q = (M0 + M1) / N
+        delta = Y1 / M1 - Y0 / M0
+        theta = (D0 + D1) / N + q * delta
+        dN = -(D0 + D1) / N**2 - q * delta / N
+        grads = [dN, 1 / N, q / M1, delta / N - q * Y1 / M1**2,     # treatment list
+                 dN, 1 / N, -q / M0, delta / N + q * Y0 / M0**2]    # control list
+    cols = np.column_stack([dt + v for v in range(4)] + [dc + v for v in range(4)])
+    J = sparse.csr_array((np.column_stack(grads).reshape(-1),
+                          (np.repeat(np.arange(G), 8), cols.reshape(-1))),
+                         shape=(G, len(total)))
+    _, cov = _moments(J, total, vcov)
+    theta = np.where(present, theta, np.nan)
+    cov = np.where(present[:, None] & present[None, :], cov, np.nan)
+    n = np.asarray(estimand.n).reshape(-1, 4).min(axis=1)
+    n_t = np.where(index[:, t] >= 0, n[np.maximum(index[:, t], 0)], 0).astype(np.int64)
+    n_c = np.where(index[:, c] >= 0, n[np.maximum(index[:, c], 0)], 0).astype(np.int64)
+    return {"by": by, "groups": group_table, "estimate": theta, "vcov": cov,
+            "df": _by_domain_df(design, count, by, na), "n_treatment": n_t,
+            "n_control": n_c, "indicator": str(count), "counts": [count]}
+
+
 def list_experiment(design, count, treatment, by=None, level=0.95, na="fail", *,
-                    control_items=None, design_test=False, treated=None):
+                    control_items=None, design_test=False, treated=None, direct=None):
     """Prevalence of a sensitive item from a list experiment (item count technique).
 
     Parameters
@@ -280,6 +336,14 @@ def list_experiment(design, count, treatment, by=None, level=0.95, na="fail", *,
         a design effect produces). The full table is `design_effect_test`.
     treated : scalar, optional
         The level of ``treatment`` that carries the sensitive item.
+    direct : str, optional
+        A 0/1 column with the answer to the same question asked directly. The
+        estimate is then the combined estimator of Aronow, Coppock, Crawford and Green
+        (2015): the share who say yes directly plus the list estimate among those who
+        say no, times their share. It assumes nobody without the trait says yes
+        directly (only holders lie, and only by denying) and that the direct question
+        does not change the list answers. ``n_treatment``/``n_control`` count rows
+        with both answers.
 
     Returns
     -------
@@ -302,7 +366,11 @@ def list_experiment(design, count, treatment, by=None, level=0.95, na="fail", *,
     :math:`\\hat\\pi = \\tfrac12(\\bar a_1 - \\bar a_0) + \\tfrac12(\\bar b_0 - \\bar b_1)`.
     The covariance term is not zero under cluster sampling (both lists share PSUs).
     The interval is :math:`\\hat\\pi \\pm t_{1-\\alpha/2,\\nu}\\,\\mathrm{se}` with
-    :math:`\\nu` the df of the by-domain.
+    :math:`\\nu` the df of the by-domain. Combined with a direct question
+    :math:`D`: :math:`\\hat\\pi = \\hat P(D=1) + \\hat P(D=0)(\\bar y_{1|D=0} -
+    \\bar y_{0|D=0})`, written in design totals, its variance by the delta method on
+    their design covariance (R ``svycontrast`` of ``svyby(..., svytotal,
+    covmat=TRUE)`` with a quoted expression).
 
     Examples
     --------
@@ -317,7 +385,12 @@ def list_experiment(design, count, treatment, by=None, level=0.95, na="fail", *,
     """
     _check_design(design)
     level = check_level(level)
-    core = _list_core(design, count, treatment, by, na, treated, control_items)
+    if direct is None:
+        core = _list_core(design, count, treatment, by, na, treated, control_items)
+    else:
+        core = _combined_core(design, count, treatment, direct, by, na, treated)
+        if control_items is not None:
+            _list_core(design, count, treatment, by, na, treated, control_items)
     se = np.sqrt(np.maximum(np.diag(core["vcov"]), 0.0))
     low, high = _interval(core["estimate"], se, core["df"], level)
     G = len(core["estimate"])

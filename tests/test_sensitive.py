@@ -215,3 +215,11 @@ def test_design_test_detects_a_design_effect():
     out = hv.SurveyDesign(df, strata="stratum", psu="psu").list_experiment(
         "y", "t", control_items=2, design_test=True)
     assert out["design_test_p"].iloc[0] < 0.05
+
+
+def test_combined_direct_and_list(design, reference):
+    name, d = design
+    out = d.list_experiment("item_count", treatment="long_list", direct="direct")
+    ref = ref_rows(reference, name, "combined")
+    close(out["estimate"], ref["estimate"])
+    close(out["se"], ref["se"])

@@ -21,6 +21,10 @@
 #     long_list+year+region with covmat=TRUE.
 #   * rr_forced: (svymean(rr_answer) - p_yes) / (1 - p_yes - p_no), p_yes = p_no = 1/6;
 #     rr_warner: (svymean - (1 - p)) / (2p - 1) with p = 0.8; rr_change: 2024 - 2023.
+#   * combined (Aronow, Coppock, Crawford and Green 2015), whole sample:
+#     P(D=1) + P(D=0) * (mean(Y | T=1, D=0) - mean(Y | T=0, D=0)), a nonlinear
+#     svycontrast of svyby(~one+d+y0+n0, ~long_list, svytotal, covmat=TRUE) with
+#     d = direct, y0 = item_count * (1 - direct), n0 = 1 - direct.
 #   * ols_diff / ols_se (unweighted, no design): lm(item_count ~ long_list) coefficient and
 #     its classical se, what list::ictreg(method = "lm") returns (package `list` is not
 #     installed here).
@@ -48,6 +52,7 @@ rows$list_a <- rbinom(n, 3, 0.4) + rows$sens_in_a * z
 rows$list_b <- rbinom(n, 4, 0.5) + (1 - rows$sens_in_a) * z
 forced <- runif(n)
 rows$rr_answer <- ifelse(forced < 1/6, 1, ifelse(forced < 2/6, 0, z))
+rows$direct <- z * rbinom(n, 1, 0.5)   # one-sided lying: half the holders deny
 rows$u <- NULL
 write.csv(rows, file.path(out_dir, "sensitive_data.csv"), row.names = FALSE)
 
@@ -124,6 +129,18 @@ for (dname in c("taylor", "jkn")) {
     sc <- svycontrast(by2, w)
     add(dname, "rr_change", r, 2024, coef(sc), SE(sc))
   }
+  # combined direct + list estimator
+  dd <- update(d, one = 1, d = direct, y0 = item_count * (1 - direct), n0 = 1 - direct)
+  bt <- svyby(~one + d + y0 + n0, ~long_list, dd, svytotal, covmat = TRUE)
+  cm <- coef(bt)
+  names(cm) <- gsub(":", "_", paste0("x", names(cm)))
+  vc <- vcov(bt)
+  dimnames(vc) <- list(names(cm), names(cm))
+  stat <- structure(cm, var = vc, class = "svystat")
+  ex <- quote((x0_d + x1_d) / (x0_one + x1_one) + (x0_n0 + x1_n0) / (x0_one + x1_one) *
+              (x1_y0 / x1_n0 - x0_y0 / x0_n0))
+  sc <- svycontrast(stat, ex)
+  add(dname, "combined", NA, NA, coef(sc), SE(sc))
 }
 # unweighted OLS difference in means (what list::ictreg(method = "lm") computes)
 fit <- lm(item_count ~ long_list, data = rows)
