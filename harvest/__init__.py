@@ -30,11 +30,12 @@ _LAZY_ATTRS = {
     "ReplicateDesign": "harvest.replicate_design",
     "read": "harvest.io",
     "validate": "harvest.instruments",
-    "pool_years": "harvest.compare",
+    "pool_years": "harvest.prepare",
 }
 _LAZY_MODULES = {
     "datasets", "simulate", "plot", "plan", "bayes", "report", "indicators",
     "instruments", "io", "intervals", "compare", "replicates", "design", "tables",
+    "prepare",
     "sensitive",
 }
 

@@ -3,7 +3,7 @@
 :class:`_DesignBase` implements them once. A design class (Taylor
 :class:`~harvest.design.SurveyDesign`, replicate :class:`~harvest.ReplicateDesign`)
 holds ``data`` (the caller's DataFrame, by reference) and ``_codes`` (a
-:class:`~harvest.design.DesignCodes`) and supplies three methods:
+:class:`~harvest._codes.DesignCodes`) and supplies three methods:
 
 * ``_vcov(estimand, full)``: ``(m, m)`` covariance of the estimates, or the ``(m,)``
   variances when ``full`` is False;
@@ -23,9 +23,13 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
+from harvest._codes import mask_array
 from harvest._domains import KINDS, Estimand, assemble_table, build_estimand
+from harvest._errors import DataError
 from harvest._options import NA_POLICY, PROPORTION_CI, check_level, check_option
 
 __all__ = ["_DesignBase"]
@@ -33,6 +37,10 @@ __all__ = ["_DesignBase"]
 
 class _DesignBase:
     """Estimators shared by every design class (see the module docstring)."""
+
+    #: True when the variance is by linearisation over the design's strata and PSUs
+    #: (``SurveyDesign``); False for replicate designs. Read by ``compare(df="domain")``.
+    _linearised = False
 
     # -- what a subclass supplies ------------------------------------------------------
     def _vcov(self, estimand: Estimand, full: bool) -> np.ndarray:  # pragma: no cover
@@ -208,13 +216,14 @@ class _DesignBase:
 
     # -- shared machinery --------------------------------------------------------------
     def _table(self, kind, variables, by, na, level, ci=None, denominator=None):
-        from harvest.intervals import proportion_ci, t_interval
-
+        """The tidy table of every estimator; the two hooks below differ by design class."""
         level = check_level(level)
         check_option("na", na, NA_POLICY)
+        self._check_ci(ci)
         estimand = build_estimand(self, kind, variables, by, na, denominator)
         estimate = estimand.estimate()
-        variance = np.asarray(self._vcov(estimand, False), dtype=float)
+        variance, extra = self._table_variance(estimand, kind, ci)
+        variance = np.asarray(variance, dtype=float)
         # A domain whose rows all miss the variable (na="drop") has nothing to estimate.
         empty = estimand.n == 0
         estimate = np.where(empty, np.nan, estimate)
@@ -223,22 +232,54 @@ class _DesignBase:
         df = np.asarray(self._df(estimand), dtype=float)
         deff = self._deff(estimand, variance)
         n_eff = estimand.effective_n(estimate, variance)
-        if kind == "proportion":
-            extra = {}
-            if ci == "likelihood":
-                from harvest.intervals import irls_weight
-
-                extra["irls_weight"] = irls_weight(
-                    estimand.row_y, estimand.row_weight, estimand.row_domain,
-                    estimand.n_domains).reshape(-1)
-            low, high = proportion_ci(ci, estimate, se, df, level,
-                                      np.maximum(estimand.n, 1), **extra)
-            method = ci
-        else:
-            low, high = t_interval(estimate, se, df, level)
-            method = "wald"
+        low, high, method = self._interval(estimand, kind, ci, estimate, se, df, level, extra)
         return assemble_table(estimand, estimate, se, low, high, level, method, df, deff,
                               n_eff)
+
+    # -- the hooks of _table (ReplicateDesign overrides them) ---------------------------
+    def _check_ci(self, ci) -> None:
+        """Refuse an interval method this design cannot give (here: every one is fine)."""
+
+    def _table_variance(self, estimand: Estimand, kind, ci):
+        """``(variances (m,), extra)``: ``extra`` is what :meth:`_interval` needs besides."""
+        return self._vcov(estimand, False), None
+
+    def _interval(self, estimand: Estimand, kind, ci, estimate, se, df, level, extra):
+        """``(ci_low, ci_high, ci_method)``: a proportion interval or a t interval."""
+        from harvest.intervals import proportion_ci, t_interval
+
+        if kind != "proportion":
+            low, high = t_interval(estimate, se, df, level)
+            return low, high, "wald"
+        options = {}
+        if ci == "likelihood":
+            from harvest.intervals import irls_weight
+
+            options["irls_weight"] = irls_weight(
+                estimand.row_y, estimand.row_weight, estimand.row_domain,
+                estimand.n_domains).reshape(-1)
+        low, high = proportion_ci(ci, estimate, se, df, level, np.maximum(estimand.n, 1),
+                                  **options)
+        return low, high, ci
+
+    # -- subpopulations (both subset methods) -------------------------------------------
+    def _mask_array(self, mask) -> np.ndarray:
+        """``mask`` as a bool array over the rows: :func:`harvest._codes.mask_array`."""
+        return mask_array(self.data, mask)
+
+    def _restricted(self, mask):
+        """A copy of the design whose rows outside ``mask`` have weight 0 (``subset``)."""
+        keep = self._mask_array(mask)
+        weights = np.where(keep, self._codes.weights, 0.0)
+        if not (weights > 0).any():
+            raise DataError(
+                f"`mask` selects no rows with positive weight (of {len(keep)} rows, "
+                f"{int(keep.sum())} selected); the subpopulation is empty."
+            )
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        new._codes = dataclasses.replace(self._codes, weights=weights)
+        return new
 
     # -- sensitive questions (harvest.sensitive) ----------------------------------------
     def list_experiment(self, count, treatment, by=None, level=0.95, na="fail", **options):

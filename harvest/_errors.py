@@ -44,6 +44,14 @@ class SamplingWarning(HarvestWarning):
     """A Bayesian fit did not pass its diagnostics (divergences, R-hat, ESS)."""
 
 
+class CompilerFallbackWarning(HarvestWarning):
+    """Informational: the installed nutpie/PyTensor lack what harvest's fast compiler needs.
+
+    The Bayesian fit then compiles with ``nutpie.compile_pymc_model``: the same model and
+    posterior, slower to compile. Given once per process.
+    """
+
+
 class DisclosureWarning(HarvestWarning):
     """A published table holds cells below the disclosure threshold."""
 
@@ -66,7 +74,10 @@ def describe_rows(positions, limit: int = 10) -> str:
 
 
 def check_columns(data, columns, argument: str) -> None:
-    """DataError naming the first of ``columns`` that ``data`` lacks, and its columns.
+    """DataError naming the ``columns`` that ``data`` lacks, and the columns it has.
+
+    The one column-presence check of the package: design columns, estimator variables,
+    ``by``, replicate weights, comparison groupings, indicator inputs.
 
     Examples
     --------
@@ -76,9 +87,9 @@ def check_columns(data, columns, argument: str) -> None:
     missing = [c for c in columns if c not in data.columns]
     if missing:
         shown = ", ".join(repr(c) for c in list(data.columns)[:20])
-        raise DataError(
-            f"`{argument}`: column {missing[0]!r} is not in the data; columns are {shown}."
-        )
+        names = ", ".join(repr(c) for c in missing)
+        what = f"column {names} is" if len(missing) == 1 else f"columns {names} are"
+        raise DataError(f"`{argument}`: {what} not in the data; columns are {shown}.")
 
 
 def plain_value(value):

@@ -386,12 +386,6 @@ def _kl_shift(delta, p):
     return np.maximum(np.where(small, near, far), 0.0)
 
 
-def _deviance(b, p, n):
-    """Binomial deviance of a logit-scale intercept ``b`` minus its minimum, for weights
-    rescaled to sum to ``n`` (as ``svyglm``): ``2 n KL(p || expit(b))``."""
-    return 2.0 * n * _kl_shift(b - special.logit(p), p)
-
-
 def _fmm_spline(x, y):
     """Coefficients of R's ``spline(method = "fmm")`` for each row of ``x``, ``y``.
 

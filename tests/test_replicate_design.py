@@ -529,3 +529,19 @@ def _agreement_report():
 if __name__ == "__main__":
     warnings.simplefilter("ignore", HarvestWarning)
     _agreement_report()
+
+
+@pytest.mark.parametrize("method", ["jk1", "bootstrap"])
+def test_empty_domain_same_under_taylor_and_replicates(method):
+    """A domain with no observed value is NaN and silent under both variance methods."""
+    df = pd.DataFrame({"psu": np.arange(16), "g": list("ab") * 8,
+                       "y": np.tile([1.0, np.nan, 0.0, np.nan], 4)})
+    design = hv.SurveyDesign(df, psu="psu")
+    rep = design.replicate(method, replicates=20, rng=3)
+    for estimator in ("mean", "proportion", "total"):
+        taylor = getattr(design, estimator)("y", by="g", na="drop")
+        replicate = getattr(rep, estimator)("y", by="g", na="drop")  # no warning
+        cols = ["estimate", "se", "ci_low", "ci_high", "deff", "n_eff"]
+        assert taylor[cols].iloc[1].isna().all() and replicate[cols].iloc[1].isna().all()
+        assert replicate[cols].iloc[0].notna().all()
+        assert taylor["n"].tolist() == replicate["n"].tolist() == [8, 0]

@@ -1,12 +1,10 @@
 """Publication tables: formatting, disclosure control and the NCHS standards."""
 
-import doctest
 
 import numpy as np
 import pandas as pd
 import pytest
 
-import harvest.tables as tables
 from harvest._errors import DataError, DisclosureWarning
 from harvest.tables import (
     comparison_table,
@@ -40,12 +38,6 @@ def estimate_table(n, estimate=None, se=None, width=0.1, df=30):
         "n": n,
         "n_eff": n / 1.4,
     })
-
-
-def test_doctests_pass():
-    result = doctest.testmod(tables, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 5
-    assert result.failed == 0
 
 
 def test_small_cells_show_nothing_below_the_threshold():

@@ -12,8 +12,9 @@ from importlib.util import find_spec
 
 import numpy as np
 
+from harvest._errors import CompilerFallbackWarning
 from harvest._options import LONELY_PSU, check_option
-from harvest.bayes._compile import COMPILERS, compile_model
+from harvest.bayes._compile import COMPILERS, compile_model, missing_internals
 from harvest.bayes._data import prepare, rng_seed
 from harvest.bayes.direct import VARIANCES, ZERO_ONE, direct_estimates, logit_inputs
 from harvest.bayes.models import (
@@ -40,6 +41,26 @@ _CLUSTER_BLOCK = 16
 
 # Gauss-Hermite nodes for integrating the cluster effect out of the prevalence.
 _GH_NODES = 32
+
+
+# None until the first compilation in this process checks what harvest's compiler needs.
+_MISSING: list | None = None
+
+
+def _route(compiler: str) -> str:
+    """``compiler``, or ``"nutpie"`` (said once) where the fast route's internals are missing."""
+    global _MISSING
+    if compiler != "harvest":
+        return compiler
+    if _MISSING is None:
+        _MISSING = missing_internals()
+        if _MISSING:
+            warnings.warn(
+                "harvest's fast compiler needs internals that the installed nutpie/PyTensor "
+                f"lack ({'; '.join(_MISSING)}); compiling with nutpie.compile_pymc_model "
+                "instead (same model and posterior, slower to compile).",
+                CompilerFallbackWarning, stacklevel=5)
+    return "nutpie" if _MISSING else "harvest"
 
 
 def clear_cache() -> None:
@@ -85,6 +106,7 @@ def _sample(model, data, A, T, priors, *, draws, tune, chains, seed, progress, t
     if sampler == "nutpie":
         import nutpie
 
+        compiler = _route(compiler)
         key = (model, area_effects, compiler, A, T, *(np.shape(v) for v in data.values()),
                tuple(sorted(priors.items())))
         t0 = _time.perf_counter()
@@ -224,7 +246,9 @@ def fit_prevalence(data, outcome: str, area: str = "region", time: str = "year",
         :mod:`harvest.bayes._compile`): code that does not depend on the data's sizes,
         compiled once per form of model and kept in PyTensor's disk cache, so later
         processes load it in about a second; ``"nutpie"``: ``nutpie.compile_pymc_model``,
-        which compiles again (7-8 s on the bundled data) in every process.
+        which compiles again (7-8 s on the bundled data) in every process. Where the
+        installed nutpie/PyTensor lack the internals ``"harvest"`` needs, it falls back to
+        ``"nutpie"`` with one ``CompilerFallbackWarning``.
 
     Returns
     -------
