@@ -223,3 +223,26 @@ def test_combined_direct_and_list(design, reference):
     ref = ref_rows(reference, name, "combined")
     close(out["estimate"], ref["estimate"])
     close(out["se"], ref["se"])
+
+
+def test_simulated_mission_with_indirect_questions():
+    m = hv.simulate.mission(year=2024, rng=3)
+    before = m.employees.copy()
+    e = hv.simulate.sensitive_questions(m.employees, rng=4)
+    pd.testing.assert_frame_equal(m.employees, before)
+    again = hv.simulate.sensitive_questions(m.employees, rng=4)
+    pd.testing.assert_frame_equal(e, again)
+    z = e["any_consequence"]
+    assert (e["direct_answer"] <= z).all()                       # under-reporting only
+    assert e["item_count"].between(0, 4 + e["long_list"]).all()
+    assert set(e["list_form"]) == {"long", "short"}
+    # coached institutions deny more often
+    held = e[z == 1]
+    assert held.groupby("coached")["direct_answer"].mean().is_monotonic_decreasing
+    d = hv.SurveyDesign(e, weights="weight", strata="stratum", psu="district",
+                        fpc="n_districts")
+    a = d.list_experiment("item_count", "long_list", control_items=4)
+    b = d.list_experiment("item_count", "list_form", control_items=4)
+    close(a["estimate"], b["estimate"])
+    with pytest.raises(hv.DataError, match="must be 0/1"):
+        hv.simulate.sensitive_questions(e.assign(any_consequence=2), rng=1)
