@@ -246,3 +246,24 @@ def test_simulated_mission_with_indirect_questions():
     close(a["estimate"], b["estimate"])
     with pytest.raises(hv.DataError, match="must be 0/1"):
         hv.simulate.sensitive_questions(e.assign(any_consequence=2), rng=1)
+
+
+def test_instrument_modules_are_validated():
+    from harvest.instruments import problems
+
+    m = hv.simulate.mission(year=2024, rng=3)
+    e = hv.simulate.sensitive_questions(m.employees, rng=4)
+    base = problems(m.employees, "employee")
+    assert len(problems(e, "employee")) == len(base)
+    bad = e.copy()
+    short = np.flatnonzero(bad["list_form"].to_numpy() == "short")[:2]
+    bad.loc[short[0], "item_count"] = 5                  # above the short list
+    bad.loc[short[1], "list_form"] = "medium"            # neither form
+    bad.loc[7, "rr_answer"] = np.nan                     # missing device outcome
+    found = problems(bad, "employee")
+    new = found[~found.index.isin(range(len(base)))] if len(base) else found
+    text = " | ".join(new["problem"])
+    assert "above the short list" in text
+    assert "unknown code" in text
+    assert "missing device outcome" in text
+    assert set(new["row"]) >= {int(short[0]), int(short[1]), 7}
