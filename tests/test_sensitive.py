@@ -267,3 +267,25 @@ def test_instrument_modules_are_validated():
     assert "unknown code" in text
     assert "missing device outcome" in text
     assert set(new["row"]) >= {int(short[0]), int(short[1]), 7}
+
+
+def test_cli_list_experiment(tmp_path):
+    from click.testing import CliRunner
+
+    from harvest.cli import main
+
+    m = hv.simulate.mission(year=2024, rng=3)
+    e = hv.simulate.sensitive_questions(m.employees, rng=4)
+    path = tmp_path / "employees.csv"
+    e.to_csv(path, index=False)
+    res = CliRunner().invoke(main, ["estimate", str(path), "--list-experiment", "item_count",
+                                    "--treatment", "long_list", "--format", "csv",
+                                    "--strata", "stratum", "--psu", "district",
+                                    "--weights", "weight", "--fpc", "n_districts"])
+    assert res.exit_code == 0, res.output
+    got = pd.read_csv(__import__("io").StringIO(res.stdout))
+    d = hv.SurveyDesign(e, weights="weight", strata="stratum", psu="district",
+                        fpc="n_districts")
+    close(got["estimate"], d.list_experiment("item_count", "long_list")["estimate"])
+    res = CliRunner().invoke(main, ["estimate", str(path), "--list-experiment", "item_count"])
+    assert res.exit_code != 0 and "--treatment" in res.output
