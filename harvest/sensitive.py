@@ -54,6 +54,9 @@ __all__ = [
     "randomized_response",
     "rr_coefficients",
     "compare_sensitive",
+    "direct_vs_list",
+    "plain_note",
+    "report_section",
 ]
 
 #: Columns of `list_experiment` after the ``by`` columns (API.md); with
@@ -768,3 +771,179 @@ def compare_sensitive(design, indicators, between, baseline=None, by=None, kind=
     view = _SensitiveView(design, kind, model_options)
     return compare(view, as_list(indicators), between, baseline=baseline, by=by,
                    kind="mean", df=df, **options)
+
+
+# ---------------------------------------------------------------------------------------
+# direct vs indirect, for reports
+# ---------------------------------------------------------------------------------------
+#: Columns of :func:`direct_vs_list` after the ``by`` columns.
+DIRECT_COLUMNS = ["quantity", "estimate", "se", "ci_low", "ci_high", "level", "df", "n"]
+
+
+def direct_vs_list(design, direct, count, treatment, by=None, level=0.95, na="fail", *,
+                   treated=None):
+    """The direct answer's share, the list-experiment estimate of the same item, and
+    their difference (list minus direct) with its design-based standard error.
+
+    Parameters
+    ----------
+    design : SurveyDesign or ReplicateDesign
+    direct : str
+        0/1 answer to the question asked directly.
+    count, treatment, by, level, na, treated
+        As `list_experiment` (single list).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Three rows per ``by`` domain: the ``by`` columns, then ``quantity``
+        (``"direct"``, ``"list_experiment"``, ``"difference"``), ``estimate, se,
+        ci_low, ci_high, level, df, n``. A positive difference is under-reporting of
+        the direct question (if the list's assumptions hold).
+
+    Notes
+    -----
+    In design totals per domain (``N_t`` rows, ``D_t`` direct yes, ``Y_t`` counts on
+    list ``t``): direct :math:`(D_0+D_1)/(N_0+N_1)`, list :math:`Y_1/N_1 - Y_0/N_0`;
+    the three are linearised jointly by the delta method on the design covariance of
+    the totals, so the difference's se includes their covariance.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import harvest as hv
+    >>> df = pd.DataFrame({"psu": range(8), "t": [0, 1] * 4, "d": [0, 0, 1, 0, 0, 0, 0, 1],
+    ...                    "y": [1, 2, 2, 3, 0, 2, 1, 1]})
+    >>> out = direct_vs_list(hv.SurveyDesign(df, psu="psu"), "d", "y", "t")
+    >>> out["estimate"].tolist()
+    [0.25, 1.0, 0.75]
+    """
+    from harvest.compare import _domain_index
+
+    _check_design(design)
+    level = check_level(level)
+    check_option("na", na, NA_POLICY)
+    by = as_list(by)
+    check_columns(design.data, [count, direct, *by], "count/direct/by")
+    _check_treatment_column(design, treatment)
+    d = pd.to_numeric(design.data[direct], errors="coerce").to_numpy(dtype=float)
+    y = pd.to_numeric(design.data[count], errors="coerce").to_numpy(dtype=float)
+    gone = np.isnan(d) | np.isnan(y)
+    names = ["__harvest_one", "__harvest_d", "__harvest_y"]
+    view = _with_columns(design, {name: np.where(gone, np.nan, v) for name, v in
+                                  zip(names, [np.ones_like(d), d, y], strict=True)})
+    estimand, total, vcov, _ = view._estimate_vcov("total", names, by=[*by, treatment],
+                                                   na=na)
+    group_table, levels, index = _domain_index(estimand.domains, by, treatment)
+    c, t = _treatment_levels(levels, treatment, treated)
+    G = index.shape[0]
+    present = (index >= 0).all(axis=1)
+    dt, dc = np.maximum(index[:, t], 0) * 3, np.maximum(index[:, c], 0) * 3
+    N1, D1, Y1 = (total[dt + v] for v in range(3))
+    N0, D0, Y0 = (total[dc + v] for v in range(3))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        N = N0 + N1
+        p_direct = (D0 + D1) / N
+        p_list = Y1 / N1 - Y0 / N0
+        g_direct = [-p_direct / N, 1 / N, 0 * N, -p_direct / N, 1 / N, 0 * N]
+        g_list = [-Y1 / N1**2, 0 * N, 1 / N1, Y0 / N0**2, 0 * N, -1 / N0]
+    g_diff = [a - b for a, b in zip(g_list, g_direct, strict=True)]
+    cols = np.column_stack([dt, dt + 1, dt + 2, dc, dc + 1, dc + 2])      # (G, 6)
+    rows = np.arange(3 * G).reshape(G, 3)
+    vals = np.stack([np.column_stack(g) for g in (g_direct, g_list, g_diff)], axis=1)
+    J = sparse.csr_array((vals.reshape(-1), (np.repeat(rows.reshape(-1), 6),
+                                             np.repeat(cols[:, None, :], 3, 1).reshape(-1))),
+                         shape=(3 * G, len(total)))
+    _, cov = _moments(J, total, vcov)
+    estimate = np.column_stack([p_direct, p_list, p_list - p_direct]).reshape(-1)
+    keep = np.repeat(present, 3)
+    estimate = np.where(keep, estimate, np.nan)
+    se = np.sqrt(np.maximum(np.where(keep, np.diag(cov), np.nan), 0.0))
+    df = np.repeat(_by_domain_df(design, count, by, na), 3)
+    low, high = _interval(estimate, se, df, level)
+    n = np.asarray(estimand.n).reshape(-1, 3).min(axis=1)
+    n_dom = (np.where(index[:, t] >= 0, n[np.maximum(index[:, t], 0)], 0)
+             + np.where(index[:, c] >= 0, n[np.maximum(index[:, c], 0)], 0))
+    out = group_table.iloc[np.repeat(np.arange(G), 3)].reset_index(drop=True)
+    return pd.concat([out, pd.DataFrame({
+        "quantity": pd.array(np.tile(["direct", "list_experiment", "difference"], G),
+                             dtype=str),
+        "estimate": estimate, "se": se, "ci_low": low, "ci_high": high,
+        "level": np.full(3 * G, level), "df": df,
+        "n": np.repeat(n_dom, 3).astype(np.int64),
+    })], axis=1)
+
+
+def _pct(x) -> str:
+    return "n/a" if not np.isfinite(x) else f"{100 * x:.1f}%"
+
+
+def plain_note(table: pd.DataFrame) -> list:
+    """One plain-words sentence per domain of a `direct_vs_list` table.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"quantity": ["direct", "list_experiment", "difference"],
+    ...                   "estimate": [0.2, 0.35, 0.15], "ci_low": [0.17, 0.26, 0.06],
+    ...                   "ci_high": [0.23, 0.44, 0.24], "level": 0.95})
+    >>> plain_note(t)[0][:61]
+    'All respondents: asked directly, 20.0% said yes (95% CI 17.0%'
+    """
+    by = [c for c in table.columns if c not in DIRECT_COLUMNS]
+    rows = table.to_dict("records")
+    notes = []
+    for i in range(0, len(rows), 3):
+        direct, lst, diff = rows[i:i + 3]
+        where = ", ".join(str(direct[c]) for c in by) or "All respondents"
+        level = f"{100 * float(direct['level']):g}%"
+        text = (f"{where}: asked directly, {_pct(direct['estimate'])} said yes ({level} CI "
+                f"{_pct(direct['ci_low'])} to {_pct(direct['ci_high'])}); the list "
+                f"experiment, where nobody reveals their own answer, estimates "
+                f"{_pct(lst['estimate'])} ({_pct(lst['ci_low'])} to {_pct(lst['ci_high'])}). ")
+        if not np.isfinite(diff["ci_low"]):
+            text += "The difference cannot be estimated here."
+        elif diff["ci_low"] > 0:
+            text += (f"The direct question appears to under-report by "
+                     f"{_pct(diff['estimate'])} points ({_pct(diff['ci_low'])} to "
+                     f"{_pct(diff['ci_high'])}): some people who are affected do not say so "
+                     "when asked directly.")
+        elif diff["ci_high"] < 0:
+            text += ("The direct answer is higher than the list estimate beyond sampling "
+                     "error, which suggests a problem with the list (a design effect).")
+        else:
+            text += ("The difference is within sampling error: the data do not show that "
+                     "the direct question under-reports, though the list experiment is "
+                     "too imprecise to rule it out.")
+        notes.append(text)
+    return notes
+
+
+def report_section(table: pd.DataFrame, title: str = "Direct and indirect answers") -> str:
+    """An HTML fragment (heading, table, notes) for a report, from `direct_vs_list`.
+
+    Only estimates, intervals and counts appear (no row-level data); every text is
+    HTML-escaped. The report module can place it as one section.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"quantity": ["direct", "list_experiment", "difference"],
+    ...                   "estimate": [0.2, 0.35, 0.15], "se": 0.04,
+    ...                   "ci_low": [0.17, 0.26, 0.06], "ci_high": [0.23, 0.44, 0.24],
+    ...                   "level": 0.95, "df": 50.0, "n": 2000})
+    >>> report_section(t).startswith("<section")
+    True
+    """
+    from html import escape
+
+    by = [c for c in table.columns if c not in DIRECT_COLUMNS]
+    head = "".join(f"<th>{escape(str(c))}</th>" for c in
+                   [*by, "Quantity", "Estimate", "CI", "n"])
+    body = []
+    for row in table.to_dict("records"):
+        cells = [*(str(row[c]) for c in by), str(row["quantity"]).replace("_", " "),
+                 _pct(row["estimate"]), f"{_pct(row['ci_low'])} to {_pct(row['ci_high'])}",
+                 str(row["n"])]
+        body.append("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in cells) + "</tr>")
+    notes = "".join(f"<p>{escape(n)}</p>" for n in plain_note(table))
+    return (f'<section class="sensitive"><h2>{escape(title)}</h2><table><thead><tr>{head}'
+            f"</tr></thead><tbody>{''.join(body)}</tbody></table>{notes}</section>")

@@ -289,3 +289,19 @@ def test_cli_list_experiment(tmp_path):
     close(got["estimate"], d.list_experiment("item_count", "long_list")["estimate"])
     res = CliRunner().invoke(main, ["estimate", str(path), "--list-experiment", "item_count"])
     assert res.exit_code != 0 and "--treatment" in res.output
+
+
+def test_direct_vs_list_difference(design, reference):
+    name, d = design
+    out = hv.sensitive.direct_vs_list(d, "direct", "item_count", "long_list")
+    ref = ref_rows(reference, name, "list_minus_direct")
+    diff = out[out["quantity"] == "difference"]
+    close(diff["estimate"], ref["estimate"])
+    close(diff["se"], ref["se"])
+    close(out.loc[out["quantity"] == "list_experiment", "estimate"],
+          ref_rows(reference, name, "list_all")["estimate"])
+    notes = hv.sensitive.plain_note(out)
+    assert len(notes) == 1 and "under-report" in notes[0]
+    html = hv.sensitive.report_section(hv.sensitive.direct_vs_list(
+        d, "direct", "item_count", "long_list", by="region"))
+    assert html.count("<tr>") == 1 + 6 and "Lebap" in html

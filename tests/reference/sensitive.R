@@ -25,6 +25,7 @@
 #     P(D=1) + P(D=0) * (mean(Y | T=1, D=0) - mean(Y | T=0, D=0)), a nonlinear
 #     svycontrast of svyby(~one+d+y0+n0, ~long_list, svytotal, covmat=TRUE) with
 #     d = direct, y0 = item_count * (1 - direct), n0 = 1 - direct.
+#   * list_minus_direct: the list estimate minus the direct share, the same way.
 #   * ols_diff / ols_se (unweighted, no design): lm(item_count ~ long_list) coefficient and
 #     its classical se, what list::ictreg(method = "lm") returns (package `list` is not
 #     installed here).
@@ -141,6 +142,17 @@ for (dname in c("taylor", "jkn")) {
               (x1_y0 / x1_n0 - x0_y0 / x0_n0))
   sc <- svycontrast(stat, ex)
   add(dname, "combined", NA, NA, coef(sc), SE(sc))
+  # list estimate minus the direct share (direct_vs_list), nonlinear svycontrast
+  dd2 <- update(d, one = 1, d = direct, yy = item_count)
+  b2 <- svyby(~one + d + yy, ~long_list, dd2, svytotal, covmat = TRUE)
+  c2 <- coef(b2)
+  names(c2) <- gsub(":", "_", paste0("x", names(c2)))
+  v2 <- vcov(b2)
+  dimnames(v2) <- list(names(c2), names(c2))
+  s2 <- svycontrast(structure(c2, var = v2, class = "svystat"),
+                    quote((x1_yy / x1_one - x0_yy / x0_one) -
+                          (x0_d + x1_d) / (x0_one + x1_one)))
+  add(dname, "list_minus_direct", NA, NA, coef(s2), SE(s2))
 }
 # unweighted OLS difference in means (what list::ictreg(method = "lm") computes)
 fit <- lm(item_count ~ long_list, data = rows)
