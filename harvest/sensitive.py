@@ -878,6 +878,10 @@ def _pct(x) -> str:
     return "n/a" if not np.isfinite(x) else f"{100 * x:.1f}%"
 
 
+def _points(x) -> str:
+    return f"{100 * x:.1f} percentage points"
+
+
 def plain_note(table: pd.DataFrame) -> list:
     """One plain-words sentence per domain of a `direct_vs_list` table.
 
@@ -904,9 +908,9 @@ def plain_note(table: pd.DataFrame) -> list:
             text += "The difference cannot be estimated here."
         elif diff["ci_low"] > 0:
             text += (f"The direct question appears to under-report by "
-                     f"{_pct(diff['estimate'])} points ({_pct(diff['ci_low'])} to "
-                     f"{_pct(diff['ci_high'])}): some people who are affected do not say so "
-                     "when asked directly.")
+                     f"{_points(diff['estimate'])} ({_points(diff['ci_low'])} to "
+                     f"{_points(diff['ci_high'])}): some people who are affected do not say "
+                     "so when asked directly.")
         elif diff["ci_high"] < 0:
             text += ("The direct answer is higher than the list estimate beyond sampling "
                      "error, which suggests a problem with the list (a design effect).")
