@@ -145,15 +145,11 @@ def _treatment_levels(levels, treatment, treated):
     )
 
 
-def _check_treatment_column(design, treatment) -> None:
-    check_columns(design.data, [treatment], "treatment")
-    missing = design.data[treatment].isna().to_numpy() & (design._codes.weights > 0)
-    if missing.any():
-        rows = np.flatnonzero(missing)
-        raise DataError(
-            f"`treatment` column {treatment!r} has missing values (NaN) in "
-            f"{describe_rows(rows)}; every respondent saw one of the lists."
-        )
+def _check_treatment_column(design, treatment, by=()) -> None:
+    """One column, present, not in ``by``, no missing value on a row with weight."""
+    from harvest.compare import _check_grouping
+
+    _check_grouping(design, treatment, "treatment", list(by))
 
 
 def _check_counts(design, counts, treatment, treat_value_of, control_items, double):
@@ -206,7 +202,7 @@ def _list_core(design, count, treatment, by, na, treated, control_items):
                          f"list: the counts of list A and list B); got {count!r}.")
     by = as_list(by)
     check_columns(design.data, [*counts, *by], "count/by")
-    _check_treatment_column(design, treatment)
+    _check_treatment_column(design, treatment, by)
     if treatment in by or treatment in counts:
         raise ValueError(f"`treatment` column {treatment!r} must not be in `by` or `count`.")
     double = len(counts) == 2
@@ -250,18 +246,14 @@ def _list_core(design, count, treatment, by, na, treated, control_items):
             "treated_value": treated_value}
 
 
-def _combined_core(design, count, treatment, direct, by, na, treated):
-    """Aronow, Coppock, Crawford and Green (2015): direct answers and a list experiment
-    combined, by the delta method on design totals, per ``by`` domain."""
-    from harvest.compare import _domain_index
-
-    check_option("na", na, NA_POLICY)
+def _direct_and_count(design, count, direct, by, treatment):
+    """The direct 0/1 answer and the count as float arrays (NaN where missing), checked."""
     by = as_list(by)
     if isinstance(count, list | tuple):
         raise ValueError("`direct` combines a direct question with a single list; got a "
                          "double list.")
     check_columns(design.data, [count, direct, *by], "count/direct/by")
-    _check_treatment_column(design, treatment)
+    _check_treatment_column(design, treatment, by)
     d = pd.to_numeric(design.data[direct], errors="coerce").to_numpy(dtype=float)
     y = pd.to_numeric(design.data[count], errors="coerce").to_numpy(dtype=float)
     bad = (design._codes.weights > 0) & ~np.isnan(d) & ~np.isin(d, (0.0, 1.0))
@@ -269,18 +261,42 @@ def _combined_core(design, count, treatment, direct, by, na, treated):
         rows = np.flatnonzero(bad)
         raise DataError(f"Column {direct!r} (the direct question) must be 0/1; "
                         f"{describe_rows(rows)} hold {design.data[direct].iloc[rows[0]]!r}.")
-    gone = np.isnan(d) | np.isnan(y)
-    names = ["__harvest_one", "__harvest_d", "__harvest_y0", "__harvest_n0"]
-    values = [np.ones_like(d), d, y * (1 - d), 1 - d]
-    view = _with_columns(design, {name: np.where(gone, np.nan, v)
-                                  for name, v in zip(names, values, strict=True)})
+    return by, d, y
+
+
+def _totals_by_list(design, columns: dict, by, treatment, na, treated):
+    """Design totals of derived ``columns`` (NaN rows left out together) in every
+    ``by`` x list domain, with their covariance and where each domain's columns are."""
+    from harvest.compare import _domain_index
+
+    names = list(columns)
+    k = len(names)
+    stacked = np.column_stack(list(columns.values()))
+    gone = np.isnan(stacked).any(axis=1)
+    view = _with_columns(design, {name: np.where(gone, np.nan, stacked[:, j])
+                                  for j, name in enumerate(names)})
     estimand, total, vcov, _ = view._estimate_vcov("total", names, by=[*by, treatment],
                                                    na=na)
     group_table, levels, index = _domain_index(estimand.domains, by, treatment)
     c, t = _treatment_levels(levels, treatment, treated)
-    G = index.shape[0]
-    present = (index >= 0).all(axis=1)
-    dt, dc = np.maximum(index[:, t], 0) * 4, np.maximum(index[:, c], 0) * 4
+    n = np.asarray(estimand.n).reshape(-1, k).min(axis=1)
+    n_t = np.where(index[:, t] >= 0, n[np.maximum(index[:, t], 0)], 0).astype(np.int64)
+    n_c = np.where(index[:, c] >= 0, n[np.maximum(index[:, c], 0)], 0).astype(np.int64)
+    return {"total": total, "vcov": vcov, "groups": group_table,
+            "present": (index >= 0).all(axis=1), "dt": np.maximum(index[:, t], 0) * k,
+            "dc": np.maximum(index[:, c], 0) * k, "n_treatment": n_t, "n_control": n_c}
+
+
+def _combined_core(design, count, treatment, direct, by, na, treated):
+    """Aronow, Coppock, Crawford and Green (2015): direct answers and a list experiment
+    combined, by the delta method on design totals, per ``by`` domain."""
+    check_option("na", na, NA_POLICY)
+    by, d, y = _direct_and_count(design, count, direct, by, treatment)
+    tb = _totals_by_list(design, {"__harvest_one": np.ones_like(d), "__harvest_d": d,
+                                  "__harvest_y0": y * (1 - d), "__harvest_n0": 1 - d},
+                         by, treatment, na, treated)
+    total, dt, dc, present = tb["total"], tb["dt"], tb["dc"], tb["present"]
+    G = len(present)
     N1, D1, Y1, M1 = (total[dt + v] for v in range(4))
     N0, D0, Y0, M0 = (total[dc + v] for v in range(4))
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -295,15 +311,12 @@ def _combined_core(design, count, treatment, direct, by, na, treated):
     J = sparse.csr_array((np.column_stack(grads).reshape(-1),
                           (np.repeat(np.arange(G), 8), cols.reshape(-1))),
                          shape=(G, len(total)))
-    _, cov = _moments(J, total, vcov)
+    _, cov = _moments(J, total, tb["vcov"])
     theta = np.where(present, theta, np.nan)
     cov = np.where(present[:, None] & present[None, :], cov, np.nan)
-    n = np.asarray(estimand.n).reshape(-1, 4).min(axis=1)
-    n_t = np.where(index[:, t] >= 0, n[np.maximum(index[:, t], 0)], 0).astype(np.int64)
-    n_c = np.where(index[:, c] >= 0, n[np.maximum(index[:, c], 0)], 0).astype(np.int64)
-    return {"by": by, "groups": group_table, "estimate": theta, "vcov": cov,
-            "df": _by_domain_df(design, count, by, na), "n_treatment": n_t,
-            "n_control": n_c, "indicator": str(count), "counts": [count]}
+    return {"by": by, "groups": tb["groups"], "estimate": theta, "vcov": cov,
+            "df": _by_domain_df(design, count, by, na), "n_treatment": tb["n_treatment"],
+            "n_control": tb["n_control"], "indicator": str(count), "counts": [count]}
 
 
 def list_experiment(design, count, treatment, by=None, level=0.95, na="fail", *,
@@ -475,7 +488,7 @@ def design_effect_test(design, count, treatment, control_items, by=None, na="fai
     J = int(control_items)
     by = as_list(by)
     check_columns(design.data, [count, *by], "count/by")
-    _check_treatment_column(design, treatment)
+    _check_treatment_column(design, treatment, by)
     y = pd.to_numeric(design.data[count], errors="coerce").to_numpy(dtype=float)
     names = [f"__harvest_le_{j}" for j in range(J + 1)]
     view = _with_columns(design, {name: np.where(np.isnan(y), np.nan, (y <= j) * 1.0)
@@ -818,27 +831,14 @@ def direct_vs_list(design, direct, count, treatment, by=None, level=0.95, na="fa
     >>> out["estimate"].tolist()
     [0.25, 1.0, 0.75]
     """
-    from harvest.compare import _domain_index
-
     _check_design(design)
     level = check_level(level)
     check_option("na", na, NA_POLICY)
-    by = as_list(by)
-    check_columns(design.data, [count, direct, *by], "count/direct/by")
-    _check_treatment_column(design, treatment)
-    d = pd.to_numeric(design.data[direct], errors="coerce").to_numpy(dtype=float)
-    y = pd.to_numeric(design.data[count], errors="coerce").to_numpy(dtype=float)
-    gone = np.isnan(d) | np.isnan(y)
-    names = ["__harvest_one", "__harvest_d", "__harvest_y"]
-    view = _with_columns(design, {name: np.where(gone, np.nan, v) for name, v in
-                                  zip(names, [np.ones_like(d), d, y], strict=True)})
-    estimand, total, vcov, _ = view._estimate_vcov("total", names, by=[*by, treatment],
-                                                   na=na)
-    group_table, levels, index = _domain_index(estimand.domains, by, treatment)
-    c, t = _treatment_levels(levels, treatment, treated)
-    G = index.shape[0]
-    present = (index >= 0).all(axis=1)
-    dt, dc = np.maximum(index[:, t], 0) * 3, np.maximum(index[:, c], 0) * 3
+    by, d, y = _direct_and_count(design, count, direct, by, treatment)
+    tb = _totals_by_list(design, {"__harvest_one": np.ones_like(d), "__harvest_d": d,
+                                  "__harvest_y": y}, by, treatment, na, treated)
+    total, dt, dc, present = tb["total"], tb["dt"], tb["dc"], tb["present"]
+    G = len(present)
     N1, D1, Y1 = (total[dt + v] for v in range(3))
     N0, D0, Y0 = (total[dc + v] for v in range(3))
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -854,17 +854,15 @@ def direct_vs_list(design, direct, count, treatment, by=None, level=0.95, na="fa
     J = sparse.csr_array((vals.reshape(-1), (np.repeat(rows.reshape(-1), 6),
                                              np.repeat(cols[:, None, :], 3, 1).reshape(-1))),
                          shape=(3 * G, len(total)))
-    _, cov = _moments(J, total, vcov)
+    _, cov = _moments(J, total, tb["vcov"])
     estimate = np.column_stack([p_direct, p_list, p_list - p_direct]).reshape(-1)
     keep = np.repeat(present, 3)
     estimate = np.where(keep, estimate, np.nan)
     se = np.sqrt(np.maximum(np.where(keep, np.diag(cov), np.nan), 0.0))
     df = np.repeat(_by_domain_df(design, count, by, na), 3)
     low, high = _interval(estimate, se, df, level)
-    n = np.asarray(estimand.n).reshape(-1, 3).min(axis=1)
-    n_dom = (np.where(index[:, t] >= 0, n[np.maximum(index[:, t], 0)], 0)
-             + np.where(index[:, c] >= 0, n[np.maximum(index[:, c], 0)], 0))
-    out = group_table.iloc[np.repeat(np.arange(G), 3)].reset_index(drop=True)
+    n_dom = tb["n_treatment"] + tb["n_control"]
+    out = tb["groups"].iloc[np.repeat(np.arange(G), 3)].reset_index(drop=True)
     return pd.concat([out, pd.DataFrame({
         "quantity": pd.array(np.tile(["direct", "list_experiment", "difference"], G),
                              dtype=str),
