@@ -36,6 +36,7 @@ _LAZY_MODULES = {
     "datasets", "simulate", "plot", "plan", "bayes", "report", "indicators",
     "instruments", "io", "intervals", "compare", "replicates", "design", "tables",
     "prepare",
+    "sensitive", "forced_labour",
 }
 
 __all__ = sorted([*_LAZY_ATTRS, *_LAZY_MODULES, "DataError", "HarvestWarning", "__version__"])

@@ -183,6 +183,12 @@ class _DesignBase:
         >>> SurveyDesign(df, psu="psu").compare("y", "year", 2023)["estimate"].tolist()
         [0.5]
         """
+        if options.get("kind") in ("list_experiment", "randomized_response"):
+            # the change of an indirect estimate (harvest.sensitive builds on compare)
+            from harvest.sensitive import compare_sensitive
+
+            return compare_sensitive(self, indicators, between, baseline=baseline, by=by,
+                                     **options)
         from harvest.compare import compare
 
         return compare(self, indicators, between, baseline=baseline, by=by, **options)
@@ -285,6 +291,40 @@ class _DesignBase:
         new.__dict__.update(self.__dict__)
         new._codes = dataclasses.replace(self._codes, weights=weights)
         return new
+
+    # -- sensitive questions (harvest.sensitive) ----------------------------------------
+    def list_experiment(self, count, treatment, by=None, level=0.95, na="fail", **options):
+        """List-experiment prevalence: :func:`harvest.sensitive.list_experiment`.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from harvest.design import SurveyDesign
+        >>> df = pd.DataFrame({"psu": range(4), "t": [0, 1, 0, 1], "c": [1, 2, 1, 1]})
+        >>> SurveyDesign(df, psu="psu").list_experiment("c", "t")["estimate"].tolist()
+        [0.5]
+        """
+        from harvest.sensitive import list_experiment
+
+        return list_experiment(self, count, treatment, by=by, level=level, na=na, **options)
+
+    def randomized_response(self, answer, model="forced", by=None, level=0.95, na="fail",
+                            **options):
+        """Randomized-response prevalence: :func:`harvest.sensitive.randomized_response`.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from harvest.design import SurveyDesign
+        >>> df = pd.DataFrame({"psu": range(4), "a": [1, 0, 1, 0]})
+        >>> SurveyDesign(df, psu="psu").randomized_response(
+        ...     "a", model="warner", p=0.75)["estimate"].tolist()
+        [0.5]
+        """
+        from harvest.sensitive import randomized_response
+
+        return randomized_response(self, answer, model=model, by=by, level=level, na=na,
+                                   **options)
 
     # -- what the design is (survives any DataFrame operation) --------------------------
     def summary(self) -> dict:

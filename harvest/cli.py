@@ -402,12 +402,18 @@ def validate(file, instrument, sheet, problems_out):
 
 @main.command()
 @_file_argument()
-@click.option("--indicator", "-i", "indicators", multiple=True, required=True,
+@click.option("--indicator", "-i", "indicators", multiple=True, required=False,
               metavar="COLUMN",
               help="Column to estimate (0/1 for a proportion). Repeat for several.")
 @click.option("--by", "-b", multiple=True, metavar="COLUMN",
               help="Estimate within each level of this column (e.g. region). Repeat to "
                    "cross columns (--by year --by region).")
+@click.option("--list-experiment", "list_count", default=None, metavar="COUNT",
+              help="List experiment: the column of item counts (instead of --indicator); "
+                   "needs --treatment.")
+@click.option("--treatment", default=None, metavar="FORM",
+              help="List experiment: the column saying which list was shown (0/1 or "
+                   "short/long).")
 @click.option("--statistic", type=click.Choice(["proportion", "mean", "total"]),
               default="proportion", show_default=True,
               help="What to estimate for each indicator.")
@@ -426,10 +432,10 @@ def validate(file, instrument, sheet, problems_out):
 @_out_option
 @_format_option
 @_friendly
-def estimate(file, indicators, by, statistic, ci, level, na, strata, psu, weights, fpc,
-             lonely_psu, no_design, replicate_weights, replicate_method, rho, scale, mse,
-             instrument, sheet, min_n, min_each, allow_weak_disclosure, reliability, out,
-             fmt):
+def estimate(file, indicators, by, list_count, treatment, statistic, ci, level, na, strata,
+             psu, weights, fpc, lonely_psu, no_design, replicate_weights, replicate_method,
+             rho, scale, mse, instrument, sheet, min_n, min_each, allow_weak_disclosure,
+             reliability, out, fmt):
     """Estimate indicators (shares, means or totals) with confidence intervals.
 
     Example: harvest estimate farms.csv --indicator child_labour --by region
@@ -447,6 +453,22 @@ def estimate(file, indicators, by, statistic, ci, level, na, strata, psu, weight
                      rho=rho, scale=scale, mse=mse)
     by = list(by) or None
     indicators = list(indicators)
+    if list_count is not None:   # issue #17: list experiment (harvest.sensitive)
+        if treatment is None:
+            raise click.UsageError("--list-experiment needs --treatment COLUMN.")
+        table = design.list_experiment(list_count, treatment=treatment, by=by, level=level,
+                                       na=na)
+        table["n"] = table["n_treatment"] + table["n_control"]
+        # the one disclosure policy, as every other table (no 0/1 answer: no attribute rule)
+        tidy = disclosure.protect(table, policy)
+        tidy[["n_treatment", "n_control"]] = tidy[["n_treatment", "n_control"]].astype(
+            "Float64").mask(tidy["suppressed"])
+        text, notes = publication_table(tidy, percent=True, policy=policy, reliability=None)
+        _emit(tidy, text, notes, out, fmt)
+        return
+    if not indicators:
+        raise click.UsageError("give --indicator COLUMN (or --list-experiment COUNT "
+                               "--treatment FORM).")
     if statistic == "proportion":
         table = design.proportion(indicators, by=by, ci=ci, level=level, na=na)
     else:

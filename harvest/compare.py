@@ -332,7 +332,10 @@ def compare(design, indicators, between, baseline=None, by=None, measure="differ
         domains and pairs (the values of statsmodels ``multipletests`` and R
         ``p.adjust``). ``None``: ``p_adjusted`` equals ``p_value``.
     kind : {"proportion", "mean", "total", "ratio"}
-        The estimate compared, as the estimator of the same name.
+        The estimate compared, as the estimator of the same name. The method
+        ``design.compare`` also takes ``"list_experiment"`` and ``"randomized_response"``
+        with their estimator's options as keywords (``treatment=``; ``model=``, ``p=``,
+        ...): :func:`harvest.sensitive.compare_sensitive`, which builds on this function.
     na : {"fail", "drop"}
         Missing values, as the estimators.
     denominator : str or list of str, optional

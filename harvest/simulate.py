@@ -908,3 +908,9 @@ def missions(n: int = 200, year: int = 2024, rng=None, *, scenario: Scenario | N
         year, rng, _settings(year, scenario, settings))
     tables = sample(pop, rng, n=n, batch=batch)
     return Missions(year=pop.scenario.year, truth=pop.truth, population=pop, n=int(n), **tables)
+
+
+# -- indirect questions (issue #17): harvest._simulate_sensitive ------------------------
+from harvest._simulate_sensitive import sensitive_questions  # noqa: E402
+
+__all__ += ["sensitive_questions"]

@@ -15,9 +15,15 @@ Examples
 from harvest.plan.allocation import allocate
 from harvest.plan.mission import simulate_mission
 from harvest.plan.power import minimum_detectable_change, power_change, sample_size_change
+from harvest.plan.sensitive import (
+    sensitive_power,
+    sensitive_sample_size,
+    sensitive_variance,
+)
 from harvest.plan.simulation import simulate as simulate  # deprecated name
 from harvest.plan.simulation import simulate_clusters
 from harvest.plan.size import margin_of_error, sample_size
 
 __all__ = ["allocate", "margin_of_error", "minimum_detectable_change", "power_change",
-           "sample_size", "sample_size_change", "simulate_clusters", "simulate_mission"]
+           "sample_size", "sample_size_change", "simulate_clusters", "simulate_mission",
+           "sensitive_power", "sensitive_sample_size", "sensitive_variance"]
