@@ -92,6 +92,9 @@ class ReplicateDesign(_DesignBase):
         factors multiplying ``weights``.
     batch : int, optional
         Replicates per block of the batched products (bounds memory).
+    df : float, optional
+        Stated design degrees of freedom for every interval (R ``svrepdesign(degf=)``);
+        by default the rank of the replicate weights minus 1.
 
     Notes
     -----
@@ -115,7 +118,7 @@ class ReplicateDesign(_DesignBase):
 
     def __init__(self, data, weights=None, replicate_weights=None, method="jkn",
                  scale=None, rscales=None, mse=False, rho=None, combined_weights=True,
-                 batch=None):
+                 batch=None, df=None):
         if not isinstance(data, pd.DataFrame):
             raise TypeError(f"`data` must be a pandas DataFrame; got {type(data).__name__}.")
         if len(data) == 0:
@@ -126,6 +129,7 @@ class ReplicateDesign(_DesignBase):
         self.weights_column = weights
         self.batch = None if batch is None else _check_batch(batch)
         self.combined_weights = bool(combined_weights)
+        self.degf = _check_df(df)
         columns = _replicate_columns(data, replicate_weights)
         self.replicate_columns = columns
         n = len(data)
@@ -174,6 +178,7 @@ class ReplicateDesign(_DesignBase):
         new.weights_column = getattr(design, "weights_column", None)
         new.batch = None if batch is None else _check_batch(batch)
         new.combined_weights = True
+        new.degf = None
         new.replicate_columns = None
         new.scale, new.rscales = factors.scale, factors.rscales
         new.rho, new.mse = factors.rho, factors.mse
@@ -343,6 +348,8 @@ class ReplicateDesign(_DesignBase):
         return self._pass(estimand, full=full)["vcov"]
 
     def _df(self, estimand):
+        if getattr(self, "degf", None) is not None:
+            return np.full(estimand.n.size, self.degf)
         return self._rank(estimand).astype(float) - 1.0
 
     def _deff(self, estimand, variance):
@@ -576,6 +583,19 @@ def _gram_rank(gram) -> np.ndarray:
     eig = np.linalg.eigvalsh(gram)
     top = eig.max(axis=-1, keepdims=True)
     return (eig > 1e-10 * top).sum(axis=-1)
+
+
+def _check_df(df):
+    """A stated df (R ``degf=``): ``None`` or a positive number (``inf`` allowed)."""
+    if df is None:
+        return None
+    try:
+        value = float(df)
+    except (TypeError, ValueError):
+        raise ValueError(f"`df` must be a positive number or None; got {df!r}.") from None
+    if not value > 0:
+        raise ValueError(f"`df` must be a positive number or None; got {df!r}.")
+    return value
 
 
 def _replicate_columns(data, replicate_weights) -> list:

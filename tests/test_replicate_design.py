@@ -545,3 +545,28 @@ def test_empty_domain_same_under_taylor_and_replicates(method):
         assert taylor[cols].iloc[1].isna().all() and replicate[cols].iloc[1].isna().all()
         assert replicate[cols].iloc[0].notna().all()
         assert taylor["n"].tolist() == replicate["n"].tolist() == [8, 0]
+
+
+def test_stated_df_is_used_for_intervals():
+    """R svrepdesign(degf=): a stated df replaces the rank for every interval."""
+    import numpy as np
+    import pandas as pd
+    from scipy import stats
+
+    import harvest as hv
+
+    df = pd.DataFrame({"w": [1.0, 1, 1, 1], "y": [1.0, 2, 4, 7],
+                       "rw1": [0.0, 4 / 3, 4 / 3, 4 / 3], "rw2": [4 / 3, 0, 4 / 3, 4 / 3],
+                       "rw3": [4 / 3, 4 / 3, 0, 4 / 3], "rw4": [4 / 3, 4 / 3, 4 / 3, 0]})
+    rep = hv.ReplicateDesign(df, weights="w", replicate_weights="rw", method="jk1",
+                             scale=3 / 4, df=10)
+    t = rep.mean("y")
+    assert t["df"].iloc[0] == 10
+    half = stats.t.ppf(0.975, 10) * t["se"].iloc[0]
+    assert np.isclose(t["ci_high"].iloc[0] - t["estimate"].iloc[0], half, rtol=1e-12)
+    default = hv.ReplicateDesign(df, weights="w", replicate_weights="rw", method="jk1",
+                                 scale=3 / 4).mean("y")
+    assert default["df"].iloc[0] == 3
+    with pytest.raises(ValueError, match="`df` must be a positive number"):
+        hv.ReplicateDesign(df, weights="w", replicate_weights="rw", method="jk1",
+                           scale=3 / 4, df=0)
