@@ -16,6 +16,10 @@ NA_POLICY = ("fail", "drop")
 REPLICATE_METHODS = ("bootstrap", "jk1", "jkn", "brr", "fay")
 COMPARE_MEASURES = ("difference", "ratio", "odds_ratio")
 ADJUST = ("holm", "bonferroni", "fdr_bh", None)
+#: Replicate-weight methods a user can name for supplied weights (``"other"``: own scale).
+SUPPLIED_METHODS = (*REPLICATE_METHODS, "other")
+#: What ``harvest estimate --statistic`` can estimate (design methods of these names).
+STATISTICS = ("proportion", "mean", "total")
 
 
 def as_list(columns) -> list:

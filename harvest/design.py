@@ -20,6 +20,7 @@ Examples
 from __future__ import annotations
 
 import dataclasses
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,7 +28,7 @@ import pandas as pd
 
 from harvest._base import _DesignBase
 from harvest._core import stratified_vcov
-from harvest._errors import DataError, check_columns, describe_rows, plain_value
+from harvest._errors import DataError, check_columns, check_frame, describe_rows, plain_value
 from harvest._options import LONELY_PSU, as_list, check_option
 
 __all__ = ["DesignCodes", "SurveyDesign"]
@@ -100,14 +101,22 @@ def _numeric(data: pd.DataFrame, column, argument: str, positions=None) -> np.nd
     if pd.api.types.is_bool_dtype(series.dtype) or not pd.api.types.is_numeric_dtype(
         series.dtype
     ):
-        converted = pd.to_numeric(series, errors="coerce")
+        raw = series.to_numpy(dtype=object)
+        number = np.fromiter((isinstance(v, numbers.Real) and not isinstance(v, bool | np.bool_)
+                              for v in raw), bool, len(raw)) | series.isna().to_numpy()
+        if number.all() and not pd.api.types.is_bool_dtype(series.dtype):
+            # numbers stored as Python objects (or as categories): their values
+            return pd.to_numeric(pd.Series(raw, dtype=object)).to_numpy(dtype=float,
+                                                                         na_value=np.nan)
+        converted = pd.to_numeric(pd.Series(raw, dtype=object), errors="coerce")
         bad = np.flatnonzero(converted.isna().to_numpy() & series.notna().to_numpy())
-        if pd.api.types.is_bool_dtype(series.dtype) or len(bad) == 0:
-            bad = np.arange(len(series)) if len(bad) == 0 else bad
-        value = plain_value(series.iloc[int(bad[0])]) if len(bad) else None
+        bad = bad if len(bad) else np.flatnonzero(~number)
+        value = plain_value(series.iloc[int(bad[0])])
+        kind = "text" if isinstance(value, str) else type(value).__name__
         raise DataError(
-            f"`{argument}` column {column!r} must be numeric; found {value!r} "
-            f"(dtype {series.dtype}) in {describe_rows(where[bad])}."
+            f"`{argument}` column {column!r} must be numeric; found {value!r} ({kind}, "
+            f"column dtype {series.dtype}) in {describe_rows(where[bad])}; convert the "
+            "column to numbers (in Python: pd.to_numeric)."
         )
     values = series.to_numpy(dtype=float, na_value=np.nan)
     return values
@@ -221,6 +230,7 @@ class SurveyDesign(_DesignBase):
                  lonely_psu="fail"):
         if not isinstance(data, pd.DataFrame):
             raise TypeError(f"`data` must be a pandas DataFrame; got {type(data).__name__}.")
+        check_frame(data)
         if len(data) == 0:
             raise DataError("`data` has no rows.")
         check_option("lonely_psu", lonely_psu, LONELY_PSU)
@@ -302,8 +312,10 @@ class SurveyDesign(_DesignBase):
         if len(varying):
             h = int(varying[0])
             rows = np.flatnonzero(row_stratum == h)
+            where_ = ("across the rows (the design has no strata, so it must be one value)"
+                      if labels[h] is None else f"within stratum {labels[h]!r}")
             raise DataError(
-                f"`fpc` column {column!r} varies within stratum {labels[h]!r} "
+                f"`fpc` column {column!r} varies {where_} "
                 f"(values {plain_value(lo[h])!r} to {plain_value(hi[h])!r}, "
                 f"{describe_rows(rows)}); "
                 "it must be constant within a stratum."

@@ -37,7 +37,7 @@ import pandas as pd
 
 from harvest._base import _DesignBase
 from harvest._domains import build_estimand
-from harvest._errors import DataError, HarvestWarning, describe_rows
+from harvest._errors import DataError, HarvestWarning, check_frame, describe_rows
 from harvest._options import (
     NA_POLICY,
     PROPORTION_CI,
@@ -120,6 +120,7 @@ class ReplicateDesign(_DesignBase):
 
         if not isinstance(data, pd.DataFrame):
             raise TypeError(f"`data` must be a pandas DataFrame; got {type(data).__name__}.")
+        check_frame(data)
         if len(data) == 0:
             raise DataError("`data` has no rows.")
         check_option("method", method, SUPPLIED_METHODS)

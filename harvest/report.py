@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from harvest._errors import DataError
+from harvest.instruments import detect_instrument
 from harvest.tables import (
     SUPPRESSED,
     _check_reliability,
@@ -71,25 +72,6 @@ _UNITS = {"farm": ("farm", "farms"), "employee": ("employee", "employees"),
           "picker": ("picker", "pickers"), "institution": ("institution", "institutions")}
 _ID = {"farm": "farm_id", "employee": "employee_id", "picker": "picker_id",
        "institution": "institution_id"}
-
-
-def detect_instrument(df: pd.DataFrame) -> str:
-    """Tell which instrument a table holds from its identifier column.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> detect_instrument(pd.DataFrame(columns=["year", "farm_id", "n_children"]))
-    'farm'
-    """
-    cols = set(df.columns)
-    for instrument in ("employee", "picker", "institution", "farm"):
-        if _ID[instrument] in cols:
-            return instrument
-    raise DataError(
-        "cannot tell which instrument this table holds: none of the identifier columns "
-        f"{', '.join(map(repr, _ID.values()))} is present. Pass the instrument explicitly."
-    )
 
 
 # ----------------------------------------------------------------------------- analysis
