@@ -726,7 +726,11 @@ def summary(df: pd.DataFrame, instrument: str, *, codes=None) -> str:
     >>> summary(farms[farms["year"] == 2024], "farm")
     'ok: 472 rows, 5 regions, 61 districts'
     """
-    clean = validate(df, instrument, codes=codes)
+    return summary_line(validate(df, instrument, codes=codes))
+
+
+def summary_line(clean: pd.DataFrame) -> str:
+    """The line of :func:`summary` for a frame already validated."""
     n_reg = clean["region"].nunique()
     n_dis = clean[["region", "district"]].drop_duplicates().shape[0]
     return f"ok: {len(clean)} rows, {n_reg} regions, {n_dis} districts"

@@ -49,7 +49,7 @@ from harvest.instruments import (
     validate,
 )
 
-__all__ = ["read", "write", "read_table", "collapse_multi", "expand_multi", "FORMATS"]
+__all__ = ["read", "read_any", "write", "read_table", "collapse_multi", "expand_multi", "FORMATS"]
 
 #: File suffixes understood by :func:`read` and :func:`write`.
 FORMATS = {".csv": "csv", ".xlsx": "excel", ".parquet": "parquet", ".pq": "parquet",
@@ -88,10 +88,21 @@ def _decode(raw: bytes, name: str, encoding: str | None) -> tuple[str, str]:
         pass
     from charset_normalizer import from_bytes
 
-    best = from_bytes(raw).best()
+    matches = from_bytes(raw)
+    best = matches.best()
     if best is None:
         raise DataError(f"{name}: is not text in any encoding harvest recognises (is it a "
-                        "CSV file?); save it from the spreadsheet as 'CSV UTF-8'.")
+                        "CSV file?); save it from the spreadsheet as 'CSV UTF-8', or give "
+                        "the encoding (--encoding, encoding= in Python).")
+    # equally plausible Western single-byte encodings: Windows-1252 (what a spreadsheet
+    # saves on a Western Windows, and a superset of Latin-1's letters)
+    tied = {m.encoding for m in matches if m.chaos <= best.chaos}
+    tied |= set(best.could_be_from_charset)
+    if best.encoding != "cp1252" and "cp1252" in tied:
+        try:
+            return raw.decode("cp1252"), "cp1252"
+        except UnicodeDecodeError:
+            pass
     return str(best), best.encoding
 
 
@@ -118,7 +129,24 @@ def _check_header(names, name: str) -> None:
         seen[key] = i
 
 
-def _read_csv(path: Path, text_cols, encoding) -> pd.DataFrame:
+def _text_columns(instrument) -> list:
+    if instrument is None:
+        return []
+    return [c.name for c in columns(instrument) if c.kind in ("code", "text", "multi")]
+
+
+def _from_header(names, instrument, detect):
+    """The instrument (given, or told from the header when ``detect``) and its text
+    columns present in the header."""
+    if instrument is None and detect:
+        try:
+            instrument = detect_instrument(pd.DataFrame(columns=list(names)))
+        except DataError:
+            instrument = None
+    return instrument, [c for c in _text_columns(instrument) if c in names]
+
+
+def _read_csv(path: Path, instrument, detect, encoding):
     import csv
     import io as _io
 
@@ -137,14 +165,15 @@ def _read_csv(path: Path, text_cols, encoding) -> pd.DataFrame:
                 f"{path.name}: the last row (row {len(lines) - 2}) has {len(last)} of the "
                 f"{len(header)} fields and no line end: the file looks truncated; export it "
                 "again.")
+    instrument, text_cols = _from_header(header, instrument, detect)
     try:
         return pd.read_csv(_io.StringIO(text), sep=sep,
-                           dtype={c: "str" for c in text_cols if c in header})
+                           dtype=dict.fromkeys(text_cols, "str")), instrument
     except pd.errors.ParserError as err:
         raise DataError(f"{path.name}: is not a well-formed CSV file ({err}).") from None
 
 
-def _read_excel(path: Path, text_cols, sheet, instrument) -> pd.DataFrame:
+def _read_excel(path: Path, instrument, detect, sheet):
     import zipfile
 
     import openpyxl
@@ -165,14 +194,16 @@ def _read_excel(path: Path, text_cols, sheet, instrument) -> pd.DataFrame:
     head = pd.read_excel(path, sheet_name=sheet, header=None, nrows=1, engine="openpyxl")
     names = [] if head.empty else [c for c in head.iloc[0].tolist() if pd.notna(c)]
     _check_header(names, path.name)
-    wanted = _ID_COLUMNS if instrument is None else ("year", "region")
-    if len(sheets) > 1 and not any(c in names for c in wanted):
+    wanted = _ID_COLUMNS if instrument is None and detect else ("year", "region")
+    if len(sheets) > 1 and (instrument is not None or detect) and not any(
+            c in names for c in wanted):
         which = sheets[sheet] if isinstance(sheet, int) else sheet
         raise DataError(f"{path.name}: the sheet {which!r} does not hold the data (none of "
                         f"the columns {', '.join(map(repr, wanted))}); the sheets are "
                         f"{shown}: choose one with --sheet NAME (or sheet= in Python).")
+    instrument, text_cols = _from_header(names, instrument, detect)
     return pd.read_excel(path, sheet_name=sheet, engine="openpyxl",
-                         dtype={c: "str" for c in text_cols if c in names})
+                         dtype=dict.fromkeys(text_cols, "str")), instrument
 
 
 _ID_COLUMNS = ("farm_id", "picker_id", "employee_id", "institution_id")
@@ -209,19 +240,22 @@ def read_table(path, instrument: str | None = None, *, sheet=0,
     FileNotFoundError
         No file at ``path``.
     """
+    return _read_table(path, instrument, sheet=sheet, encoding=encoding)[0]
+
+
+def _read_table(path, instrument=None, *, sheet=0, encoding=None, detect=False):
+    """:func:`read_table` returning the instrument too: given, or (``detect``) told
+    from the identifier column of the header, or None."""
     path = Path(path)
     fmt = _format(path)
     if not path.exists():
         raise FileNotFoundError(f"no file at {str(path)!r}.")
     if path.stat().st_size == 0:
         raise DataError(f"{path.name}: the file is empty (0 bytes).")
-    text_cols = []
-    if instrument is not None:
-        text_cols = [c.name for c in columns(instrument) if c.kind in ("code", "text", "multi")]
     if fmt == "csv":
-        df = _read_csv(path, text_cols, encoding)
+        df, instrument = _read_csv(path, instrument, detect, encoding)
     elif fmt == "excel":
-        df = _read_excel(path, text_cols, sheet, instrument)
+        df, instrument = _read_excel(path, instrument, detect, sheet)
     elif fmt == "parquet":
         try:
             df = pd.read_parquet(path)
@@ -238,11 +272,43 @@ def read_table(path, instrument: str | None = None, *, sheet=0,
             raise DataError(f"{path.name}: is not a readable {kind} file ({err}).") from None
     if not isinstance(df.columns, pd.MultiIndex):
         _check_header(list(df.columns), path.name)
-    for c in text_cols:
+    if instrument is None and detect and fmt not in ("csv", "excel"):
+        instrument, _ = _from_header(df.columns, None, True)
+    for c in _text_columns(instrument):
         if c in df.columns and not pd.api.types.is_numeric_dtype(df[c].dtype):
             s = df[c].astype("str")
             df[c] = s.where(s.str.strip() != "")
-    return df
+    return df, instrument
+
+
+def read_any(path, instrument: str | None = None, *, codes=None, sheet=0,
+             encoding: str | None = None, indicators: bool = True):
+    """Read a file once: a field instrument (given, or told from its identifier column)
+    is validated and enriched as by :func:`read`; another table is returned as read.
+
+    Returns
+    -------
+    (pandas.DataFrame, str or None)
+        The frame and its instrument (None for a table of another kind).
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> import harvest as hv
+    >>> path = os.path.join(tempfile.mkdtemp(), "farms.csv")
+    >>> _ = hv.io.write(hv.datasets.load("farms"), path)
+    >>> df, instrument = read_any(path)
+    >>> instrument, len(df)
+    ('farm', 694)
+    """
+    df, found = _read_table(path, instrument, sheet=sheet, encoding=encoding, detect=True)
+    if found is None:
+        return df, None
+    df = collapse_multi(df, found, codes=codes)
+    clean = validate(df, found, codes=codes)
+    if indicators:
+        clean = add_indicators(clean, found)
+    return clean, found
 
 
 def collapse_multi(df: pd.DataFrame, instrument: str, *, codes=None) -> pd.DataFrame:
