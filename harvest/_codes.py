@@ -17,6 +17,7 @@ Examples
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -81,14 +82,22 @@ def _numeric(data: pd.DataFrame, column, argument: str, positions=None) -> np.nd
     if pd.api.types.is_bool_dtype(series.dtype) or not pd.api.types.is_numeric_dtype(
         series.dtype
     ):
-        converted = pd.to_numeric(series, errors="coerce")
+        raw = series.to_numpy(dtype=object)
+        number = np.fromiter((isinstance(v, numbers.Real) and not isinstance(v, bool | np.bool_)
+                              for v in raw), bool, len(raw)) | series.isna().to_numpy()
+        if number.all() and not pd.api.types.is_bool_dtype(series.dtype):
+            # numbers stored as Python objects (or as categories): their values
+            return pd.to_numeric(pd.Series(raw, dtype=object)).to_numpy(dtype=float,
+                                                                         na_value=np.nan)
+        converted = pd.to_numeric(pd.Series(raw, dtype=object), errors="coerce")
         bad = np.flatnonzero(converted.isna().to_numpy() & series.notna().to_numpy())
-        if pd.api.types.is_bool_dtype(series.dtype) or len(bad) == 0:
-            bad = np.arange(len(series)) if len(bad) == 0 else bad
-        value = plain_value(series.iloc[int(bad[0])]) if len(bad) else None
+        bad = bad if len(bad) else np.flatnonzero(~number)
+        value = plain_value(series.iloc[int(bad[0])])
+        kind = "text" if isinstance(value, str) else type(value).__name__
         raise DataError(
-            f"`{argument}` column {column!r} must be numeric; found {value!r} "
-            f"(dtype {series.dtype}) in {describe_rows(where[bad])}."
+            f"`{argument}` column {column!r} must be numeric; found {value!r} ({kind}, "
+            f"column dtype {series.dtype}) in {describe_rows(where[bad])}; convert the "
+            "column to numbers (in Python: pd.to_numeric)."
         )
     values = series.to_numpy(dtype=float, na_value=np.nan)
     return values

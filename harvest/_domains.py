@@ -239,6 +239,41 @@ def _values(data, column, rows, proportion: bool) -> np.ndarray:
     return values
 
 
+def _factorize_labels(values: pd.Series, column):
+    """Codes and sorted levels of a domain column; DataError when two different levels
+    print the same (``1`` and ``"1"``, ``1.0`` and ``"1.0"``), which would give two
+    domains with one label."""
+    try:
+        codes, levels = pd.factorize(values, sort=True)
+    except TypeError:  # a mix of types that cannot be sorted (numbers and text)
+        codes, levels = pd.factorize(values, sort=False)
+    if values.dtype == object and len(levels) > 1:
+        shown = pd.Index([str(v) for v in levels])
+        if shown.has_duplicates:
+            label = shown[shown.duplicated()][0]
+            kinds = sorted({type(v).__name__ for v in levels if str(v) == label})
+            raise DataError(
+                f"`by` column {column!r} holds the label {label!r} as different types "
+                f"({', '.join(kinds)}), which would give two domains both labelled {label}; "
+                "store the column as one type (e.g. all text)."
+            )
+        if not _sortable(levels):
+            order = np.argsort(np.asarray(shown, dtype=object).astype(str), kind="stable")
+            rank = np.empty(len(order), dtype=np.intp)
+            rank[order] = np.arange(len(order))
+            codes = np.where(codes >= 0, rank[codes], codes)
+            levels = levels[order]
+    return codes, levels
+
+
+def _sortable(levels) -> bool:
+    try:
+        sorted(levels)
+    except TypeError:
+        return False
+    return True
+
+
 def _domain_codes(data, by, rows):
     """Domain code (0..D-1, sorted levels) of each row in ``rows`` and the domain table."""
     if not by:
@@ -255,7 +290,7 @@ def _domain_codes(data, by, rows):
                 f"`by` column {column!r} has missing values (NaN) in {describe_rows(bad)}; "
                 "recode them as a level or leave those rows out with `subset`."
             )
-        codes, levels = pd.factorize(values, sort=True)
+        codes, levels = _factorize_labels(values, column)
         combined = combined * len(levels) + codes
         factors.append((codes, levels))
     size = int(np.prod([len(levels) for _, levels in factors], dtype=float))

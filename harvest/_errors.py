@@ -100,6 +100,37 @@ def check_columns(data, columns, argument: str) -> None:
         raise DataError(f"`{argument}`: {what} not in the data; columns are {shown}.")
 
 
+def check_frame(df, argument: str = "data") -> None:
+    """DataError for a frame whose columns cannot be told apart: a column MultiIndex,
+    or a column name that appears more than once (naming it).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> check_frame(pd.DataFrame({"a": [1]}))
+    >>> try:
+    ...     check_frame(pd.DataFrame([[1, 2]], columns=["w", "w"]))
+    ... except DataError as err:
+    ...     print(err)
+    `data`: the column 'w' appears 2 times; rename the copies so that each column has one name.
+    """
+    import pandas as pd
+
+    if not isinstance(df, pd.DataFrame):
+        return
+    if isinstance(df.columns, pd.MultiIndex):
+        raise DataError(
+            f"`{argument}` has a column MultiIndex ({df.columns.nlevels} levels, e.g. "
+            f"{df.columns[0]!r}); flatten it to one name per column first, e.g. "
+            "df.columns = ['_'.join(map(str, c)) for c in df.columns].")
+    if df.columns.has_duplicates:
+        counts = df.columns.value_counts()
+        name = counts.index[counts.to_numpy() > 1][0]
+        raise DataError(
+            f"`{argument}`: the column {name!r} appears {int(counts[name])} times; rename the "
+            "copies so that each column has one name.")
+
+
 def plain_value(value):
     """A numpy scalar (or a tuple of them) as the Python value, for messages.
 

@@ -24,6 +24,10 @@ COMPARE_MEASURES = ("difference", "ratio", "odds_ratio")
 ADJUST = ("holm", "bonferroni", "fdr_bh", None)
 #: Randomized-response models (harvest.sensitive).
 RR_MODELS = ("forced", "warner", "unrelated", "crosswise")
+#: Replicate-weight methods a user can name for supplied weights (``"other"``: own scale).
+SUPPLIED_METHODS = (*REPLICATE_METHODS, "other")
+#: What ``harvest estimate --statistic`` can estimate (design methods of these names).
+STATISTICS = ("proportion", "mean", "total")
 
 
 def as_list(columns) -> list:

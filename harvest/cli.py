@@ -20,6 +20,7 @@ Examples
 from __future__ import annotations
 
 import functools
+import re
 import sys
 import warnings
 from pathlib import Path
@@ -27,8 +28,21 @@ from pathlib import Path
 import click
 
 from harvest._errors import DataError, HarvestWarning
+from harvest._options import (
+    ADJUST,
+    COMPARE_MEASURES,
+    LONELY_PSU,
+    NA_POLICY,
+    PROPORTION_CI,
+    STATISTICS,
+    SUPPLIED_METHODS,
+)
+from harvest.instruments import INSTRUMENTS as _INSTRUMENT_COLUMNS
 
-INSTRUMENTS = ("farm", "picker", "employee", "institution")
+INSTRUMENTS = tuple(_INSTRUMENT_COLUMNS)
+#: What the command being run has read: the file (named in every error) and, once rows
+#: are left out (visits not completed), the file row of each remaining row.
+_STATE: dict = {"file": None, "rows": None}
 _DESIGN_DEFAULTS = {"strata": "stratum", "psu": "district", "weights": "weight",
                     "fpc": "n_districts"}
 
@@ -46,6 +60,7 @@ def _friendly(func):
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         caught = []
+        _STATE.update(file=None, rows=None)
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always", HarvestWarning)
@@ -69,11 +84,55 @@ def _call(func, args, kwargs):
         text = str(err).replace(
             "The full list is in the error's `problems` attribute.",
             "`harvest validate FILE --problems problems.xlsx` writes the full list.")
-        raise HarvestCLIError(f"the data need fixing.\n{text}") from None
+        raise HarvestCLIError(_for_the_cli(text, data=True)) from None
     except FileNotFoundError as err:
         raise HarvestCLIError(f"file not found: {err}") from None
     except (ValueError, OSError, KeyError) as err:
-        raise HarvestCLIError(str(err)) from None
+        raise HarvestCLIError(_for_the_cli(str(err))) from None
+
+
+#: Python arguments named in the package's messages, and the CLI options that set them.
+_OPTION_OF = {"na": "--na", "lonely_psu": "--lonely-psu", "ci": "--ci", "level": "--level",
+              "weights": "--weights", "strata": "--strata", "psu": "--psu", "fpc": "--fpc",
+              "by": "--by", "variables": "--indicator", "measure": "--measure",
+              "adjust": "--adjust", "baseline": "--baseline", "moe": "--moe",
+              "deff": "--deff", "p": "--p", "sheet": "--sheet", "encoding": "--encoding",
+              "replicate_weights": "--replicate-weights", "method": "--replicate-method",
+              "rho": "--rho", "scale": "--scale", "instrument": "--instrument"}
+_ROWS = re.compile(r"\b(rows?) (\d+(?:, \d+)*)")
+
+
+def _for_the_cli(text: str, data: bool = False) -> str:
+    """A package message in the command line's terms: the file named first, row numbers
+    of the file (not of the rows left after filtering), options instead of keywords."""
+    rows = _STATE["rows"]
+
+    def file_rows(m):
+        nums = [int(x) for x in m.group(2).split(", ")]
+        if rows is not None:
+            nums = [int(rows[i]) if 0 <= i < len(rows) else i for i in nums]
+        return f"file {m.group(1)} " + ", ".join(map(str, nums))
+
+    text, n_rows = _ROWS.subn(file_rows, text)
+    # keywords: lonely_psu='remove' -> --lonely-psu remove; `na` -> --na
+    text = re.sub(r"\b(\w+)=(['\"])([^'\"]*)\2",
+                  lambda m: (f"{_OPTION_OF[m.group(1)]} {m.group(3)}"
+                             if m.group(1) in _OPTION_OF else m.group(0)), text)
+    text = re.sub(r"`(\w+)`", lambda m: _OPTION_OF.get(m.group(1), m.group(0)), text)
+    text = re.sub(r"\s*\(in Python: [^)]*\)", "", text)
+    text = text.replace("leave those rows out with `subset`", "delete those rows from the file")
+    text = text.replace("`design.subset`", "deleting those rows from the file")
+    text = text.replace("(or sheet= in Python)", "")
+    file = _STATE["file"]
+    if data:
+        where = f" in {file.name}" if file is not None else ""
+        text = f"the data need fixing{where}.\n{text}"
+    elif file is not None and file.name not in text:
+        text = f"{file.name}: {text}"
+    if n_rows:
+        text += ("\nFile rows are counted from 0, the first row after the header (the "
+                 "numbering of `harvest validate`).")
+    return text
 
 
 def _note(text: str) -> None:
@@ -83,25 +142,21 @@ def _note(text: str) -> None:
 # ----------------------------------------------------------------------------- reading
 
 
-def _read(path: Path, instrument: str | None, sheet=0):
-    """Read a file; validate it when it is (or is declared as) a field instrument.
+def _read(path: Path, instrument: str | None, sheet=0, encoding=None):
+    """Read a file once; validate it when it is (or is declared as) a field instrument.
 
-    Returns the frame and the instrument (None for a table of another kind).
+    Returns the frame and the instrument (None for a table of another kind). The file
+    is named in any error that follows.
     """
     from harvest import io
-    from harvest.report import detect_instrument
 
-    if instrument is None:
-        raw = io.read_table(path, sheet=sheet)
-        try:
-            instrument = detect_instrument(raw)
-        except DataError:
-            return raw, None
-    return io.read(path, instrument, sheet=sheet), instrument
+    _STATE.update(file=Path(path), rows=None)
+    return io.read_any(path, instrument, sheet=sheet, encoding=encoding)
 
 
 def _completed(df, instrument):
-    """Keep completed visits; say how many were left out."""
+    """Keep completed visits; say how many were left out. Messages keep naming the
+    rows by their file row."""
     if "visit_status" not in df.columns:
         return df
     status = df["visit_status"].astype("string").fillna("completed")
@@ -111,7 +166,41 @@ def _completed(df, instrument):
         shown = ", ".join(f"{v} {k}" for k, v in counts.items())
         _note(f"note: {int((~keep).sum())} {instrument or ''} visit(s) not completed "
               f"({shown}) are left out of the estimates.")
+        import numpy as np
+
+        _STATE["rows"] = np.flatnonzero(keep)
     return df[keep]
+
+
+def _check_out(out) -> None:
+    """Refuse an --out file of an unknown kind before anything is computed."""
+    if out is not None:
+        from harvest.tables import table_format
+
+        try:
+            table_format(out)
+        except ValueError as err:
+            raise click.BadParameter(str(err), param_hint="'--out'") from None
+
+
+def _by_columns(by) -> list:
+    """The --by columns, each once (``--by region --by region`` is ``--by region``)."""
+    unique = list(dict.fromkeys(by))
+    if len(unique) < len(by):
+        _note(f"note: --by {' --by '.join(unique)} (a column given twice counts once).")
+    return unique
+
+
+def _pooled_years(df, by, between=None) -> None:
+    """Warn when a year column holding several years is neither in --by nor compared."""
+    if "year" not in df.columns or "year" in by or between == "year":
+        return
+    years = sorted(map(str, df["year"].dropna().unique()))
+    if len(years) > 1:
+        warnings.warn(
+            f"the file holds {len(years)} years ({', '.join(years)}) and --by does not "
+            "include year, so the estimates pool them as one sample; add --by year for "
+            "one estimate per year.", HarvestWarning, stacklevel=2)
 
 
 def _design(df, *, strata, psu, weights, fpc, lonely_psu, no_design, replicate_weights=None,
@@ -129,16 +218,20 @@ def _design(df, *, strata, psu, weights, fpc, lonely_psu, no_design, replicate_w
     if extra:
         raise click.UsageError(f"{', '.join(extra)} only apply with --replicate-weights.")
     given = {"strata": strata, "psu": psu, "weights": weights, "fpc": fpc}
-    if no_design:
-        given = dict.fromkeys(given)
-    elif all(v is None for v in given.values()):
-        found = {k: c for k, c in _DESIGN_DEFAULTS.items() if c in df.columns}
+    if not no_design:
+        # an option left out takes the standard design column when the file has it, so
+        # naming one column never drops the others (e.g. the fpc) without a word
+        found = {k: c for k, c in _DESIGN_DEFAULTS.items()
+                 if given[k] is None and c in df.columns and c not in given.values()}
+        given.update(found)
         if found:
-            given.update(found)
-            shown = ", ".join(f"--{k} {c}" for k, c in found.items())
+            shown = " ".join(f"--{k} {c}" for k, c in found.items())
             _note(f"note: using the design columns found in the file ({shown}); "
-                  "pass --no-design to treat the rows as a simple random sample.")
+                  "pass --no-design to use only the options given.")
     _check_columns(df, given)
+    used = " ".join(f"--{k} {c}" for k, c in given.items() if c is not None)
+    _note(f"design: {used or 'simple random sample, equal weights'} "
+          f"--lonely-psu {lonely_psu}")
     return SurveyDesign(df, lonely_psu=lonely_psu, **given)
 
 
@@ -267,6 +360,11 @@ def _file_argument(name="file"):
     return click.argument(name, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 
 
+_encoding_option = click.option(
+    "--encoding", default=None, metavar="NAME",
+    help="Text encoding of a CSV file (e.g. utf-8, cp1251, latin-1). Default: detected.")
+
+
 def _design_options(func):
     options = [
         click.option("--strata", default=None, metavar="COLUMN",
@@ -279,20 +377,20 @@ def _design_options(func):
                      help="Column of the number of PSUs in the stratum's population "
                           "(or the sampling fraction), for the finite population "
                           "correction."),
-        click.option("--lonely-psu", type=click.Choice(["fail", "remove", "certainty",
-                                                        "adjust", "average"]),
+        click.option("--lonely-psu", type=click.Choice(LONELY_PSU),
                      default="fail", show_default=True,
                      help="What to do with a stratum holding a single PSU (as R survey)."),
         click.option("--no-design", is_flag=True,
-                     help="Ignore design columns found in the file: treat the rows as a "
-                          "simple random sample with equal weights."),
+                     help="Ignore the design columns found in the file (stratum, "
+                          "district, weight, n_districts): use only the design options "
+                          "given; with none, a simple random sample with equal weights."),
         click.option("--replicate-weights", default=None, metavar="PREFIX|COLUMNS",
                      help="Use replicate weights for the variances instead of strata and "
                           "PSUs: a prefix (every column named PREFIX followed by digits, "
                           "e.g. repw for repw1..repw80) or a comma-separated list of "
                           "columns. Needs --replicate-method."),
         click.option("--replicate-method",
-                     type=click.Choice(["bootstrap", "jk1", "jkn", "brr", "fay", "other"]),
+                     type=click.Choice(SUPPLIED_METHODS),
                      default=None,
                      help="How the replicate weights were made (as R svrepdesign type=); "
                           "sets the variance multipliers."),
@@ -310,6 +408,7 @@ def _design_options(func):
                           "other tables are read as they are."),
         click.option("--sheet", default="0", show_default=True,
                      help="Excel sheet (name or 0-based number)."),
+        _encoding_option,
     ]
     for opt in reversed(options):
         func = opt(func)
@@ -369,12 +468,13 @@ def demo(out, min_n, min_each, allow_weak_disclosure, reliability, bayes, seed, 
                    "column (farm_id, picker_id, employee_id, institution_id) when left out.")
 @click.option("--sheet", default="0", show_default=True,
               help="Excel sheet (name or 0-based number).")
+@_encoding_option
 @click.option("--problems", "problems_out",
               type=click.Path(dir_okay=False, writable=True, path_type=Path),
               help="Also write every problem found (row, column, value, problem) to this "
                    "file (.csv, .xlsx or .md).")
 @_friendly
-def validate(file, instrument, sheet, problems_out):
+def validate(file, instrument, sheet, encoding, problems_out):
     """Check a field-data file against its instrument's rules.
 
     Lists every problem at once (missing columns, unknown codes, values out of range,
@@ -382,22 +482,27 @@ def validate(file, instrument, sheet, problems_out):
     Rows are numbered from 0, the first data row after the header.
     """
     from harvest import instruments, io
-    from harvest.report import detect_instrument
     from harvest.writers import write_table
 
-    raw = io.read_table(file, instrument, sheet=_sheet(sheet))
+    if problems_out is not None:
+        _check_out(problems_out)
+    _STATE.update(file=Path(file), rows=None)
+    given = instrument
+    raw, instrument = io._read_table(file, instrument, sheet=_sheet(sheet), encoding=encoding,
+                                     detect=True)
     if instrument is None:
-        instrument = detect_instrument(raw)
+        instruments.detect_instrument(raw)  # raises, naming the identifier columns
+    if given is None:
         _note(f"note: read as the `{instrument}` instrument (use --instrument to change).")
-        raw = io.read_table(file, instrument, sheet=_sheet(sheet))
     df = io.collapse_multi(raw, instrument)
     found = instruments.problems(df, instrument)
     if len(found):
         if problems_out is not None:
             write_table(found, problems_out)
             _note(f"wrote the {len(found)} problem(s) to {problems_out}")
-        instruments.validate(df, instrument)  # raises DataError with the summary
-    click.echo(f"{file.name}: " + instruments.summary(df, instrument))
+        raise DataError(instruments._describe(found, instrument), problems=found)
+    click.echo(f"{file.name}: " + instruments.summary_line(
+        instruments.coerce(df, instrument)))
 
 
 @main.command()
@@ -414,16 +519,15 @@ def validate(file, instrument, sheet, problems_out):
 @click.option("--treatment", default=None, metavar="FORM",
               help="List experiment: the column saying which list was shown (0/1 or "
                    "short/long).")
-@click.option("--statistic", type=click.Choice(["proportion", "mean", "total"]),
+@click.option("--statistic", type=click.Choice(STATISTICS),
               default="proportion", show_default=True,
               help="What to estimate for each indicator.")
-@click.option("--ci", type=click.Choice(["logit", "xlogit", "korn-graubard", "wald",
-                                         "likelihood", "asin", "wilson", "jeffreys"]),
+@click.option("--ci", type=click.Choice(PROPORTION_CI),
               default="logit", show_default=True,
               help="Confidence interval method for proportions (as R svyciprop).")
 @click.option("--level", type=click.FloatRange(0, 1, min_open=True, max_open=True),
               default=0.95, show_default=True, help="Confidence level.")
-@click.option("--na", type=click.Choice(["fail", "drop"]), default="fail", show_default=True,
+@click.option("--na", type=click.Choice(NA_POLICY), default="fail", show_default=True,
               help="Missing values in an indicator: stop with the rows, or leave those rows "
                    "out of that estimate.")
 @_design_options
@@ -434,8 +538,8 @@ def validate(file, instrument, sheet, problems_out):
 @_friendly
 def estimate(file, indicators, by, list_count, treatment, statistic, ci, level, na, strata,
              psu, weights, fpc, lonely_psu, no_design, replicate_weights, replicate_method,
-             rho, scale, mse, instrument, sheet, min_n, min_each, allow_weak_disclosure,
-             reliability, out, fmt):
+             rho, scale, mse, instrument, sheet, encoding, min_n, min_each,
+             allow_weak_disclosure, reliability, out, fmt):
     """Estimate indicators (shares, means or totals) with confidence intervals.
 
     Example: harvest estimate farms.csv --indicator child_labour --by region
@@ -445,8 +549,11 @@ def estimate(file, indicators, by, list_count, treatment, statistic, ci, level, 
     from harvest.tables import nchs_reliability, publication_table
 
     policy = _policy(min_n, min_each, allow_weak_disclosure)
-    df, instrument = _read(file, instrument, _sheet(sheet))
+    _check_out(out)
+    by = _by_columns(by)
+    df, instrument = _read(file, instrument, _sheet(sheet), encoding)
     df = _completed(df, instrument)
+    _pooled_years(df, by)
     design = _design(df, strata=strata, psu=psu, weights=weights, fpc=fpc,
                      lonely_psu=lonely_psu, no_design=no_design,
                      replicate_weights=replicate_weights, replicate_method=replicate_method,
@@ -502,24 +609,26 @@ def estimate(file, indicators, by, list_count, treatment, statistic, ci, level, 
                    "every pair of levels.")
 @click.option("--by", "-b", multiple=True, metavar="COLUMN",
               help="Compare within each level of this column (e.g. region).")
-@click.option("--measure", type=click.Choice(["difference", "ratio", "odds_ratio"]),
+@click.option("--measure", type=click.Choice(COMPARE_MEASURES),
               default="difference", show_default=True,
               help="Difference (percentage points), ratio, or odds ratio.")
-@click.option("--adjust", type=click.Choice(["holm", "bonferroni", "fdr_bh", "none"]),
+@click.option("--adjust", type=click.Choice([a or "none" for a in ADJUST]),
               default="holm", show_default=True,
               help="Adjustment of p-values for the number of comparisons.")
 @click.option("--level", type=click.FloatRange(0, 1, min_open=True, max_open=True),
               default=0.95, show_default=True, help="Confidence level.")
-@click.option("--na", type=click.Choice(["fail", "drop"]), default="fail", show_default=True,
+@click.option("--na", type=click.Choice(NA_POLICY), default="fail", show_default=True,
               help="Missing values in an indicator: stop, or leave those rows out.")
 @_design_options
 @_min_n_option
+@_reliability_option
 @_out_option
 @_format_option
 @_friendly
 def compare(file, indicators, between, baseline, by, measure, adjust, level, na, strata, psu,
             weights, fpc, lonely_psu, no_design, replicate_weights, replicate_method, rho,
-            scale, mse, instrument, sheet, min_n, min_each, allow_weak_disclosure, out, fmt):
+            scale, mse, instrument, sheet, encoding, min_n, min_each, allow_weak_disclosure,
+            reliability, out, fmt):
     """Compare indicators between groups, such as 2024 against 2023, with intervals.
 
     The interval and p-value of each change use the covariance between the groups from
@@ -530,31 +639,45 @@ def compare(file, indicators, between, baseline, by, measure, adjust, level, na,
     from harvest.tables import comparison_status, comparison_table
 
     policy = _policy(min_n, min_each, allow_weak_disclosure)
-    df, instrument = _read(file, instrument, _sheet(sheet))
+    _check_out(out)
+    by = _by_columns(by)
+    df, instrument = _read(file, instrument, _sheet(sheet), encoding)
     df = _completed(df, instrument)
     if between not in df.columns:
-        raise DataError(f"the column {between!r} (--between) is not in the file.")
+        raise HarvestCLIError(
+            f"{file.name}: the column {between!r} (--between) is not in the file; its "
+            f"columns are: {', '.join(map(str, df.columns[:30]))}.")
+    if between in by:
+        raise click.BadParameter(f"{between!r} is both compared and in --by.",
+                                 param_hint="'--between'")
     if baseline is not None:
         levels = df[between].dropna().unique()
         match = [v for v in levels if str(v) == str(baseline)]
         if not match:
             shown = ", ".join(sorted(map(str, levels)))
-            raise DataError(f"--baseline {baseline!r} is not a value of {between!r} "
-                            f"(found: {shown}).")
+            raise click.BadParameter(
+                f"{baseline!r} is not a value of the --between column {between!r} in "
+                f"{file.name}; its values are: {shown}.", param_hint="'--baseline'")
         baseline = match[0]
+    _pooled_years(df, by, between)
     design = _design(df, strata=strata, psu=psu, weights=weights, fpc=fpc,
                      lonely_psu=lonely_psu, no_design=no_design,
                      replicate_weights=replicate_weights, replicate_method=replicate_method,
                      rho=rho, scale=scale, mse=mse)
-    table = design.compare(list(indicators), between, baseline=baseline, by=list(by) or None,
+    table = design.compare(list(indicators), between, baseline=baseline, by=by or None,
                            measure=measure, level=level,
                            adjust=None if adjust == "none" else adjust, na=na)
-    # the cells behind the comparison, protected jointly and consistently across `between`
-    cells = disclosure.protect(disclosure.answer_counts(df, list(indicators),
-                                                        by=[*by, between], na=na),
-                               policy, time=between)
+    reliability = None if reliability == "none" else reliability
+    # the cells behind the comparison, protected jointly and consistently across `between`;
+    # with the level estimates when flagged, for the same reliability flags as the report
+    cells = disclosure.answer_counts(df, list(indicators), by=[*by, between], na=na)
+    if reliability is not None and measure == "difference":
+        levels = design.proportion(list(indicators), by=[*by, between], level=level, na=na)
+        cells = disclosure.with_counts(levels, cells)
+    cells = disclosure.protect(cells, policy, time=between)
     text, notes = comparison_table(table, estimates=cells, between=between, policy=policy,
-                                   percent=measure == "difference", level=level)
+                                   percent=measure == "difference", level=level,
+                                   reliability=reliability)
     if adjust != "none" and len(table) > 1:
         notes = [*notes, f"p: adjusted for the {len(table)} comparisons ({adjust})."]
     tidy = table.copy()
@@ -669,6 +792,10 @@ def plan(p, moe, deff, level, relative, N, response_rate, icc, cluster_size, out
 
     from harvest.plan import sample_size
 
+    _check_out(out)
+    if deff is None and icc is None and cluster_size is None:
+        _note("note: no --deff (or --icc and --cluster-size) given: assuming a design effect "
+              "of 1, a simple random sample; a clustered design usually needs more.")
     table = sample_size(p=p, moe=moe, deff=deff, level=level, relative=relative, N=N,
                         response_rate=response_rate, icc=icc, cluster_size=cluster_size)
     row = table.iloc[0]

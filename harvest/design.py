@@ -25,7 +25,7 @@ import pandas as pd
 from harvest._base import _DesignBase
 from harvest._codes import DesignCodes, _codes_of, _compact, _numeric, weight_values
 from harvest._core import stratified_vcov
-from harvest._errors import DataError, check_columns, describe_rows, plain_value
+from harvest._errors import DataError, check_columns, check_frame, describe_rows, plain_value
 from harvest._options import LONELY_PSU, as_list, check_option
 
 __all__ = ["DesignCodes", "SurveyDesign"]
@@ -93,6 +93,7 @@ class SurveyDesign(_DesignBase):
                  lonely_psu="fail"):
         if not isinstance(data, pd.DataFrame):
             raise TypeError(f"`data` must be a pandas DataFrame; got {type(data).__name__}.")
+        check_frame(data)
         if len(data) == 0:
             raise DataError("`data` has no rows.")
         check_option("lonely_psu", lonely_psu, LONELY_PSU)
@@ -174,8 +175,10 @@ class SurveyDesign(_DesignBase):
         if len(varying):
             h = int(varying[0])
             rows = np.flatnonzero(row_stratum == h)
+            where_ = ("across the rows (the design has no strata, so it must be one value)"
+                      if labels[h] is None else f"within stratum {labels[h]!r}")
             raise DataError(
-                f"`fpc` column {column!r} varies within stratum {labels[h]!r} "
+                f"`fpc` column {column!r} varies {where_} "
                 f"(values {plain_value(lo[h])!r} to {plain_value(hi[h])!r}, "
                 f"{describe_rows(rows)}); "
                 "it must be constant within a stratum."

@@ -29,12 +29,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from harvest._errors import DataError, describe_rows
+from harvest._errors import DataError, check_frame, describe_rows
 
 __all__ = [
     "CodeLists", "Column", "Rule", "INSTRUMENTS", "DERIVED", "TURKMENISTAN", "DESIGN_COLUMNS",
     "columns", "problems", "validate", "coerce", "summary", "multi_select_columns",
-    "dictionary_markdown", "write_dictionary", "resolve_codes",
+    "dictionary_markdown", "write_dictionary", "resolve_codes", "detect_instrument",
+    "check_frame",
 ]
 
 #: The kinds a column can have, and what each means in the data dictionary.
@@ -429,6 +430,44 @@ def id_column(instrument: str) -> str:
     return INSTRUMENTS[instrument][3].name
 
 
+#: Identifier columns, most specific first: a picker table also has ``farm_id`` and an
+#: employee table ``institution_id``, so those are recognised before farm/institution.
+_DETECT_ORDER = ("picker", "employee", "institution", "farm")
+
+
+def detect_instrument(df: pd.DataFrame) -> str:
+    """Tell which instrument a table holds from its identifier column.
+
+    The one detector of the package (the CLI and the report use it). Identifier
+    columns are tried most specific first: ``picker_id`` (a picker table also names
+    the ``farm_id``), ``employee_id`` (it also names the ``institution_id``),
+    ``institution_id``, then ``farm_id``.
+
+    Raises
+    ------
+    harvest.DataError
+        When none of the identifier columns is present.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> detect_instrument(pd.DataFrame(columns=["year", "farm_id", "n_children"]))
+    'farm'
+    >>> detect_instrument(pd.DataFrame(columns=["picker_id", "farm_id"]))
+    'picker'
+    """
+    cols = set(df.columns)
+    for instrument in _DETECT_ORDER:
+        if id_column(instrument) in cols:
+            return instrument
+    shown = ", ".join(repr(id_column(i)) for i in _DETECT_ORDER)
+    raise DataError(
+        f"cannot tell which instrument this table holds: none of the identifier columns "
+        f"{shown} is present. Pass the instrument explicitly (--instrument on the "
+        "command line)."
+    )
+
+
 def multi_select_columns(instrument: str) -> list[Column]:
     """The multi-select columns of an instrument."""
     return [c for c in columns(instrument) if c.kind == "multi"]
@@ -510,9 +549,12 @@ def problems(df: pd.DataFrame, instrument: str, *, codes=None) -> pd.DataFrame:
     _check_instrument(instrument)
     if not isinstance(df, pd.DataFrame):
         raise TypeError(f"`df` must be a pandas DataFrame; got {type(df).__name__}.")
+    check_frame(df, "df")
     codes = resolve_codes(codes)
     out: list[pd.DataFrame] = []
     n = len(df)
+    if n == 0:
+        _record(out, [-1], "(all)", [None], "no data rows (only a header): nothing to estimate")
     completed = np.ones(n, bool)
     if "visit_status" in df.columns:
         status = df["visit_status"].astype("string")
@@ -529,6 +571,12 @@ def problems(df: pd.DataFrame, instrument: str, *, codes=None) -> pd.DataFrame:
             need = np.ones(n, bool) if col.key else completed
             _record(out, np.flatnonzero(miss & need), col.name, [None] * int((miss & need).sum()),
                     "missing value in a required column")
+        elif col in DESIGN_COLUMNS and (miss & completed).any():
+            # the design refuses a missing weight, stratum or fpc on a row it uses
+            bad = miss & completed
+            _record(out, np.flatnonzero(bad), col.name, [None] * int(bad.sum()),
+                    "missing value in a design column (the estimates need it on every "
+                    "completed visit; a truncated last row?)")
         raw = s.to_numpy(dtype=object)
         if col.kind in ("int", "float", "binary"):
             vals, bad = _to_number(s)
@@ -736,7 +784,11 @@ def summary(df: pd.DataFrame, instrument: str, *, codes=None) -> str:
     >>> summary(farms[farms["year"] == 2024], "farm")
     'ok: 472 rows, 5 regions, 61 districts'
     """
-    clean = validate(df, instrument, codes=codes)
+    return summary_line(validate(df, instrument, codes=codes))
+
+
+def summary_line(clean: pd.DataFrame) -> str:
+    """The line of :func:`summary` for a frame already validated."""
     n_reg = clean["region"].nunique()
     n_dis = clean[["region", "district"]].drop_duplicates().shape[0]
     return f"ok: {len(clean)} rows, {n_reg} regions, {n_dis} districts"

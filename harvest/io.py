@@ -39,10 +39,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from harvest._errors import DataError
 from harvest.indicators import INVOLUNTARY_ANSWERS, MENACE_ANSWERS, add_indicators
-from harvest.instruments import columns, multi_select_columns, resolve_codes, validate
+from harvest.instruments import (
+    columns,
+    detect_instrument,
+    multi_select_columns,
+    resolve_codes,
+    validate,
+)
 
-__all__ = ["read", "write", "read_table", "collapse_multi", "expand_multi", "FORMATS"]
+__all__ = ["read", "read_any", "write", "read_table", "collapse_multi", "expand_multi", "FORMATS"]
 
 #: File suffixes understood by :func:`read` and :func:`write`.
 FORMATS = {".csv": "csv", ".xlsx": "excel", ".parquet": "parquet", ".pq": "parquet",
@@ -55,13 +62,162 @@ def _format(path: Path) -> str:
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
         shown = ", ".join(FORMATS)
-        raise ValueError(f"cannot tell the format of {str(path)!r} from its suffix; "
-                         f"use one of {shown}.")
+        raise DataError(f"{path.name}: cannot tell the format from the suffix "
+                        f"{path.suffix!r}; use one of {shown}.")
     return fmt
 
 
-def read_table(path, instrument: str | None = None, *, sheet=0) -> pd.DataFrame:
+#: Separators recognised in a CSV file, most usual first.
+CSV_SEPARATORS = (",", ";", "\t", "|")
+
+
+def _decode(raw: bytes, name: str, encoding: str | None) -> tuple[str, str]:
+    """The text of a CSV file and its encoding: ``encoding`` when given, else UTF-8
+    (with or without a byte-order mark), UTF-16 with a byte-order mark, else the
+    encoding charset-normalizer finds."""
+    if encoding is not None:
+        try:
+            return raw.decode(encoding), encoding
+        except (LookupError, UnicodeDecodeError) as err:
+            raise DataError(f"{name}: cannot be read as {encoding!r} text ({err}).") from None
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return raw.decode("utf-16"), "utf-16"
+    try:
+        return raw.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    matches = from_bytes(raw)
+    best = matches.best()
+    if best is None:
+        raise DataError(f"{name}: is not text in any encoding harvest recognises (is it a "
+                        "CSV file?); save it from the spreadsheet as 'CSV UTF-8', or give "
+                        "the encoding (--encoding, encoding= in Python).")
+    # equally plausible Western single-byte encodings: Windows-1252 (what a spreadsheet
+    # saves on a Western Windows, and a superset of Latin-1's letters)
+    tied = {m.encoding for m in matches if m.chaos <= best.chaos}
+    tied |= set(best.could_be_from_charset)
+    if best.encoding != "cp1252" and "cp1252" in tied:
+        try:
+            return raw.decode("cp1252"), "cp1252"
+        except UnicodeDecodeError:
+            pass
+    return str(best), best.encoding
+
+
+def _separator(text: str, name: str) -> str:
+    """The field separator of a CSV text: the candidate splitting the header into the
+    most fields, provided the next lines split the same way."""
+    lines = text.splitlines()[:20]
+    header = lines[0]
+    counts = {s: header.count(s) for s in CSV_SEPARATORS}
+    best = max(CSV_SEPARATORS, key=lambda s: counts[s])
+    return best if counts[best] else ","
+
+
+def _check_header(names, name: str) -> None:
+    """DataError naming a column whose name appears more than once in the header."""
+    seen: dict[str, int] = {}
+    for i, c in enumerate(names):
+        key = str(c).strip()
+        if key in seen:
+            raise DataError(
+                f"{name}: the column {key!r} appears twice in the header (columns "
+                f"{seen[key] + 1} and {i + 1}); rename or delete one of them (otherwise the "
+                "second would be read as a separate column and the first used silently).")
+        seen[key] = i
+
+
+def _text_columns(instrument) -> list:
+    if instrument is None:
+        return []
+    return [c.name for c in columns(instrument) if c.kind in ("code", "text", "multi")]
+
+
+def _from_header(names, instrument, detect):
+    """The instrument (given, or told from the header when ``detect``) and its text
+    columns present in the header."""
+    if instrument is None and detect:
+        try:
+            instrument = detect_instrument(pd.DataFrame(columns=list(names)))
+        except DataError:
+            instrument = None
+    return instrument, [c for c in _text_columns(instrument) if c in names]
+
+
+def _read_csv(path: Path, instrument, detect, encoding):
+    import csv
+    import io as _io
+
+    raw = path.read_bytes()
+    text, _ = _decode(raw, path.name, encoding)
+    if not text.strip():
+        raise DataError(f"{path.name}: the file is empty (not even a header row).")
+    sep = _separator(text, path.name)
+    header = next(csv.reader(_io.StringIO(text.lstrip("\ufeff")), delimiter=sep))
+    _check_header(header, path.name)
+    lines = text.rstrip("\r\n").splitlines()
+    if len(lines) > 1:
+        last = next(csv.reader([lines[-1]], delimiter=sep), [])
+        if len(last) < len(header) and not text.endswith(("\n", "\r")):
+            raise DataError(
+                f"{path.name}: the last row (row {len(lines) - 2}) has {len(last)} of the "
+                f"{len(header)} fields and no line end: the file looks truncated; export it "
+                "again.")
+    instrument, text_cols = _from_header(header, instrument, detect)
+    try:
+        return pd.read_csv(_io.StringIO(text), sep=sep,
+                           dtype=dict.fromkeys(text_cols, "str")), instrument
+    except pd.errors.ParserError as err:
+        raise DataError(f"{path.name}: is not a well-formed CSV file ({err}).") from None
+
+
+def _read_excel(path: Path, instrument, detect, sheet):
+    import zipfile
+
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as err:
+        raise DataError(f"{path.name}: is not a readable .xlsx workbook ({type(err).__name__}: "
+                        f"{err}); is it another kind of file renamed .xlsx, or cut short?"
+                        ) from None
+    sheets = list(book.sheetnames)
+    book.close()
+    shown = ", ".join(repr(s) for s in sheets)
+    if isinstance(sheet, int) and not 0 <= sheet < len(sheets) or (
+            isinstance(sheet, str) and sheet not in sheets):
+        raise DataError(f"{path.name}: has no sheet {sheet!r}; its sheets are {shown} "
+                        "(choose one with --sheet NAME or --sheet NUMBER, from 0).")
+    head = pd.read_excel(path, sheet_name=sheet, header=None, nrows=1, engine="openpyxl")
+    names = [] if head.empty else [c for c in head.iloc[0].tolist() if pd.notna(c)]
+    _check_header(names, path.name)
+    wanted = _ID_COLUMNS if instrument is None and detect else ("year", "region")
+    if len(sheets) > 1 and (instrument is not None or detect) and not any(
+            c in names for c in wanted):
+        which = sheets[sheet] if isinstance(sheet, int) else sheet
+        raise DataError(f"{path.name}: the sheet {which!r} does not hold the data (none of "
+                        f"the columns {', '.join(map(repr, wanted))}); the sheets are "
+                        f"{shown}: choose one with --sheet NAME (or sheet= in Python).")
+    instrument, text_cols = _from_header(names, instrument, detect)
+    return pd.read_excel(path, sheet_name=sheet, engine="openpyxl",
+                         dtype=dict.fromkeys(text_cols, "str")), instrument
+
+
+_ID_COLUMNS = ("farm_id", "picker_id", "employee_id", "institution_id")
+
+
+def read_table(path, instrument: str | None = None, *, sheet=0,
+               encoding: str | None = None) -> pd.DataFrame:
     """Read a file into a DataFrame without validating (identifiers kept as text).
+
+    CSV files: the encoding is detected (UTF-8, UTF-16 with a byte-order mark, else
+    what charset-normalizer finds: Latin-1, cp1251, ...) and the separator too (``,``,
+    ``;``, tab or ``|``, whichever splits the header into the most fields). Rows keep
+    the file's order, so row ``i`` of the frame is data row ``i`` of the file
+    (counted from 0 after the header) in every message.
 
     Parameters
     ----------
@@ -72,35 +228,87 @@ def read_table(path, instrument: str | None = None, *, sheet=0) -> pd.DataFrame:
         identifiers such as ``007`` keep their zeros) and empty strings become missing.
     sheet : int or str
         Excel sheet.
+    encoding : str, optional
+        Text encoding of a CSV file (default: detected).
+
+    Raises
+    ------
+    harvest.DataError
+        Naming the file and what is wrong: an empty, truncated or corrupt file, a
+        column name found twice in the header, an Excel sheet that does not hold the
+        data (listing the sheets).
+    FileNotFoundError
+        No file at ``path``.
     """
+    return _read_table(path, instrument, sheet=sheet, encoding=encoding)[0]
+
+
+def _read_table(path, instrument=None, *, sheet=0, encoding=None, detect=False):
+    """:func:`read_table` returning the instrument too: given, or (``detect``) told
+    from the identifier column of the header, or None."""
     path = Path(path)
     fmt = _format(path)
     if not path.exists():
         raise FileNotFoundError(f"no file at {str(path)!r}.")
-    text_cols = []
-    if instrument is not None:
-        text_cols = [c.name for c in columns(instrument) if c.kind in ("code", "text", "multi")]
+    if path.stat().st_size == 0:
+        raise DataError(f"{path.name}: the file is empty (0 bytes).")
     if fmt == "csv":
-        head = pd.read_csv(path, nrows=0).columns
-        df = pd.read_csv(path, dtype={c: "str" for c in text_cols if c in head})
+        df, instrument = _read_csv(path, instrument, detect, encoding)
     elif fmt == "excel":
-        import openpyxl  # noqa: F401  (a clear ImportError if missing)
-
-        head = pd.read_excel(path, sheet_name=sheet, nrows=0, engine="openpyxl").columns
-        df = pd.read_excel(path, sheet_name=sheet, engine="openpyxl",
-                           dtype={c: "str" for c in text_cols if c in head})
+        df, instrument = _read_excel(path, instrument, detect, sheet)
     elif fmt == "parquet":
-        df = pd.read_parquet(path)
+        try:
+            df = pd.read_parquet(path)
+        except Exception as err:  # pyarrow raises several unrelated types
+            raise DataError(f"{path.name}: is not a readable Parquet file ({err}).") from None
     else:
         import pyreadstat
 
         reader = pyreadstat.read_sav if fmt == "spss" else pyreadstat.read_dta
-        df, _meta = reader(str(path))
-    for c in text_cols:
+        try:
+            df, _meta = reader(str(path))
+        except Exception as err:  # pyreadstat.ReadstatError and others
+            kind = "SPSS .sav" if fmt == "spss" else "Stata .dta"
+            raise DataError(f"{path.name}: is not a readable {kind} file ({err}).") from None
+    if not isinstance(df.columns, pd.MultiIndex):
+        _check_header(list(df.columns), path.name)
+    if instrument is None and detect and fmt not in ("csv", "excel"):
+        instrument, _ = _from_header(df.columns, None, True)
+    for c in _text_columns(instrument):
         if c in df.columns and not pd.api.types.is_numeric_dtype(df[c].dtype):
             s = df[c].astype("str")
             df[c] = s.where(s.str.strip() != "")
-    return df
+    return df, instrument
+
+
+def read_any(path, instrument: str | None = None, *, codes=None, sheet=0,
+             encoding: str | None = None, indicators: bool = True):
+    """Read a file once: a field instrument (given, or told from its identifier column)
+    is validated and enriched as by :func:`read`; another table is returned as read.
+
+    Returns
+    -------
+    (pandas.DataFrame, str or None)
+        The frame and its instrument (None for a table of another kind).
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> import harvest as hv
+    >>> path = os.path.join(tempfile.mkdtemp(), "farms.csv")
+    >>> _ = hv.io.write(hv.datasets.load("farms"), path)
+    >>> df, instrument = read_any(path)
+    >>> instrument, len(df)
+    ('farm', 694)
+    """
+    df, found = _read_table(path, instrument, sheet=sheet, encoding=encoding, detect=True)
+    if found is None:
+        return df, None
+    df = collapse_multi(df, found, codes=codes)
+    clean = validate(df, found, codes=codes)
+    if indicators:
+        clean = add_indicators(clean, found)
+    return clean, found
 
 
 def collapse_multi(df: pd.DataFrame, instrument: str, *, codes=None) -> pd.DataFrame:
@@ -188,7 +396,8 @@ def expand_multi(df: pd.DataFrame, instrument: str, *, codes=None,
     return out
 
 
-def read(path, instrument: str, *, codes=None, sheet=0, indicators: bool = True,
+def read(path, instrument: str, *, codes=None, sheet=0, encoding: str | None = None,
+         indicators: bool = True,
          involuntary_answers=INVOLUNTARY_ANSWERS,
          menace_answers=MENACE_ANSWERS) -> pd.DataFrame:
     """Read, validate and enrich a field-data file.
@@ -203,6 +412,8 @@ def read(path, instrument: str, *, codes=None, sheet=0, indicators: bool = True,
         Code lists replacing the defaults (another country's regions, ...).
     sheet : int or str
         Excel sheet.
+    encoding : str, optional
+        Text encoding of a CSV file (default: detected, see :func:`read_table`).
     indicators : bool
         Add the derived indicators (:func:`harvest.indicators.add_indicators`).
     involuntary_answers, menace_answers : sequence of str
@@ -228,7 +439,7 @@ def read(path, instrument: str, *, codes=None, sheet=0, indicators: bool = True,
     >>> hv.read(path, instrument="employee")["any_consequence"].equals(emp["any_consequence"])
     True
     """
-    df = read_table(path, instrument, sheet=sheet)
+    df = read_table(path, instrument, sheet=sheet, encoding=encoding)
     df = collapse_multi(df, instrument, codes=codes)
     clean = validate(df, instrument, codes=codes)
     if indicators:
@@ -264,7 +475,7 @@ def write(df: pd.DataFrame, path, *, instrument: str | None = None, multi: str =
     fmt = _format(path)
     out = df.copy()
     if multi == "columns":
-        instrument = instrument or _guess(out)
+        instrument = instrument or detect_instrument(out)
         out = expand_multi(out, instrument)
     if fmt in ("spss", "stata"):
         import pyreadstat
@@ -287,12 +498,3 @@ def write(df: pd.DataFrame, path, *, instrument: str | None = None, multi: str =
     else:
         out.to_parquet(path, index=index)
     return path
-
-
-def _guess(df: pd.DataFrame) -> str:
-    """The instrument of a frame from its identifier column (most specific first)."""
-    for name, idc in (("picker", "picker_id"), ("employee", "employee_id"),
-                      ("institution", "institution_id"), ("farm", "farm_id")):
-        if idc in df.columns:
-            return name
-    raise ValueError("cannot tell the instrument from the columns; pass `instrument=`.")

@@ -38,7 +38,7 @@ import pandas as pd
 from harvest._base import _DesignBase
 from harvest._codes import DesignCodes, _numeric, weight_values
 from harvest._domains import build_estimand
-from harvest._errors import DataError, HarvestWarning, check_columns, describe_rows
+from harvest._errors import DataError, HarvestWarning, check_columns, check_frame, describe_rows
 from harvest._options import (
     KINDS,
     NA_POLICY,
@@ -121,6 +121,7 @@ class ReplicateDesign(_DesignBase):
                  batch=None, df=None):
         if not isinstance(data, pd.DataFrame):
             raise TypeError(f"`data` must be a pandas DataFrame; got {type(data).__name__}.")
+        check_frame(data)
         if len(data) == 0:
             raise DataError("`data` has no rows.")
         check_option("method", method, SUPPLIED_METHODS)

@@ -394,7 +394,8 @@ def _lonely_message(lonely, single, labels, method):
     shown = ", ".join(repr(b) for b in bad[:10]) + (" ..." if len(bad) > 10 else "")
     if lonely == "fail":
         raise DataError(
-            f"Strata {shown} have only one PSU; choose lonely_psu='remove', "
+            f"{'Stratum' if len(bad) == 1 else 'Strata'} {shown} "
+            f"{'has' if len(bad) == 1 else 'have'} only one PSU; choose lonely_psu='remove', "
             "'certainty' or 'average' (or 'adjust' for the jackknife).")
     if lonely == "adjust" and method == "bootstrap":
         raise ValueError(

@@ -32,6 +32,7 @@ import pandas as pd
 
 from harvest._errors import DataError
 from harvest.disclosure import DisclosurePolicy, answer_counts, protect, with_counts
+from harvest.instruments import detect_instrument
 from harvest.tables import (
     SUPPRESSED,
     _check_reliability,
@@ -74,25 +75,6 @@ _ID = {"farm": "farm_id", "employee": "employee_id", "picker": "picker_id",
        "institution": "institution_id"}
 #: The record identifier of each instrument (for records repeated across files).
 ID_COLUMNS = dict(_ID)
-
-
-def detect_instrument(df: pd.DataFrame) -> str:
-    """Tell which instrument a table holds from its identifier column.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> detect_instrument(pd.DataFrame(columns=["year", "farm_id", "n_children"]))
-    'farm'
-    """
-    cols = set(df.columns)
-    for instrument in ("employee", "picker", "institution", "farm"):
-        if _ID[instrument] in cols:
-            return instrument
-    raise DataError(
-        "cannot tell which instrument this table holds: none of the identifier columns "
-        f"{', '.join(map(repr, _ID.values()))} is present. Pass the instrument explicitly."
-    )
 
 
 # ----------------------------------------------------------------------------- analysis

@@ -284,7 +284,8 @@ def test_compare_bad_baseline_and_column(runner):
     result = run(runner, "compare", DATA / "farms.csv", "-i", "child_labour", "--between",
                  "year", "--baseline", "2019")
     assert result.exit_code == 2
-    assert "--baseline '2019' is not a value of 'year'" in result.stderr
+    assert "'--baseline': '2019' is not a value of the --between column 'year'" in result.stderr
+    assert "the data need fixing" not in result.stderr
     assert "2023, 2024" in result.stderr
     result = run(runner, "compare", DATA / "farms.csv", "-i", "child_labour", "--between",
                  "harvest_year")

@@ -21,6 +21,9 @@ from harvest.plan._checks import (
 )
 
 ROUNDING = ("final", "each")
+#: Largest sample size reported (a count above this is a mistake in the inputs, and would
+#: not fit the integer column).
+MAX_SAMPLE_SIZE = 2.0 ** 53
 
 SAMPLE_SIZE_COLUMNS = [
     "p", "moe", "relative", "moe_abs", "level", "z", "icc", "cluster_size", "deff", "N",
@@ -146,11 +149,19 @@ def sample_size(p, moe, deff=None, level=0.95, relative=False, N=None, response_
     z = z_value(level)
     d = a["moe"] * a["p"] if relative else a["moe"]
     step = ceil_int if rounding == "each" else np.asarray
-    n0 = step(z * z * a["p"] * (1.0 - a["p"]) / (d * d))
-    n_deff = step(n0 * a["deff"])
-    n_fpc = step(fpc_adjust(n_deff, a["N"]))
-    n_response = step(n_fpc / a["rr"])
-    n = ceil_int(n_response)
+    with np.errstate(over="ignore", invalid="ignore"):
+        n0 = step(z * z * a["p"] * (1.0 - a["p"]) / (d * d))
+        n_deff = step(n0 * a["deff"])
+        n_fpc = step(fpc_adjust(n_deff, a["N"]))
+        n_response = step(n_fpc / a["rr"])
+        n = ceil_int(n_response)
+    huge = ~(n < MAX_SAMPLE_SIZE)
+    if huge.any():
+        i = int(np.flatnonzero(huge)[0])
+        raise ValueError(
+            f"the sample size needed is too large to count ({n_response[i]:.3g} units, from "
+            f"moe = {a['moe'][i]:g} and deff = {a['deff'][i]:g}): check the margin of error "
+            "and the design effect (`moe`, `deff`; --moe, --deff on the command line).")
     over = np.isfinite(a["N"]) & (n > a["N"])
     if over.any():
         warnings.warn(
