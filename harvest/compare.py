@@ -35,8 +35,9 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from scipy import sparse, stats
+from scipy import sparse
 
+from harvest._dist import t_ppf, t_sf
 from harvest._errors import DataError, HarvestWarning, check_columns, describe_rows
 from harvest._options import (
     ADJUST,
@@ -162,10 +163,10 @@ def _t_test(theta, se, df, level):
     ``se == 0`` with ``theta == 0`` gives p = 1; ``se == 0`` with ``theta != 0`` gives
     NaN (no test without sampling variability).
     """
-    q = stats.t.ppf(0.5 + level / 2.0, df)
+    q = t_ppf(0.5 + level / 2.0, df)
     with np.errstate(divide="ignore", invalid="ignore"):
         t = theta / se
-        p = 2.0 * stats.t.sf(np.abs(t), df)
+        p = 2.0 * t_sf(np.abs(t), df)
     p = np.where((se == 0) & (theta == 0), 1.0, p)
     p = np.where((se == 0) & (theta != 0), np.nan, p)
     return theta - q * se, theta + q * se, p
@@ -203,7 +204,7 @@ def _adjust(p, method):
 def _mdc_core(se_scale, df, level, power, log_scale):
     """``(t_{1-alpha/2, df} + t_{power, df}) * se``; ``exp`` of it on the log scale."""
     with np.errstate(invalid="ignore", over="ignore"):
-        mult = stats.t.ppf(0.5 + level / 2.0, df) + stats.t.ppf(power, df)
+        mult = t_ppf(0.5 + level / 2.0, df) + t_ppf(power, df)
         out = mult * se_scale
         return np.where(log_scale, np.exp(np.where(log_scale, out, 0.0)), out)
 

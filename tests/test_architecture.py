@@ -17,7 +17,7 @@ PACKAGE = ROOT / "harvest"
 #: disclosure, writers) have their place already.
 LAYERS = [
     ("ground", ["harvest._errors", "harvest._options", "harvest._hadamard", "harvest._core",
-                "harvest._codes"]),
+                "harvest._codes", "harvest._dist"]),
     ("kernels", ["harvest._domains", "harvest.intervals", "harvest.replicates"]),
     ("data", ["harvest.instruments", "harvest.indicators", "harvest.io", "harvest.datasets",
               "harvest.prepare", "harvest.simulate", "harvest._simulate_sensitive"]),
