@@ -247,11 +247,11 @@ def _g_functions(method, bounds):
         a = (hi - lo) / ((1 - lo) * (hi - 1))
 
         def g(u):
-            e = np.exp(np.clip(a * u, -700, 700))
+            e = np.exp(np.clip(a * u, -300, 300))
             return (lo * (hi - 1) + hi * (1 - lo) * e) / ((hi - 1) + (1 - lo) * e)
 
         def dg(u):
-            e = np.exp(np.clip(a * u, -700, 700))
+            e = np.exp(np.clip(a * u, -300, 300))
             return a * e * (hi - lo) * (hi - 1) * (1 - lo) / ((hi - 1) + (1 - lo) * e) ** 2
         return g, dg
     base = (lambda u: 1.0 + u) if method == "linear" else np.exp
@@ -330,6 +330,10 @@ def trim_weights(design, lower=None, upper=None, strict=False):
         raise ValueError(f"`lower` ({lower!r}) must be below `upper` ({upper!r}).")
     w = design._codes.weights.copy()
     active = w > 0
+    mean = w[active].mean()
+    if not lo <= mean <= hi:
+        raise DataError(f"The bounds [{lo:g}, {hi:g}] cannot be met: the mean positive weight "
+                        f"is {mean:g}, and trimming keeps the weights' sum.")
     for _ in range(100 if strict else 1):
         outside = active & ((w < lo) | (w > hi))
         if not outside.any():
