@@ -193,6 +193,21 @@ class _DesignBase:
 
         return compare(self, indicators, between, baseline=baseline, by=by, **options)
 
+    @property
+    def weights(self):
+        """The design's final weights, a Series on the caller's index.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from harvest.design import SurveyDesign
+        >>> SurveyDesign(pd.DataFrame({"y": [1, 2]})).weights.tolist()
+        [1.0, 1.0]
+        """
+        import pandas as pd
+
+        return pd.Series(self._codes.weights, index=self.data.index, name="weight")
+
     # -- for comparisons (harvest.compare) ----------------------------------------------
     def _estimate_vcov(self, kind, variables, by=None, na="fail", denominator=None):
         """Estimates, their full covariance and df, for contrasts between domains.

@@ -142,3 +142,8 @@ def plain_value(value):
     if isinstance(value, tuple):
         return tuple(plain_value(v) for v in value)
     return value.item() if isinstance(value, np.generic) else value
+
+
+class CalibrationWarning(HarvestWarning):
+    """A weighting step that needs attention: calibrated weights at or below zero
+    (``method="linear"``, as R warns) or raking that stopped before converging."""

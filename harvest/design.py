@@ -271,6 +271,10 @@ class SurveyDesign(_DesignBase):
         """
         from harvest.replicate_design import replicate
 
+        if getattr(self, "_weighting", ()):
+            raise ValueError("replicate() of a post-stratified, raked or calibrated design "
+                             "would ignore the weighting in the replicates; build the "
+                             "replicate design from the unweighted SurveyDesign.")
         return replicate(self, method, replicates=replicates, rng=rng, rho=rho, batch=batch,
                          mse=mse)
 
@@ -310,7 +314,12 @@ class SurveyDesign(_DesignBase):
         # After the check, a lonely stratum under "fail" holds none of these domains, so
         # it adds nothing: "remove" gives the same numbers without a second check.
         policy = "remove" if c.lonely_psu == "fail" else c.lonely_psu
-        return stratified_vcov(estimand.scores(), c.psu_stratum, c.n_psu, c.fraction,
+        scores = estimand.scores()
+        if getattr(self, "_weighting", ()):
+            from harvest.weighting import adjust_scores  # residuals of the calibration model
+
+            scores = adjust_scores(self, estimand, scores)
+        return stratified_vcov(scores, c.psu_stratum, c.n_psu, c.fraction,
                                policy, full=full, stratum_present=None if full else present)
 
     def _df(self, estimand):
@@ -318,3 +327,139 @@ class SurveyDesign(_DesignBase):
 
     def _deff(self, estimand, variance):
         return estimand.srs_ratio(variance, replace=False)
+
+    # -- weighting (harvest.weighting) ------------------------------------------------
+    def poststratify(self, column, counts):
+        """Post-stratify to known population counts of one column (R ``postStratify``).
+
+        Parameters
+        ----------
+        column : str
+            Categorical column; every level with positive weight must be in ``counts``
+            and every level of ``counts`` in the data.
+        counts : dict or pandas.Series
+            Level -> population count.
+
+        Returns
+        -------
+        SurveyDesign
+            New weights :math:`w_i N_l / \\hat N_l` in cell :math:`l`; the variance uses
+            the residuals from the cell means (weighted by the old weights), as R.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({"psu": range(4), "g": list("aabb"), "y": [1.0, 2, 3, 5]})
+        >>> ps = SurveyDesign(df, psu="psu").poststratify("g", {"a": 10, "b": 30})
+        >>> float(ps.total("y")["estimate"].iloc[0])
+        135.0
+        """
+        from harvest.weighting import poststratify
+
+        return poststratify(self, column, counts)
+
+    def rake(self, margins, max_iter=50, tol=1e-7):
+        """Rake to several categorical margins by iterative proportional fitting (R ``rake``).
+
+        Parameters
+        ----------
+        margins : dict
+            Column -> {level: population count}.
+        max_iter : int
+            Sweeps over the margins at most (a :class:`~harvest.CalibrationWarning` when
+            not converged, as R).
+        tol : float
+            Stop when no cell of the weighted cross-table moves by more than
+            ``tol * sum(weights)`` in a sweep (R's ``epsilon < 1``).
+
+        Notes
+        -----
+        Each sweep post-stratifies on every margin in turn. The variance removes the
+        unweighted margin-cell means of the linearised variable ten times per margin,
+        as R ``svyrecvar`` does for raked designs.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({"psu": range(4), "a": list("xxyy"), "b": list("uvuv")})
+        >>> r = SurveyDesign(df, psu="psu").rake({"a": {"x": 30, "y": 10},
+        ...                                       "b": {"u": 20, "v": 20}})
+        >>> r.weights.round(6).tolist()
+        [15.0, 15.0, 5.0, 5.0]
+        """
+        from harvest.weighting import rake
+
+        return rake(self, margins, max_iter=max_iter, tol=tol)
+
+    def calibrate(self, margins, method="linear", bounds=None, population_size=None):
+        """Calibrate to population totals (R ``calibrate``; Deville and Sarndal 1992).
+
+        Parameters
+        ----------
+        margins : dict
+            Column -> {level: population count} for a categorical column, or column ->
+            population total (a number) for a numeric one.
+        method : {"linear", "raking", "logit"}
+            The calibration function (R ``calfun``).
+        bounds : tuple (lo, hi), optional
+            Bounds on the g-weights (``lo < 1 < hi``); required by ``"logit"``.
+        population_size : float, optional
+            The population size (intercept total) when no categorical margin gives it.
+
+        Notes
+        -----
+        :math:`w_i^* = w_i g_i`, :math:`g_i = F(x_i^\\top \\lambda)` with
+        :math:`\\sum_i w_i g_i x_i = T_x`, solved by Newton steps;
+        ``F(u) = 1 + u`` (linear), ``exp(u)`` (raking), the bounded logistic (logit).
+        The variance uses the residuals :math:`e_i = z_i - x_i^\\top B` of the
+        linearised variable regressed on the calibration variables (R ``svyrecvar``).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({"psu": range(4), "x": [1.0, 2, 3, 4], "y": [1.0, 2, 2, 5]})
+        >>> c = SurveyDesign(df, psu="psu").calibrate({"x": 30.0}, population_size=12)
+        >>> round(float(c.total("x")["estimate"].iloc[0]), 6)
+        30.0
+        """
+        from harvest.weighting import calibrate
+
+        return calibrate(self, margins, method=method, bounds=bounds,
+                         population_size=population_size)
+
+    def trim_weights(self, lower=None, upper=None, strict=False):
+        """Trim weights to ``[lower, upper]``, sharing the excess equally (R ``trimWeights``).
+
+        The weight cut from the trimmed rows is added in equal parts to the others; with
+        ``strict=True`` this repeats until no weight lies outside the bounds. The variance
+        treats the trimmed weights as fixed, as R.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({"psu": range(4), "w": [1.0, 1, 1, 9]})
+        >>> SurveyDesign(df, weights="w", psu="psu").trim_weights(upper=5).weights.tolist()
+        [2.333333333333333, 2.333333333333333, 2.333333333333333, 5.0]
+        """
+        from harvest.weighting import trim_weights
+
+        return trim_weights(self, lower=lower, upper=upper, strict=strict)
+
+    def adjust_nonresponse(self, column, by=None):
+        """Weighting-class nonresponse adjustment.
+
+        Respondents' weights (``column`` = 1) are multiplied by their cell's ratio
+        :math:`\\sum_{cell} w_i / \\sum_{cell} w_i r_i`; non-respondents keep their rows
+        with weight 0, so every PSU stays in the design. The variance treats the
+        adjusted weights as fixed.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({"psu": range(4), "r": [1, 0, 1, 1], "g": list("aabb")})
+        >>> SurveyDesign(df, psu="psu").adjust_nonresponse("r", by="g").weights.tolist()
+        [2.0, 0.0, 1.0, 1.0]
+        """
+        from harvest.weighting import adjust_nonresponse
+
+        return adjust_nonresponse(self, column, by=by)
