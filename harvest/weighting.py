@@ -160,13 +160,12 @@ def _weighted(design, weights, step_list, description):
 
 
 def _check_design(design):
-    from harvest.design import SurveyDesign
-
-    if not isinstance(design, SurveyDesign):
-        raise TypeError("Weighting is available for Taylor designs (`SurveyDesign`); "
-                        f"got {type(design).__name__}. Weight the SurveyDesign first is not "
-                        "a substitute for re-weighting replicates: see docs/methods/"
-                        "weighting.md.")
+    # the design says what it is (no import of the design classes from below them)
+    if not getattr(design, "_linearised", False):
+        raise TypeError("Weighting is available for Taylor designs (`SurveyDesign`) so far; "
+                        f"got {type(design).__name__}. Weight the SurveyDesign, then make "
+                        "replicates from it is not offered either: replicates must be "
+                        "weighted again each (docs: methods/weighting.md).")
 
 
 def poststratify(design, column, counts):
