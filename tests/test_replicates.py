@@ -124,7 +124,7 @@ def test_jkn_brr_fay_need_strata():
 
 def test_jkn_lonely_psu_policies():
     psu_stratum = np.array([0, 0, 1, 2, 2, 2])
-    with pytest.raises(ValueError, match="Strata 'b' have only one PSU"):
+    with pytest.raises(ValueError, match="Stratum 'b' has only one PSU"):
         make_factors("jkn", psu_stratum, stratum_labels=["a", "b", "c"])
     removed = make_factors("jkn", psu_stratum, lonely_psu="remove")
     assert removed.n_replicates == 5 and removed.scale == 1.0
@@ -216,7 +216,7 @@ def test_as_seed_sequence_from_a_legacy_seeded_generator():
 
 def test_bootstrap_lonely_psu():
     psu_stratum = np.array([0, 0, 0, 1, 2, 2])
-    with pytest.raises(ValueError, match="Strata 1 have only one PSU"):
+    with pytest.raises(ValueError, match="Stratum 1 has only one PSU"):
         make_factors("bootstrap", psu_stratum, replicates=10, rng=1)
     with pytest.raises(ValueError, match="not defined for the bootstrap"):
         make_factors("bootstrap", psu_stratum, replicates=10, rng=1, lonely_psu="adjust")
