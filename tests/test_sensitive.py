@@ -305,3 +305,14 @@ def test_direct_vs_list_difference(design, reference):
     html = hv.sensitive.report_section(hv.sensitive.direct_vs_list(
         d, "direct", "item_count", "long_list", by="region"))
     assert html.count("<tr>") == 1 + 6 and "Lebap" in html
+
+
+def test_double_list_change_is_the_difference_of_yearly_estimates(taylor):
+    out = taylor.compare(["list_a", "list_b"], between="year", baseline=2023,
+                         kind="list_experiment", treatment="sens_in_a")
+    yearly = taylor.list_experiment(["list_a", "list_b"], treatment="sens_in_a", by="year")
+    est = yearly.set_index("year")["estimate"]
+    assert out["estimate"].iloc[0] == pytest.approx(est[2024] - est[2023], rel=1e-12)
+    with pytest.raises(TypeError, match="does not take"):
+        taylor.compare("rr_answer", between="year", kind="randomized_response",
+                       treatment="long_list")
