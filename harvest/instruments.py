@@ -858,6 +858,7 @@ def write_dictionary(path) -> Path:
     """Write :func:`dictionary_markdown` to ``path`` and return the path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(dictionary_markdown(), encoding="utf-8")
-    return path
+    from harvest.writers import write_document
+
+    return write_document(dictionary_markdown(), path)
 

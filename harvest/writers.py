@@ -183,10 +183,46 @@ def write_markdown(table: pd.DataFrame, path, *, notes=None) -> Path:
     return path
 
 
+def write_document(text: str, path) -> Path:
+    """Write a document that is already text (a rendered HTML page, generated Markdown)."""
+    path = Path(path)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 def write_html(page: str, path) -> Path:
     """Write an HTML page (already rendered with autoescaping) as UTF-8."""
+    return write_document(page, path)
+
+
+def write_data(frame: pd.DataFrame, path, fmt: str, *, index: bool = False) -> Path:
+    """Write a data set (``harvest.io.write``): every value kept exactly, for reading back.
+
+    Not a publication, so CSV text is not altered; in XLSX a text value that would start a
+    formula (``=...``) is stored as a string cell, never as a live formula.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+    path : str or pathlib.Path
+    fmt : {"csv", "excel", "parquet"}
+    index : bool, default False
+    """
     path = Path(path)
-    path.write_text(page, encoding="utf-8")
+    if fmt == "csv":
+        frame.to_csv(path, index=index)
+    elif fmt == "excel":
+        with pd.ExcelWriter(path, engine="openpyxl") as xw:
+            frame.to_excel(xw, index=index)
+            for sheet in xw.sheets.values():
+                for row in sheet.iter_rows():
+                    for cell in row:
+                        if cell.data_type == "f":
+                            cell.data_type = "s"  # text, never a formula
+    elif fmt == "parquet":
+        frame.to_parquet(path, index=index)
+    else:
+        raise ValueError(f"`fmt` must be 'csv', 'excel' or 'parquet'; got {fmt!r}.")
     return path
 
 

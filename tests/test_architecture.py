@@ -17,7 +17,7 @@ PACKAGE = ROOT / "harvest"
 #: disclosure, writers) have their place already.
 LAYERS = [
     ("ground", ["harvest._errors", "harvest._options", "harvest._hadamard", "harvest._core",
-                "harvest._codes", "harvest._dist"]),
+                "harvest._codes", "harvest._dist", "harvest.writers"]),
     ("kernels", ["harvest._domains", "harvest.intervals", "harvest.replicates"]),
     ("data", ["harvest.instruments", "harvest.indicators", "harvest.io", "harvest.datasets",
               "harvest.prepare", "harvest.simulate", "harvest._simulate_sensitive"]),
@@ -26,7 +26,7 @@ LAYERS = [
                     "harvest.forced_labour"]),
     ("base", ["harvest._base"]),
     ("designs", ["harvest.replicate_design", "harvest.design"]),
-    ("publication", ["harvest.tables", "harvest.disclosure", "harvest.writers",
+    ("publication", ["harvest.tables", "harvest.disclosure",
                      "harvest.plot"]),
     ("analysis", ["harvest.bayes", "harvest.plan"]),
     ("applications", ["harvest.report", "harvest.cli", "harvest"]),
