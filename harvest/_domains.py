@@ -219,9 +219,12 @@ def _values(data, column, rows, proportion: bool) -> np.ndarray:
         bad = np.flatnonzero(~missing & ~is_number)
         if len(bad):
             kind = "0/1 (or True/False)" if proportion else "numeric"
+            value = plain_value(raw[bad[0]])
+            what = "text" if isinstance(value, str) else type(value).__name__
             raise DataError(
-                f"column {column!r} must be {kind}; found {plain_value(raw[bad[0]])!r} in "
-                f"{describe_rows(rows[bad])}."
+                f"column {column!r} must be {kind}; found {value!r} ({what}, not a number) in "
+                f"{describe_rows(rows[bad])}; convert the column to numbers (in Python: "
+                "pd.to_numeric)."
             )
         values = np.where(missing, np.nan, raw).astype(float)
     if proportion:

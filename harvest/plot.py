@@ -49,16 +49,30 @@ def _by_columns(table, last="indicator"):
     return cols[: cols.index(last)] if last in cols else []
 
 
+def _literal(text) -> str:
+    """``text`` as matplotlib draws it literally: every ``$`` escaped, so that a label
+    such as ``"$\\alpha$ region"`` is never read as (possibly invalid) maths."""
+    return str(text).replace("$", r"\$")
+
+
 def _labels(table, columns):
-    """One text label per row from ``columns`` (e.g. ``"2024 · Ahal"``)."""
+    """One text label per row from ``columns`` (e.g. ``"2024 · Ahal"``), drawn literally
+    (datetimes of a year column as the year, whole floats without ``.0``)."""
     if not columns:
         return [""] * len(table)
-    parts = [table[c].map(lambda v: str(int(v)) if isinstance(v, float) and v.is_integer()
-                          else str(v)) for c in columns]
+    parts = [table[c].map(_label_text) for c in columns]
     out = parts[0]
     for p in parts[1:]:
         out = out + " · " + p
-    return out.tolist()
+    return [_literal(v) for v in out.tolist()]
+
+
+def _label_text(v) -> str:
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    if isinstance(v, pd.Timestamp):
+        return str(v.year) if v == pd.Timestamp(v.year, 1, 1) else str(v.date())
+    return str(v)
 
 
 def _percent_axis(axis):
@@ -162,7 +176,7 @@ def forest(table: pd.DataFrame, ax=None, *, label=None, percent: bool | None = N
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     if title:
-        ax.set_title(title)
+        ax.set_title(_literal(title))
     return ax
 
 
@@ -277,7 +291,7 @@ def change(comparison: pd.DataFrame, ax=None, *, label=None, percent: bool | Non
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     if title:
-        ax.set_title(title)
+        ax.set_title(_literal(title))
     return ax
 
 
@@ -366,11 +380,11 @@ def direct_vs_model(direct: pd.DataFrame, model: pd.DataFrame, ax=None, *,
         yy = np.array([y[pos[a]] for a in names]) + offset
         ok = ~np.isnan(est)
         options = {"fmt": marker, "color": PALETTE[k], "ecolor": PALETTE[k], "capsize": 3,
-                   "markersize": 6, "linewidth": 1.5, "label": lab}
+                   "markersize": 6, "linewidth": 1.5, "label": _literal(lab)}
         options.update(kwargs)
         ax.errorbar(est[ok], yy[ok], xerr=np.vstack([est[ok] - lo[ok], hi[ok] - est[ok]]),
                     **options)
-    ax.set_yticks(y, areas)
+    ax.set_yticks(y, [_literal(a) for a in areas])
     ax.set_ylim(-0.7, len(areas) - 0.3)
     ax.set_xlabel("Estimate with interval")
     if percent:
@@ -381,5 +395,5 @@ def direct_vs_model(direct: pd.DataFrame, model: pd.DataFrame, ax=None, *,
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     if title:
-        ax.set_title(title)
+        ax.set_title(_literal(title))
     return ax

@@ -415,3 +415,19 @@ def test_dtypes_give_the_plain_result_or_a_data_error(y, x, w, g):
         cols = ["estimate", "se", "ci_low", "ci_high", "n"]
         np.testing.assert_allclose(a[cols].to_numpy(float), b[cols].to_numpy(float),
                                    rtol=1e-12)
+
+
+def test_plot_labels_are_drawn_literally(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    farms = hv.datasets.load("farms")
+    names = {"Ahal": "$\\alpha$ Ahal", "Balkan": "Bal$kan", "Dashoguz": "$\\frac{$"}
+    farms["region"] = farms["region"].map(lambda r: names.get(r, r))
+    design = hv.SurveyDesign(farms, strata="stratum", psu="district", weights="weight")
+    table = design.proportion("child_labour", by="region")
+    ax = hv.plot.forest(table, title="$x$ and $\\frac{")
+    ax.figure.savefig(tmp_path / "f.png")        # invalid maths would raise here
+    drawn = [t for t in ax.get_yticklabels()]
+    assert [t._preprocess_math(t.get_text()) for t in drawn][0] == ("$\\alpha$ Ahal", False)
+    assert ax.title._preprocess_math(ax.title.get_text()) == ("$x$ and $\\frac{", False)
