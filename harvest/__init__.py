@@ -30,11 +30,13 @@ _LAZY_ATTRS = {
     "ReplicateDesign": "harvest.replicate_design",
     "read": "harvest.io",
     "validate": "harvest.instruments",
-    "pool_years": "harvest.compare",
+    "pool_years": "harvest.prepare",
 }
 _LAZY_MODULES = {
     "datasets", "simulate", "plot", "plan", "bayes", "report", "indicators",
     "instruments", "io", "intervals", "compare", "replicates", "design", "tables",
+    "prepare",
+    "sensitive", "forced_labour",
 }
 
 __all__ = sorted([*_LAZY_ATTRS, *_LAZY_MODULES, "DataError", "HarvestWarning", "__version__"])

@@ -3,12 +3,17 @@
 :class:`_DesignBase` implements them once. A design class (Taylor
 :class:`~harvest.design.SurveyDesign`, replicate :class:`~harvest.ReplicateDesign`)
 holds ``data`` (the caller's DataFrame, by reference) and ``_codes`` (a
-:class:`~harvest.design.DesignCodes`) and supplies three methods:
+:class:`~harvest._codes.DesignCodes`) and supplies three methods:
 
 * ``_vcov(estimand, full)``: ``(m, m)`` covariance of the estimates, or the ``(m,)``
   variances when ``full`` is False;
 * ``_df(estimand)``: ``(m,)`` degrees of freedom for the intervals;
 * ``_deff(estimand, variance)``: ``(m,)`` design effects.
+
+``_table`` (behind every estimator) has three hooks with Taylor defaults that
+:class:`~harvest.ReplicateDesign` overrides: ``_check_ci``, ``_table_variance`` and
+``_interval``. ``subset`` keeps its body in ``_restricted``; ``summary()`` describes
+the design (each class adds its fields in ``_summary``).
 
 Examples
 --------
@@ -23,9 +28,13 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
+from harvest._codes import mask_array
 from harvest._domains import KINDS, Estimand, assemble_table, build_estimand
+from harvest._errors import DataError
 from harvest._options import NA_POLICY, PROPORTION_CI, check_level, check_option
 
 __all__ = ["_DesignBase"]
@@ -33,6 +42,10 @@ __all__ = ["_DesignBase"]
 
 class _DesignBase:
     """Estimators shared by every design class (see the module docstring)."""
+
+    #: True when the variance is by linearisation over the design's strata and PSUs
+    #: (``SurveyDesign``); False for replicate designs. Read by ``compare(df="domain")``.
+    _linearised = False
 
     # -- what a subclass supplies ------------------------------------------------------
     def _vcov(self, estimand: Estimand, full: bool) -> np.ndarray:  # pragma: no cover
@@ -170,9 +183,30 @@ class _DesignBase:
         >>> SurveyDesign(df, psu="psu").compare("y", "year", 2023)["estimate"].tolist()
         [0.5]
         """
+        if options.get("kind") in ("list_experiment", "randomized_response"):
+            # the change of an indirect estimate (harvest.sensitive builds on compare)
+            from harvest.sensitive import compare_sensitive
+
+            return compare_sensitive(self, indicators, between, baseline=baseline, by=by,
+                                     **options)
         from harvest.compare import compare
 
         return compare(self, indicators, between, baseline=baseline, by=by, **options)
+
+    @property
+    def weights(self):
+        """The design's final weights, a Series on the caller's index.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from harvest.design import SurveyDesign
+        >>> SurveyDesign(pd.DataFrame({"y": [1, 2]})).weights.tolist()
+        [1.0, 1.0]
+        """
+        import pandas as pd
+
+        return pd.Series(self._codes.weights, index=self.data.index, name="weight")
 
     # -- for comparisons (harvest.compare) ----------------------------------------------
     def _estimate_vcov(self, kind, variables, by=None, na="fail", denominator=None):
@@ -208,13 +242,14 @@ class _DesignBase:
 
     # -- shared machinery --------------------------------------------------------------
     def _table(self, kind, variables, by, na, level, ci=None, denominator=None):
-        from harvest.intervals import proportion_ci, t_interval
-
+        """The tidy table of every estimator; the two hooks below differ by design class."""
         level = check_level(level)
         check_option("na", na, NA_POLICY)
+        self._check_ci(ci)
         estimand = build_estimand(self, kind, variables, by, na, denominator)
         estimate = estimand.estimate()
-        variance = np.asarray(self._vcov(estimand, False), dtype=float)
+        variance, extra = self._table_variance(estimand, kind, ci)
+        variance = np.asarray(variance, dtype=float)
         # A domain whose rows all miss the variable (na="drop") has nothing to estimate.
         empty = estimand.n == 0
         estimate = np.where(empty, np.nan, estimate)
@@ -223,19 +258,125 @@ class _DesignBase:
         df = np.asarray(self._df(estimand), dtype=float)
         deff = self._deff(estimand, variance)
         n_eff = estimand.effective_n(estimate, variance)
-        if kind == "proportion":
-            extra = {}
-            if ci == "likelihood":
-                from harvest.intervals import irls_weight
-
-                extra["irls_weight"] = irls_weight(
-                    estimand.row_y, estimand.row_weight, estimand.row_domain,
-                    estimand.n_domains).reshape(-1)
-            low, high = proportion_ci(ci, estimate, se, df, level,
-                                      np.maximum(estimand.n, 1), **extra)
-            method = ci
-        else:
-            low, high = t_interval(estimate, se, df, level)
-            method = "wald"
+        low, high, method = self._interval(estimand, kind, ci, estimate, se, df, level, extra)
         return assemble_table(estimand, estimate, se, low, high, level, method, df, deff,
                               n_eff)
+
+    # -- the hooks of _table (ReplicateDesign overrides them) ---------------------------
+    def _check_ci(self, ci) -> None:
+        """Refuse an interval method this design cannot give (here: every one is fine)."""
+
+    def _table_variance(self, estimand: Estimand, kind, ci):
+        """``(variances (m,), extra)``: ``extra`` is what :meth:`_interval` needs besides."""
+        return self._vcov(estimand, False), None
+
+    def _interval(self, estimand: Estimand, kind, ci, estimate, se, df, level, extra):
+        """``(ci_low, ci_high, ci_method)``: a proportion interval or a t interval."""
+        from harvest.intervals import proportion_ci, t_interval
+
+        if kind != "proportion":
+            low, high = t_interval(estimate, se, df, level)
+            return low, high, "wald"
+        options = {}
+        if ci == "likelihood":
+            from harvest.intervals import irls_weight
+
+            options["irls_weight"] = irls_weight(
+                estimand.row_y, estimand.row_weight, estimand.row_domain,
+                estimand.n_domains).reshape(-1)
+        low, high = proportion_ci(ci, estimate, se, df, level, np.maximum(estimand.n, 1),
+                                  **options)
+        return low, high, ci
+
+    # -- subpopulations (both subset methods) -------------------------------------------
+    def _mask_array(self, mask) -> np.ndarray:
+        """``mask`` as a bool array over the rows: :func:`harvest._codes.mask_array`."""
+        return mask_array(self.data, mask)
+
+    def _restricted(self, mask):
+        """A copy of the design whose rows outside ``mask`` have weight 0 (``subset``)."""
+        keep = self._mask_array(mask)
+        weights = np.where(keep, self._codes.weights, 0.0)
+        if not (weights > 0).any():
+            raise DataError(
+                f"`mask` selects no rows with positive weight (of {len(keep)} rows, "
+                f"{int(keep.sum())} selected); the subpopulation is empty."
+            )
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        new._codes = dataclasses.replace(self._codes, weights=weights)
+        return new
+
+    # -- sensitive questions (harvest.sensitive) ----------------------------------------
+    def list_experiment(self, count, treatment, by=None, level=0.95, na="fail", **options):
+        """List-experiment prevalence: :func:`harvest.sensitive.list_experiment`.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from harvest.design import SurveyDesign
+        >>> df = pd.DataFrame({"psu": range(4), "t": [0, 1, 0, 1], "c": [1, 2, 1, 1]})
+        >>> SurveyDesign(df, psu="psu").list_experiment("c", "t")["estimate"].tolist()
+        [0.5]
+        """
+        from harvest.sensitive import list_experiment
+
+        return list_experiment(self, count, treatment, by=by, level=level, na=na, **options)
+
+    def randomized_response(self, answer, model="forced", by=None, level=0.95, na="fail",
+                            **options):
+        """Randomized-response prevalence: :func:`harvest.sensitive.randomized_response`.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from harvest.design import SurveyDesign
+        >>> df = pd.DataFrame({"psu": range(4), "a": [1, 0, 1, 0]})
+        >>> SurveyDesign(df, psu="psu").randomized_response(
+        ...     "a", model="warner", p=0.75)["estimate"].tolist()
+        [0.5]
+        """
+        from harvest.sensitive import randomized_response
+
+        return randomized_response(self, answer, model=model, by=by, level=level, na=na,
+                                   **options)
+
+    # -- what the design is (survives any DataFrame operation) --------------------------
+    def summary(self) -> dict:
+        """The design in one dict: what a report or a result needs to say about it.
+
+        Returns
+        -------
+        dict
+            ``design`` (``"taylor"`` or ``"replicate"``), ``rows``, ``rows_in_estimates``
+            (rows with positive weight: fewer after :meth:`subset`), ``weights`` (the
+            column or None), ``weight_sum``, then per class: ``strata``, ``psus``,
+            ``df`` (PSUs minus strata, R ``degf``), ``fpc``, ``lonely_psu`` for a
+            Taylor design; ``method``, ``replicates``, ``scale``, ``mse``, ``rho`` for a
+            replicate design.
+
+        Notes
+        -----
+        Plain values on the design object: unlike ``DataFrame.attrs`` (experimental in
+        pandas, dropped by many operations) they stay available whatever is done to the
+        tables the design produced.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from harvest.design import SurveyDesign
+        >>> df = pd.DataFrame({"psu": [1, 2, 3, 4], "y": [0, 1, 1, 0]})
+        >>> s = SurveyDesign(df, psu="psu").summary()
+        >>> s["design"], s["rows"], s["psus"], s["df"]
+        ('taylor', 4, 4, 3)
+        """
+        w = self._codes.weights
+        out = {"design": "taylor" if self._linearised else "replicate",
+               "rows": len(self.data), "rows_in_estimates": int((w > 0).sum()),
+               "weights": getattr(self, "weights_column", None),
+               "weight_sum": float(w.sum())}
+        out.update(self._summary())
+        return out
+
+    def _summary(self) -> dict:  # pragma: no cover - every design class supplies it
+        return {}

@@ -27,7 +27,7 @@ import pandas as pd
 
 from harvest._core import group_sum
 from harvest._errors import DataError, check_columns, describe_rows, plain_value
-from harvest._options import NA_POLICY, as_list, check_option
+from harvest._options import KINDS, NA_POLICY, as_list, check_option
 
 __all__ = ["Estimand", "build_estimand", "assemble_table", "TABLE_COLUMNS", "KINDS"]
 
@@ -35,7 +35,6 @@ __all__ = ["Estimand", "build_estimand", "assemble_table", "TABLE_COLUMNS", "KIN
 TABLE_COLUMNS = ["indicator", "estimate", "se", "ci_low", "ci_high", "level", "ci_method",
                  "df", "deff", "n", "n_eff"]
 
-KINDS = ("proportion", "mean", "total", "ratio")
 
 #: Largest ``P * D * k`` (PSUs x domains x variables) one call reduces to; each of the
 #: few ``(P, D*k)`` arrays of an estimand takes 8 bytes per cell.
@@ -78,8 +77,6 @@ class Estimand:
         Positions (in the data) of the rows with positive weight, that the estimate used.
     row_domain : numpy.ndarray of int
         Domain code of each of those rows.
-    row_valid : numpy.ndarray of bool, shape (len(row_index), k)
-        Non-missing value of each variable on those rows.
     row_y : numpy.ndarray, shape (len(row_index), k)
         The variables on those rows, NaN where missing (or where a ratio's denominator
         is missing).
@@ -102,7 +99,6 @@ class Estimand:
     stratum_present: np.ndarray
     row_index: np.ndarray
     row_domain: np.ndarray
-    row_valid: np.ndarray
     row_y: np.ndarray | None = None
     row_weight: np.ndarray | None = None
 
@@ -321,7 +317,7 @@ def build_estimand(design, kind: str, variables, by=None, na: str = "fail",
     Parameters
     ----------
     design : harvest._base._DesignBase
-        Supplies ``data`` and ``_codes`` (a :class:`harvest.design.DesignCodes`).
+        Supplies ``data`` and ``_codes`` (a :class:`harvest._codes.DesignCodes`).
     kind : {"proportion", "mean", "total", "ratio"}
     variables : str or list of str
         The variables (numerators for ``"ratio"``).
@@ -449,7 +445,7 @@ def build_estimand(design, kind: str, variables, by=None, na: str = "fail",
                     variables=variables, denominators=denominators, Y=Y, X=X, n=n,
                     wsum=wsum, s2=s2, domain_psu=domain_psu,
                     stratum_present=stratum_present, row_index=rows, row_domain=dom,
-                    row_valid=valid, row_y=row_y, row_weight=w)
+                    row_y=row_y, row_weight=w)
 
 
 def assemble_table(estimand: Estimand, estimate, se, ci_low, ci_high, level, ci_method,

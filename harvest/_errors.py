@@ -32,6 +32,14 @@ class DataError(ValueError):
         self.problems = problems
 
 
+class RngError(TypeError, ValueError):
+    """An ``rng`` argument that is neither a seed nor a numpy Generator.
+
+    Both a TypeError (the wrong kind of object) and a ValueError (a bad argument
+    value): the per-module checks it replaced raised one or the other.
+    """
+
+
 class HarvestWarning(UserWarning):
     """Base class of the package's warnings."""
 
@@ -42,6 +50,14 @@ class LonelyPSUWarning(HarvestWarning):
 
 class SamplingWarning(HarvestWarning):
     """A Bayesian fit did not pass its diagnostics (divergences, R-hat, ESS)."""
+
+
+class CompilerFallbackWarning(HarvestWarning):
+    """Informational: the installed nutpie/PyTensor lack what harvest's fast compiler needs.
+
+    The Bayesian fit then compiles with ``nutpie.compile_pymc_model``: the same model and
+    posterior, slower to compile. Given once per process.
+    """
 
 
 class DisclosureWarning(HarvestWarning):
@@ -66,7 +82,10 @@ def describe_rows(positions, limit: int = 10) -> str:
 
 
 def check_columns(data, columns, argument: str) -> None:
-    """DataError naming the first of ``columns`` that ``data`` lacks, and its columns.
+    """DataError naming the ``columns`` that ``data`` lacks, and the columns it has.
+
+    The column-presence check of the designs and estimators: design columns, estimator
+    variables, ``by``, replicate weights, comparison groupings.
 
     Examples
     --------
@@ -76,9 +95,9 @@ def check_columns(data, columns, argument: str) -> None:
     missing = [c for c in columns if c not in data.columns]
     if missing:
         shown = ", ".join(repr(c) for c in list(data.columns)[:20])
-        raise DataError(
-            f"`{argument}`: column {missing[0]!r} is not in the data; columns are {shown}."
-        )
+        names = ", ".join(repr(c) for c in missing)
+        what = f"column {names} is" if len(missing) == 1 else f"columns {names} are"
+        raise DataError(f"`{argument}`: {what} not in the data; columns are {shown}.")
 
 
 def check_frame(df, argument: str = "data") -> None:
@@ -123,3 +142,8 @@ def plain_value(value):
     if isinstance(value, tuple):
         return tuple(plain_value(v) for v in value)
     return value.item() if isinstance(value, np.generic) else value
+
+
+class CalibrationWarning(HarvestWarning):
+    """A weighting step that needs attention: calibrated weights at or below zero
+    (``method="linear"``, as R warns) or raking that stopped before converging."""

@@ -1,10 +1,34 @@
-"""Hadamard matrices exactly as R ``survey::hadamard`` builds them (0/1 coding).
+"""Hadamard matrices for BRR and Fay replicates, the ones R ``survey::hadamard`` uses.
 
-BRR and Fay replicate weights depend on which Hadamard matrix is used and on
-which of its rows each stratum gets. To reproduce R's replicate weights (and so
-its standard errors for non-linear statistics to rounding error) this module
-copies R ``survey`` 4.1's four precooked matrices (``survey:::hadamard.list``,
-sizes 4, 16, 28 and 36) and its Paley construction and doubling rules.
+BRR and Fay replicate weights depend on which Hadamard matrix is used and on which of
+its rows each stratum gets; to reproduce R's replicate weights (and so its standard
+errors for non-linear statistics to rounding error) :func:`hadamard` picks, for ``n``
+strata, the matrix R ``survey`` picks. The matrices are built here from the published
+constructions, in this package's own code:
+
+* Sylvester's doubling ``H -> [[H, H], [H, -H]]`` (Sylvester 1867), which gives the
+  orders 4 and 16 from order 1 and doubles every other base order;
+* Paley's first construction from the quadratic residues of a prime ``p = 3 (mod 4)``,
+  order ``p + 1`` (Paley 1933), with the primes found by a sieve;
+* orders 28 and 36, which neither reaches from a smaller order, as stored tables (the
+  same matrices as R's, checked to be Hadamard by the tests).
+
+A Hadamard matrix is a mathematical object (any two constructions of the same matrix
+agree entry for entry); ``tests/test_replicates.py`` compares every order against the
+matrices R ``survey`` 4.1 returns (``tests/reference/replicates/hadamard.csv``).
+Matrices use 0/1 coding (1 for +1, 0 for -1), as R's.
+
+References
+----------
+Sylvester, J. J. (1867). Thoughts on inverse orthogonal matrices, simultaneous
+sign-successions, and tessellated pavements in two or more colours. *Philosophical
+Magazine* 34, 461-475.
+
+Paley, R. E. A. C. (1933). On orthogonal matrices. *Journal of Mathematics and Physics*
+12, 311-320.
+
+Hedayat, A. and Wallis, W. D. (1978). Hadamard matrices and their applications.
+*The Annals of Statistics* 6(6), 1184-1238.
 
 Examples
 --------
@@ -21,32 +45,12 @@ from functools import lru_cache
 
 import numpy as np
 
-# survey:::hadamard.list, one string per row.
-_PRECOOKED = {
-    4: (
-        "1111",
-        "1010",
-        "1100",
-        "1001",
-    ),
-    16: (
-        "1111111111111111",
-        "1010101010101010",
-        "1100110011001100",
-        "1001100110011001",
-        "1111000011110000",
-        "1010010110100101",
-        "1100001111000011",
-        "1001011010010110",
-        "1111111100000000",
-        "1010101001010101",
-        "1100110000110011",
-        "1001100101100110",
-        "1111000000001111",
-        "1010010101011010",
-        "1100001100111100",
-        "1001011001101001",
-    ),
+# Orders 28 and 36 are not reached by doubling nor by the Paley construction below from
+# a smaller order, so they are stored: the 0/1 tables of the two matrices that R
+# ``survey`` uses at these orders (so that BRR replicate weights match R's), one string
+# per row. A Hadamard matrix is a mathematical object; ``tests/test_replicates.py``
+# checks that these are Hadamard (orthogonal +-1 columns) and equal R's.
+_STORED = {
     28: (
         "1111111111111111111111111111",
         "1001110001110001110001111000",
@@ -118,57 +122,48 @@ _PRECOOKED = {
 }
 _SIZES = np.array([4, 16, 28, 36])
 
-# survey:::paley's table of small primes p with p % 4 == 3.
-_SMALL_PRIMES = np.array([
-    3, 7, 11, 19, 23, 31, 43, 47, 59, 67, 71, 79, 83, 103, 107, 127, 131, 139, 151, 163,
-    167, 179, 191, 199, 211, 223, 227, 239, 251, 263, 271, 283, 307, 311, 331, 347, 359,
-    367, 379, 383, 419, 431, 439, 443, 463, 467, 479, 487, 491, 499, 503, 523, 547, 563,
-    571, 587, 599, 607, 619, 631, 643, 647, 659, 683, 691, 719, 727, 739, 743, 751, 787,
-    811, 823, 827, 839, 859, 863, 883, 887, 907, 911, 919, 947, 967, 971, 983, 991, 1019,
-    1031, 1039, 1051, 1063, 1087, 1091, 1103, 1123, 1151, 1163, 1171, 1187, 1223, 1231,
-    1259, 1279, 1283, 1291, 1303, 1307, 1319, 1327, 1367, 1399, 1423, 1427, 1439, 1447,
-    1451, 1459, 1471, 1483, 1487, 1499, 1511, 1523, 1531, 1543, 1559, 1567, 1571, 1579,
-    1583, 1607, 1619, 1627, 1663, 1667, 1699, 1723, 1747, 1759, 1783, 1787, 1811, 1823,
-    1831, 1847, 1867, 1871, 1879, 1907, 1931, 1951, 1979, 1987, 1999, 2003, 2011, 2027,
-    2039, 2063, 2083, 2087, 2099, 2111, 2131, 2143, 2179, 2203, 2207, 2239, 2243, 2251,
-    2267, 2287, 2311, 2339, 2347, 2351, 2371, 2383, 2399, 2411, 2423, 2447, 2459, 2467,
-    2503, 2531, 2539, 2543, 2551, 2579, 2591, 2647, 2659, 2663, 2671, 2683, 2687, 2699,
-    2707, 2711, 2719, 2731, 2767, 2791, 2803, 2819, 2843, 2851, 2879, 2887, 2903, 2927,
-    2939, 2963, 2971, 2999, 3011, 3019, 3023, 3067, 3079, 3083, 3119, 3163, 3167, 3187,
-    3191, 3203, 3251, 3259, 3271, 3299, 3307, 3319, 3323, 3331, 3343, 3347, 3359, 3371,
-    3391, 3407, 3463, 3467, 3491, 3499, 3511, 3527, 3539, 3547, 3559, 3571, 3583, 3607,
-    3623, 3631, 3643, 3659, 3671, 3691, 3719, 3727, 3739, 3767, 3779, 3803, 3823, 3847,
-    3851, 3863, 3907, 3911, 3919, 3923, 3931, 3943, 3947, 3967, 4003, 4007, 4019, 4027,
-    4051, 4079, 4091, 4099, 4111, 4127, 4139, 4159, 4211, 4219, 4231, 4243, 4259, 4271,
-    4283, 4327, 4339, 4363, 4391, 4423, 4447, 4451, 4463, 4483, 4507, 4519, 4523, 4547,
-    4567, 4583, 4591, 4603, 4639, 4643, 4651, 4663, 4679, 4691, 4703, 4723, 4751, 4759,
-    4783, 4787, 4799, 4831, 4871, 4903, 4919, 4931, 4943, 4951, 4967, 4987, 4999, 5003,
-    5011, 5023, 5039, 5051, 5059, 5087, 5099, 5107, 5119, 5147, 5167, 5171, 5179, 5227,
-    5231, 5279, 5303, 5323, 5347, 5351, 5387, 5399, 5407, 5419, 5431, 5443, 5471, 5479,
-    5483, 5503, 5507, 5519, 5527, 5531, 5563, 5591, 5623, 5639, 5647, 5651, 5659, 5683,
-    5711, 5743, 5779, 5783, 5791, 5807, 5827, 5839, 5843, 5851, 5867, 5879, 5903, 5923,
-    5927, 5939, 5987, 6007, 6011, 6043, 6047, 6067, 6079, 6091, 6131, 6143, 6151, 6163,
-    6199, 6203, 6211, 6247, 6263, 6271, 6287, 6299, 6311, 6323, 6343, 6359, 6367, 6379,
-    6427, 6451, 6491, 6547, 6551, 6563, 6571, 6599, 6607, 6619, 6659, 6679, 6691, 6703,
-    6719, 6763, 6779, 6791, 6803, 6823, 6827, 6863, 6871, 6883, 6899, 6907, 6911, 6947,
-    6959, 6967, 6971, 6983, 6991, 7019, 7027, 7039, 7043, 7079, 7103, 7127, 7151, 7159,
-    7187, 7207, 7211, 7219, 7243, 7247, 7283, 7307, 7331, 7351, 7411, 7451, 7459, 7487,
-    7499, 7507, 7523, 7547, 7559, 7583, 7591, 7603, 7607, 7639, 7643, 7687, 7691, 7699,
-    7703, 7723, 7727, 7759, 7823, 7867, 7879, 7883, 7907, 7919,
-])
+#: Largest prime the Paley construction is tried with (R ``survey`` searches the primes
+#: p = 3 (mod 4) up to this bound).
+_PRIME_LIMIT = 7919
+
+
+def _primes_3_mod_4(limit: int) -> np.ndarray:
+    """The primes ``p <= limit`` with ``p % 4 == 3`` (sieve of Eratosthenes)."""
+    sieve = np.ones(limit + 1, dtype=bool)
+    sieve[:2] = False
+    for k in range(2, int(limit ** 0.5) + 1):
+        if sieve[k]:
+            sieve[k * k::k] = False
+    primes = np.flatnonzero(sieve)
+    return primes[primes % 4 == 3]
+
+
+_SMALL_PRIMES = _primes_3_mod_4(_PRIME_LIMIT)
 
 
 def _precooked(size: int) -> np.ndarray:
-    rows = _PRECOOKED[size]
-    return np.array([[int(c) for c in row] for row in rows], dtype=np.int8)
+    """The base matrix of order 4, 16 (Sylvester, from order 1), 28 or 36 (stored)."""
+    if size in _STORED:
+        return np.array([[int(c) for c in row] for row in _STORED[size]], dtype=np.int8)
+    H = np.ones((1, 1), dtype=np.int8)
+    while H.shape[0] < size:
+        H = _doubler(H)
+    return H
 
 
 def _doubler(H: np.ndarray) -> np.ndarray:
+    """Sylvester's doubling in 0/1 coding: ``[[H, H], [H, -H]]`` with -1 written as 0."""
     return np.block([[H, H], [H, 1 - H]])
 
 
 def _paley_prime(p: int) -> np.ndarray:
-    """Paley construction of order ``p + 1`` for a prime ``p`` with ``p % 4 == 3``."""
+    """Paley's first construction, order ``p + 1``, for a prime ``p`` with ``p % 4 == 3``.
+
+    With the quadratic character ``chi`` of GF(p), the core is ``chi(i + j)`` (the
+    back-circulant form of Paley's Jacobsthal matrix ``chi(j - i)``: the same rows in the
+    order ``-i``), bordered by a row and a column of ones; in 0/1 coding a quadratic
+    residue or 0 is written 0 and a non-residue 1 (on the core; the border is 1).
+    """
     k = np.arange(p)
     m = (k[:, None] + k[None, :]) % p
     residues = np.concatenate([[0, 1], (np.arange(2, (p - 1) // 2 + 1) ** 2) % p])
@@ -179,25 +174,31 @@ def _paley_prime(p: int) -> np.ndarray:
 
 
 def _paley(n: int, nmax: int) -> np.ndarray | None:
-    """``survey:::paley(n, nmax)``: a Paley-type matrix of order at least n + 1, or None."""
-    nceil = nn = n + 4 - (n % 4)
-    if (n % 4) + 4 == (n % 8):
-        while nn % 8 == 0:
-            nn //= 2
-        if nn - 1 in _SMALL_PRIMES:
-            m = _paley_prime(nn - 1)
-            while nn < nceil:
-                m = _doubler(m)
-                nn *= 2
-            return m
-    if n > _SMALL_PRIMES.max():
+    """A Paley matrix (possibly doubled) of order at least ``n + 1`` and at most ``nmax``.
+
+    The choice of order is R ``survey``'s (so the replicate weights agree with R's):
+    with ``nceil`` the multiple of 4 above ``n``, first a Paley matrix of order
+    ``nceil / 2**k = 4 (mod 8)`` doubled back up to ``nceil``; else the smallest prime
+    ``p >= n`` (order ``p + 1``), unless that overshoots ``nceil + 4`` and a try from
+    ``nceil + 3`` is still below ``nmax``. None when no such order exists.
+    """
+    nceil = n + 4 - n % 4                      # the multiple of 4 above n
+    if nceil % 8 == 0:
+        base = nceil
+        while base % 8 == 0:                    # halve down to an order = 4 (mod 8)
+            base //= 2
+        if base - 1 in _SMALL_PRIMES:
+            H = _paley_prime(base - 1)
+            while H.shape[0] < nceil:
+                H = _doubler(H)
+            return H
+    larger = _SMALL_PRIMES[_SMALL_PRIMES >= n]
+    if larger.size == 0:
         return None
-    p = int(_SMALL_PRIMES[_SMALL_PRIMES >= n].min())
-    if (p + 1 > nceil + 4) and (nceil + 4 < nmax):
+    p = int(larger[0])
+    if p + 1 > nceil + 4 and nceil + 4 < nmax:
         return _paley(nceil + 3, 2 * (nceil + 3))
-    if p > nmax:
-        return None
-    return _paley_prime(p)
+    return None if p > nmax else _paley_prime(p)
 
 
 @lru_cache(maxsize=64)
@@ -222,7 +223,7 @@ def _hadamard_cached(n: int) -> np.ndarray:
 
 
 def hadamard(n: int) -> np.ndarray:
-    """R ``survey:::hadamard(n)``: a 0/1 Hadamard matrix with more than ``n`` rows.
+    """A 0/1 Hadamard matrix with more than ``n`` rows, the one R ``survey`` uses.
 
     Parameters
     ----------
@@ -238,10 +239,12 @@ def hadamard(n: int) -> np.ndarray:
 
     Notes
     -----
-    Follows R ``survey`` 4.1 exactly: a precooked matrix of order 4, 16, 28 or 36
-    when one lies in ``(m, m + 4]`` with ``m = n - n % 4``; otherwise the
-    smallest of those orders doubled (Sylvester, ``[[H, H], [H, 1 - H]]``) until
-    it exceeds ``n``, or a Paley matrix when that is more than 4 larger.
+    The order is chosen as R ``survey`` 4.1 chooses it: a base matrix of order 4, 16,
+    28 or 36 when one lies in ``(m, m + 4]`` with ``m = n - n % 4``; otherwise the
+    base order that, doubled (Sylvester, ``[[H, H], [H, 1 - H]]`` in 0/1 coding),
+    first exceeds ``n`` with the least excess, or a Paley matrix (Paley 1933) when that
+    excess is more than 4. See the module docstring for the constructions and
+    references (Hedayat and Wallis 1978 survey them).
 
     Examples
     --------

@@ -270,8 +270,10 @@ def _replicate_design(df, *, weights, strata, psu, fpc, no_design, replicate_wei
 
 
 def _emit(tidy, text, notes, out: Path | None, fmt: str) -> None:
-    """Write ``tidy`` (CSV/XLSX) or ``text`` (Markdown) to ``out``, or print to stdout."""
-    from harvest.tables import table_format, to_markdown, write_table
+    """Write ``tidy`` (CSV/XLSX) or ``text`` (Markdown) to ``out``, or print to stdout.
+
+    Every file and every table on screen goes through `harvest.writers` (escaping)."""
+    from harvest.writers import csv_text, table_format, to_markdown, write_table
 
     if out is not None:
         kind = table_format(out)
@@ -282,7 +284,7 @@ def _emit(tidy, text, notes, out: Path | None, fmt: str) -> None:
         _note(f"wrote {out}")
         return
     if fmt == "csv":
-        click.echo(tidy.to_csv(index=False), nl=False)
+        click.echo(csv_text(tidy), nl=False)
     else:
         click.echo(to_markdown(text))
         for n in notes:
@@ -299,10 +301,47 @@ _format_option = click.option(
     show_default=True,
     help="What to print when there is no --out: a formatted Markdown table, or the "
          "unrounded table as CSV.")
-_min_n_option = click.option(
-    "--min-n", type=click.IntRange(min=0), default=10, show_default=True,
-    help="Disclosure control: blank every cell resting on fewer observations (rows) than "
-         "this; 0 turns it off.")
+def _disclosure_options(func):
+    """--min-n, --min-each and --allow-weak-disclosure (harvest.disclosure)."""
+    options = [
+        click.option("--min-n", type=click.IntRange(min=0), default=10, show_default=True,
+                     help="Disclosure control: withhold every cell resting on fewer "
+                          "observations (rows) than this, and the cells that would give it "
+                          "back by subtraction. Below 5 needs --allow-weak-disclosure."),
+        click.option("--min-each", type=click.IntRange(min=0), default=3, show_default=True,
+                     help="Attribute rule: withhold a share of a 0/1 answer when fewer "
+                          "respondents than this gave either answer (all yes or all no "
+                          "would disclose everyone's answer). Below 3 needs "
+                          "--allow-weak-disclosure."),
+        click.option("--allow-weak-disclosure", is_flag=True,
+                     help="Accept --min-n below 5 or --min-each below 3 (0 and 0 turn "
+                          "disclosure control off): for internal work only; the output "
+                          "carries a warning."),
+    ]
+    for opt in reversed(options):
+        func = opt(func)
+    return func
+
+
+def _policy(min_n, min_each, allow_weak):
+    """The DisclosurePolicy of the options; weak settings warn (or stop without the flag)."""
+    from harvest.disclosure import DisclosurePolicy
+
+    try:
+        policy = DisclosurePolicy(min_n=min_n, min_each=min_each, allow_weak=allow_weak)
+    except ValueError as err:
+        raise click.UsageError(str(err).replace("allow_weak=True (CLI: "
+                                                "--allow-weak-disclosure)",
+                                                "--allow-weak-disclosure")) from None
+    policy.warn()
+    return policy
+
+
+_min_n_option = _disclosure_options
+_seed_option = click.option(
+    "--seed", type=int, default=2024, show_default=True,
+    help="Seed of every random step (the Bayesian fit), recorded in the report's methods: "
+         "the same files and seed give the same report.")
 _reliability_option = click.option(
     "--reliability", type=click.Choice(["flag", "suppress", "none"]), default="flag",
     show_default=True,
@@ -402,9 +441,10 @@ def main():
 @_min_n_option
 @_reliability_option
 @_bayes_option
+@_seed_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @_friendly
-def demo(out, min_n, reliability, bayes, quiet):
+def demo(out, min_n, min_each, allow_weak_disclosure, reliability, bayes, seed, quiet):
     """Run the whole analysis on the bundled synthetic 2023-2024 data and write a report.
 
     The report (one HTML file, open it in any web browser) shows what was observed, the
@@ -413,7 +453,8 @@ def demo(out, min_n, reliability, bayes, quiet):
     """
     from harvest.report import demo as run_demo
 
-    path = run_demo(out, bayes=bayes, progress=not quiet, min_n=min_n,
+    policy = _policy(min_n, min_each, allow_weak_disclosure)
+    path = run_demo(out, bayes=bayes, progress=not quiet, policy=policy, rng=seed,
                     reliability=None if reliability == "none" else reliability)
     size = path.stat().st_size / 1024
     click.echo(f"Wrote the report to {path.resolve()} ({size:.0f} KB). "
@@ -441,7 +482,7 @@ def validate(file, instrument, sheet, encoding, problems_out):
     Rows are numbered from 0, the first data row after the header.
     """
     from harvest import instruments, io
-    from harvest.tables import write_table
+    from harvest.writers import write_table
 
     if problems_out is not None:
         _check_out(problems_out)
@@ -466,12 +507,18 @@ def validate(file, instrument, sheet, encoding, problems_out):
 
 @main.command()
 @_file_argument()
-@click.option("--indicator", "-i", "indicators", multiple=True, required=True,
+@click.option("--indicator", "-i", "indicators", multiple=True, required=False,
               metavar="COLUMN",
               help="Column to estimate (0/1 for a proportion). Repeat for several.")
 @click.option("--by", "-b", multiple=True, metavar="COLUMN",
               help="Estimate within each level of this column (e.g. region). Repeat to "
                    "cross columns (--by year --by region).")
+@click.option("--list-experiment", "list_count", default=None, metavar="COUNT",
+              help="List experiment: the column of item counts (instead of --indicator); "
+                   "needs --treatment.")
+@click.option("--treatment", default=None, metavar="FORM",
+              help="List experiment: the column saying which list was shown (0/1 or "
+                   "short/long).")
 @click.option("--statistic", type=click.Choice(STATISTICS),
               default="proportion", show_default=True,
               help="What to estimate for each indicator.")
@@ -489,16 +536,19 @@ def validate(file, instrument, sheet, encoding, problems_out):
 @_out_option
 @_format_option
 @_friendly
-def estimate(file, indicators, by, statistic, ci, level, na, strata, psu, weights, fpc,
-             lonely_psu, no_design, replicate_weights, replicate_method, rho, scale, mse,
-             instrument, sheet, encoding, min_n, reliability, out, fmt):
+def estimate(file, indicators, by, list_count, treatment, statistic, ci, level, na, strata,
+             psu, weights, fpc, lonely_psu, no_design, replicate_weights, replicate_method,
+             rho, scale, mse, instrument, sheet, encoding, min_n, min_each,
+             allow_weak_disclosure, reliability, out, fmt):
     """Estimate indicators (shares, means or totals) with confidence intervals.
 
     Example: harvest estimate farms.csv --indicator child_labour --by region
     --strata stratum --psu district --weights weight
     """
-    from harvest.tables import disclose, nchs_reliability, publication_table
+    from harvest import disclosure
+    from harvest.tables import nchs_reliability, publication_table
 
+    policy = _policy(min_n, min_each, allow_weak_disclosure)
     _check_out(out)
     by = _by_columns(by)
     df, instrument = _read(file, instrument, _sheet(sheet), encoding)
@@ -510,15 +560,35 @@ def estimate(file, indicators, by, statistic, ci, level, na, strata, psu, weight
                      rho=rho, scale=scale, mse=mse)
     by = list(by) or None
     indicators = list(indicators)
+    if list_count is not None:   # issue #17: list experiment (harvest.sensitive)
+        if treatment is None:
+            raise click.UsageError("--list-experiment needs --treatment COLUMN.")
+        table = design.list_experiment(list_count, treatment=treatment, by=by, level=level,
+                                       na=na)
+        table["n"] = table["n_treatment"] + table["n_control"]
+        # the one disclosure policy, as every other table (no 0/1 answer: no attribute rule)
+        tidy = disclosure.protect(table, policy)
+        tidy[["n_treatment", "n_control"]] = tidy[["n_treatment", "n_control"]].astype(
+            "Float64").mask(tidy["suppressed"])
+        text, notes = publication_table(tidy, percent=True, policy=policy, reliability=None)
+        _emit(tidy, text, notes, out, fmt)
+        return
+    if not indicators:
+        raise click.UsageError("give --indicator COLUMN (or --list-experiment COUNT "
+                               "--treatment FORM).")
     if statistic == "proportion":
         table = design.proportion(indicators, by=by, ci=ci, level=level, na=na)
     else:
         table = getattr(design, statistic)(indicators, by=by, level=level, na=na)
     reliability = None if reliability == "none" else reliability
     proportion = statistic == "proportion"
-    text, notes = publication_table(table, percent=proportion, min_n=min_n,
+    # the pattern depends on the counts only: a proportion and a total table of the same
+    # data withhold the same cells
+    counts = disclosure.answer_counts(df, indicators, by=by, na=na)
+    tidy = disclosure.protect(disclosure.with_counts(table, counts), policy)
+    text, notes = publication_table(tidy, percent=proportion, policy=policy,
                                     reliability=reliability)
-    tidy = disclose(table, min_n)
+    tidy = tidy.drop(columns=["n_yes"])
     if proportion and reliability is not None:
         rel = nchs_reliability(table)
         tidy["nchs_flags"] = rel["nchs_flags"].where(~tidy["suppressed"], "")
@@ -557,17 +627,18 @@ def estimate(file, indicators, by, statistic, ci, level, na, strata, psu, weight
 @_friendly
 def compare(file, indicators, between, baseline, by, measure, adjust, level, na, strata, psu,
             weights, fpc, lonely_psu, no_design, replicate_weights, replicate_method, rho,
-            scale, mse, instrument, sheet, encoding, min_n, reliability, out, fmt):
+            scale, mse, instrument, sheet, encoding, min_n, min_each, allow_weak_disclosure,
+            reliability, out, fmt):
     """Compare indicators between groups, such as 2024 against 2023, with intervals.
 
     The interval and p-value of each change use the covariance between the groups from
     the survey design. Example: harvest compare farms.csv --indicator child_labour
     --between year --baseline 2023 --by region
     """
-    import numpy as np
+    from harvest import disclosure
+    from harvest.tables import comparison_status, comparison_table
 
-    from harvest.tables import comparison_table
-
+    policy = _policy(min_n, min_each, allow_weak_disclosure)
     _check_out(out)
     by = _by_columns(by)
     df, instrument = _read(file, instrument, _sheet(sheet), encoding)
@@ -597,26 +668,24 @@ def compare(file, indicators, between, baseline, by, measure, adjust, level, na,
                            measure=measure, level=level,
                            adjust=None if adjust == "none" else adjust, na=na)
     reliability = None if reliability == "none" else reliability
-    estimates = None
+    # the cells behind the comparison, protected jointly and consistently across `between`;
+    # with the level estimates when flagged, for the same reliability flags as the report
+    cells = disclosure.answer_counts(df, list(indicators), by=[*by, between], na=na)
     if reliability is not None and measure == "difference":
-        # the level estimates behind each change, for the same flags as the report
-        estimates = design.proportion(list(indicators), by=[*by, between], level=level,
-                                      na=na)
-    text, notes = comparison_table(table, estimates=estimates,
-                                   between=between if estimates is not None else None,
-                                   min_n=min_n, percent=measure == "difference",
-                                   level=level, reliability=reliability)
+        levels = design.proportion(list(indicators), by=[*by, between], level=level, na=na)
+        cells = disclosure.with_counts(levels, cells)
+    cells = disclosure.protect(cells, policy, time=between)
+    text, notes = comparison_table(table, estimates=cells, between=between, policy=policy,
+                                   percent=measure == "difference", level=level,
+                                   reliability=reliability)
     if adjust != "none" and len(table) > 1:
         notes = [*notes, f"p: adjusted for the {len(table)} comparisons ({adjust})."]
     tidy = table.copy()
-    small = np.zeros(len(tidy), dtype=bool)
-    for side in ("n_group", "n_baseline"):
-        if side in tidy.columns:
-            small |= ~(tidy[side].to_numpy(dtype=float) >= min_n)
+    small, _ = comparison_status(table, cells, between=between, policy=policy)
     cols = [c for c in ("estimate_group", "estimate_baseline", "estimate", "se", "ci_low",
                         "ci_high", "p_value", "p_adjusted", "n_group", "n_baseline", "mdc")
             if c in tidy.columns]
-    tidy.loc[small, cols] = np.nan
+    tidy.loc[small, cols] = float("nan")
     tidy["suppressed"] = small
     _emit(tidy, text, notes, out, fmt)
 
@@ -639,9 +708,14 @@ def compare(file, indicators, between, baseline, by, measure, adjust, level, na,
 @_min_n_option
 @_reliability_option
 @_bayes_option
+@_seed_option
+@click.option("--allow-repeated-records", is_flag=True,
+              help="Stack records that appear in more than one input file (same id and "
+                   "year) instead of stopping; the report then says so.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @_friendly
-def report(files, out, visits, baseline, level, title, min_n, reliability, bayes, quiet):
+def report(files, out, visits, baseline, level, title, min_n, min_each, allow_weak_disclosure,
+           reliability, bayes, seed, allow_repeated_records, quiet):
     """Write the HTML report for one or more field-data files.
 
     Give each instrument's file (farms, employees, ...): the instrument is recognised
@@ -651,10 +725,13 @@ def report(files, out, visits, baseline, level, title, min_n, reliability, bayes
     """
     import pandas as pd
 
+    from harvest.disclosure import refuse_repeated
     from harvest.io import read_table
-    from harvest.report import build_report
+    from harvest.report import ID_COLUMNS, build_report
 
+    policy = _policy(min_n, min_each, allow_weak_disclosure)
     frames: dict[str, list] = {}
+    names: dict[str, list] = {}
     for f in files:
         df, instrument = _read(f, None)
         if instrument is None:
@@ -662,13 +739,24 @@ def report(files, out, visits, baseline, level, title, min_n, reliability, bayes
                 f"{f.name}: cannot tell which instrument this file holds (no farm_id, "
                 "picker_id, employee_id or institution_id column).")
         frames.setdefault(instrument, []).append(df)
+        names.setdefault(instrument, []).append(f.name)
+    notices = []
+    for instrument, dfs in frames.items():
+        rep = refuse_repeated(list(zip(names[instrument], dfs, strict=True)),
+                              ID_COLUMNS[instrument], allow=allow_repeated_records)
+        if len(rep):
+            notices.append(f"{len(rep)} {instrument} record(s) appear in more than one input "
+                           "file and were kept twice (--allow-repeated-records): counts "
+                           "and estimates count them more than once.")
+            _note(f"warning: {notices[-1]}")
     stacked = {k: pd.concat(v, ignore_index=True) if len(v) > 1 else v[0]
                for k, v in frames.items()}
     visits_df = read_table(visits) if visits is not None else None
     path = build_report(stacked, out, visits=visits_df, level=level, baseline=baseline,
-                        min_n=min_n, reliability=None if reliability == "none" else reliability,
-                        bayes=bayes, title=title, sources=[f.name for f in files],
-                        progress=not quiet)
+                        policy=policy,
+                        reliability=None if reliability == "none" else reliability,
+                        bayes=bayes, rng=seed, title=title, sources=[f.name for f in files],
+                        progress=not quiet, notices=notices)
     click.echo(f"Wrote the report to {path.resolve()}. Open it in a web browser.")
 
 

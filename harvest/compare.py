@@ -5,9 +5,10 @@
   pair, for many indicators and ``by`` domains at once;
 * :func:`trend`: the linear trend over three or more years (a centred linear contrast);
 * :func:`minimum_detectable_change`: the smallest change a comparison could have
-  detected, to read beside a change that is not significant;
-* :func:`pool_years`: stack several years' files into one frame whose strata and PSUs
-  stay distinct per year, refusing to pool when the design columns disagree.
+  detected, to read beside a change that is not significant.
+
+Years kept in separate files are stacked first with :func:`harvest.prepare.pool_years`
+(also ``hv.pool_years``; importable from here as before).
 
 Every contrast is ``C @ estimate`` with variance ``diag(C V C^T)``, where ``V`` is the
 *full* covariance of the domain estimates from the design (linearisation or
@@ -34,17 +35,20 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from scipy import sparse, stats
+from scipy import sparse
 
-from harvest._errors import DataError, HarvestWarning, describe_rows
+from harvest._dist import t_ppf, t_sf
+from harvest._errors import DataError, HarvestWarning, check_columns, describe_rows
 from harvest._options import (
     ADJUST,
     COMPARE_MEASURES,
+    KINDS,
     as_list,
     check_level,
     check_option,
     check_probability,
 )
+from harvest.prepare import pool_years  # noqa: F401  (moved; the old import path)
 
 __all__ = [
     "COMPARE_COLUMNS",
@@ -52,7 +56,6 @@ __all__ = [
     "compare",
     "trend",
     "minimum_detectable_change",
-    "pool_years",
 ]
 
 #: Columns of :func:`compare` after the ``by`` columns: the API.md set, then the
@@ -69,8 +72,6 @@ TREND_COLUMNS = [
     "ci_low", "ci_high", "df", "p_value", "p_adjusted", "mdc",
 ]
 
-_KINDS = ("proportion", "mean", "total", "ratio")
-
 
 # ---------------------------------------------------------------------------------------
 # input checks
@@ -82,6 +83,14 @@ def _check_design(design) -> None:
             "`design` must be a harvest design (hv.SurveyDesign or hv.ReplicateDesign); "
             f"got {type(design).__name__}."
         )
+
+
+def _check_common(design, adjust, kind, level, power, df):
+    """The checks ``compare`` and ``trend`` share; ``(level, power, df)`` as used."""
+    _check_design(design)
+    check_option("adjust", adjust, ADJUST)
+    check_option("kind", kind, KINDS)
+    return check_level(level), check_probability("power", power), _check_df(df)
 
 
 def _by_level(design, kind, indicators, by, column, argument, na, denominator):
@@ -103,11 +112,7 @@ def _by_level(design, kind, indicators, by, column, argument, na, denominator):
 def _check_grouping(design, column, argument: str, by: list) -> None:
     if not isinstance(column, str | int) or isinstance(column, bool):
         raise TypeError(f"`{argument}` must be one column name; got {column!r}.")
-    if column not in design.data.columns:
-        shown = ", ".join(repr(c) for c in list(design.data.columns)[:20])
-        raise DataError(
-            f"`{argument}`: column {column!r} is not in the data; columns are {shown}."
-        )
+    check_columns(design.data, [column], argument)
     if column in by:
         raise ValueError(f"`{argument}` column {column!r} must not also be in `by`.")
     missing = design.data[column].isna().to_numpy() & (design._codes.weights > 0)
@@ -158,10 +163,10 @@ def _t_test(theta, se, df, level):
     ``se == 0`` with ``theta == 0`` gives p = 1; ``se == 0`` with ``theta != 0`` gives
     NaN (no test without sampling variability).
     """
-    q = stats.t.ppf(0.5 + level / 2.0, df)
+    q = t_ppf(0.5 + level / 2.0, df)
     with np.errstate(divide="ignore", invalid="ignore"):
         t = theta / se
-        p = 2.0 * stats.t.sf(np.abs(t), df)
+        p = 2.0 * t_sf(np.abs(t), df)
     p = np.where((se == 0) & (theta == 0), 1.0, p)
     p = np.where((se == 0) & (theta != 0), np.nan, p)
     return theta - q * se, theta + q * se, p
@@ -199,7 +204,7 @@ def _adjust(p, method):
 def _mdc_core(se_scale, df, level, power, log_scale):
     """``(t_{1-alpha/2, df} + t_{power, df}) * se``; ``exp`` of it on the log scale."""
     with np.errstate(invalid="ignore", over="ignore"):
-        mult = stats.t.ppf(0.5 + level / 2.0, df) + stats.t.ppf(power, df)
+        mult = t_ppf(0.5 + level / 2.0, df) + t_ppf(power, df)
         out = mult * se_scale
         return np.where(log_scale, np.exp(np.where(log_scale, out, 0.0)), out)
 
@@ -237,9 +242,7 @@ def _contrast_df(df, design, estimand, C, kind, variables, na, denominator) -> n
         return np.full(r, df)
     if df == "design":
         return np.full(r, _design_df(design, kind, variables, na, denominator))
-    from harvest.design import SurveyDesign
-
-    if not isinstance(design, SurveyDesign):
+    if not getattr(design, "_linearised", False):
         raise ValueError(
             "`df`='domain' needs a Taylor design (SurveyDesign); a replicate design's df "
             "comes from its replicate weights: use df='design'."
@@ -330,7 +333,10 @@ def compare(design, indicators, between, baseline=None, by=None, measure="differ
         domains and pairs (the values of statsmodels ``multipletests`` and R
         ``p.adjust``). ``None``: ``p_adjusted`` equals ``p_value``.
     kind : {"proportion", "mean", "total", "ratio"}
-        The estimate compared, as the estimator of the same name.
+        The estimate compared, as the estimator of the same name. The method
+        ``design.compare`` also takes ``"list_experiment"`` and ``"randomized_response"``
+        with their estimator's options as keywords (``treatment=``; ``model=``, ``p=``,
+        ...): :func:`harvest.sensitive.compare_sensitive`, which builds on this function.
     na : {"fail", "drop"}
         Missing values, as the estimators.
     denominator : str or list of str, optional
@@ -400,13 +406,8 @@ def compare(design, indicators, between, baseline=None, by=None, measure="differ
     >>> float(out["estimate"].iloc[0])
     3.0
     """
-    _check_design(design)
     check_option("measure", measure, COMPARE_MEASURES)
-    check_option("adjust", adjust, ADJUST)
-    check_option("kind", kind, _KINDS)
-    level = check_level(level)
-    power = check_probability("power", power)
-    df = _check_df(df)
+    level, power, df = _check_common(design, adjust, kind, level, power, df)
     if measure == "odds_ratio" and kind != "proportion":
         raise ValueError(
             f"`measure`='odds_ratio' needs kind='proportion'; got kind={kind!r}."
@@ -562,12 +563,7 @@ def trend(design, indicators, time="year", by=None, level=0.95, adjust="holm",
     >>> round(float(out["estimate"].iloc[0]), 4)
     0.5
     """
-    _check_design(design)
-    check_option("adjust", adjust, ADJUST)
-    check_option("kind", kind, _KINDS)
-    level = check_level(level)
-    power = check_probability("power", power)
-    df = _check_df(df)
+    level, power, df = _check_common(design, adjust, kind, level, power, df)
     by, indicators, estimand, estimate, vcov, group_table, levels, index = _by_level(
         design, kind, indicators, by, time, "time", na, denominator)
     k = estimand.k
@@ -701,178 +697,3 @@ def minimum_detectable_change(comparison: pd.DataFrame, power=0.8, alpha=0.05) -
     out = _mdc_core(se_scale, comparison["df"].to_numpy(dtype=float), 1.0 - alpha, power,
                     log_scale)
     return pd.Series(out, index=comparison.index, name="mdc")
-
-
-# ---------------------------------------------------------------------------------------
-# pooling years
-# ---------------------------------------------------------------------------------------
-def _dtype_family(dtype) -> str:
-    if pd.api.types.is_bool_dtype(dtype):
-        return "boolean"
-    if pd.api.types.is_numeric_dtype(dtype):
-        return "numeric"
-    if isinstance(dtype, pd.CategoricalDtype):
-        return "categorical"
-    if pd.api.types.is_string_dtype(dtype) or pd.api.types.is_object_dtype(dtype):
-        return "text"
-    return str(dtype)
-
-
-def pool_years(frames, year_column="year", *, strata=None, psu=None, weights=None,
-               fpc=None, same_psus=False) -> pd.DataFrame:
-    """Stack several years' data into one frame with year-specific strata and PSUs.
-
-    Parameters
-    ----------
-    frames : dict or list of pandas.DataFrame
-        ``{year: frame}`` (a ``year_column`` is added, or checked against the key when
-        present) or a list of frames that each hold ``year_column``.
-    year_column : str
-        The column that holds (or will hold) the year.
-    strata, psu, weights, fpc : str, optional
-        The design columns, as for :class:`~harvest.SurveyDesign` (``strata`` one
-        column). Each must be in every year with the same kind of dtype.
-    same_psus : bool
-        ``False`` (default): every year is an independent sample; stratum and PSU
-        labels become ``"<year>:<label>"`` so no PSU is shared between years and the
-        covariance between years is zero by the design. ``True``: the same PSUs were
-        revisited (a panel of districts); labels are kept, so a PSU seen in several
-        years is one cluster and the covariance between years enters every comparison.
-        The strata's ``fpc`` must then agree between years.
-
-    Returns
-    -------
-    pandas.DataFrame
-        A new frame (inputs are not modified): the rows of every year in the order
-        given, index ``0..n-1``, ``year_column`` first when it was added, and the
-        ``strata`` and ``psu`` columns relabelled as text. Without ``strata`` and
-        with ``same_psus=False``, use ``strata=year_column`` in the design so that
-        each year is its own stratum.
-
-    Raises
-    ------
-    DataError
-        A design column is missing in a year, its dtype differs between years, ``fpc``
-        mixes population sizes and fractions between years or differs for a stratum
-        shared between years, or a frame's ``year_column`` disagrees with its key.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> a = pd.DataFrame({"stratum": ["A", "A"], "district": [1, 2], "y": [0, 1]})
-    >>> b = pd.DataFrame({"stratum": ["A", "A"], "district": [1, 3], "y": [1, 1]})
-    >>> pool_years({2023: a, 2024: b}, strata="stratum", psu="district")["district"].tolist()
-    ['2023:1', '2023:2', '2024:1', '2024:3']
-    """
-    if isinstance(frames, dict):
-        items = list(frames.items())
-    elif isinstance(frames, list | tuple):
-        items = [(None, f) for f in frames]
-    else:
-        raise TypeError("`frames` must be a dict {year: DataFrame} or a list of DataFrames.")
-    if len(items) == 0:
-        raise ValueError("`frames` is empty.")
-    for key, frame in items:
-        if not isinstance(frame, pd.DataFrame):
-            raise TypeError(f"`frames`: the entry for {key!r} is a {type(frame).__name__}, "
-                            "not a DataFrame.")
-    design_cols = {"strata": strata, "psu": psu, "weights": weights, "fpc": fpc}
-    for argument, column in design_cols.items():
-        if column is not None and not isinstance(column, str | int):
-            raise TypeError(f"`{argument}` must be one column name; got {column!r}.")
-
-    parts, years, added = [], [], False
-    for key, frame in items:
-        label = key if key is not None else "list entry"
-        if key is None:
-            if year_column not in frame.columns:
-                raise DataError(
-                    f"a frame in `frames` has no column {year_column!r}; pass a dict "
-                    "{year: frame} or add the column."
-                )
-            year_values = frame[year_column]
-        elif year_column in frame.columns:
-            bad = np.flatnonzero((frame[year_column] != key).to_numpy())
-            if len(bad):
-                raise DataError(
-                    f"column {year_column!r} of the frame for {key!r} holds "
-                    f"{frame[year_column].iloc[int(bad[0])]!r} in {describe_rows(bad)}; "
-                    f"it must equal the key {key!r}."
-                )
-            year_values = frame[year_column]
-        else:
-            added = True
-            year_values = pd.Series(np.repeat(key, len(frame)), index=frame.index)
-        missing_year = np.flatnonzero(year_values.isna().to_numpy())
-        if len(missing_year):
-            raise DataError(f"column {year_column!r} is missing in {describe_rows(missing_year)} "
-                            f"of the frame for {label!r}.")
-        for argument, column in design_cols.items():
-            if column is not None and column not in frame.columns:
-                raise DataError(
-                    f"`{argument}` column {column!r} is missing from the frame for "
-                    f"{label!r}; every year needs the same design columns."
-                )
-        years.append(year_values.to_numpy())
-        parts.append(frame)
-
-    # Same kind of dtype for every design column in every year.
-    for argument, column in design_cols.items():
-        if column is None:
-            continue
-        families = [_dtype_family(f[column].dtype) for f in parts]
-        if len(set(families)) > 1:
-            shown = ", ".join(
-                f"{k if k is not None else i}: {f[column].dtype}"
-                for i, ((k, _), f) in enumerate(zip(items, parts, strict=True))
-            )
-            raise DataError(
-                f"`{argument}` column {column!r} has different dtypes between years "
-                f"({shown}); make them agree before pooling."
-            )
-        if argument in ("weights", "fpc") and families[0] != "numeric":
-            raise DataError(f"`{argument}` column {column!r} must be numeric; got "
-                            f"{parts[0][column].dtype}.")
-
-    pooled = pd.concat(parts, ignore_index=True)
-    year_all = np.concatenate(years)
-    if added:
-        pooled.insert(0, year_column, year_all)
-    year_text = pd.Series(year_all).astype(str).to_numpy(dtype=object)
-
-    if fpc is not None:
-        _check_pooled_fpc(pooled, year_all, fpc, strata, same_psus)
-    if not same_psus:
-        for column in (strata, psu):
-            if column is not None:
-                missing = np.flatnonzero(pooled[column].isna().to_numpy())
-                if len(missing):
-                    raise DataError(f"column {column!r} has missing values in "
-                                    f"{describe_rows(missing)} of the pooled rows.")
-                labels = pooled[column].astype(str).to_numpy(dtype=object)
-                pooled[column] = pd.array(year_text + ":" + labels, dtype=str)
-    return pooled
-
-
-def _check_pooled_fpc(pooled, year_all, fpc, strata, same_psus) -> None:
-    values = pooled[fpc].to_numpy(dtype=float, na_value=np.nan)
-    size_form = pd.Series(values > 1).groupby(year_all).any()
-    if size_form.nunique() > 1:
-        fraction_years = size_form.index[~size_form.to_numpy()]
-        rows = np.flatnonzero(np.isin(year_all, fraction_years))
-        raise DataError(
-            f"`fpc` column {fpc!r} gives population sizes (>1) in some years and sampling "
-            f"fractions (<=1) in others (e.g. {values[rows[0]]!r} in {describe_rows(rows)}, "
-            f"year {year_all[rows[0]]!r}); use one form for every year."
-        )
-    if same_psus and strata is not None:
-        key = pooled[strata].astype(str).to_numpy(dtype=object)
-        spread = pd.Series(values).groupby(key).agg(["min", "max"])
-        bad = spread.index[(spread["min"] != spread["max"]).to_numpy()]
-        if len(bad):
-            rows = np.flatnonzero(np.isin(key, list(bad)))
-            raise DataError(
-                f"`fpc` column {fpc!r} differs between years in stratum {bad[0]!r} "
-                f"({describe_rows(rows)}); with same_psus=True a stratum's population of "
-                "PSUs must be the same every year."
-            )

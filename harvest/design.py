@@ -19,66 +19,16 @@ Examples
 
 from __future__ import annotations
 
-import dataclasses
-import numbers
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 
 from harvest._base import _DesignBase
+from harvest._codes import DesignCodes, _codes_of, _compact, _numeric, weight_values
 from harvest._core import stratified_vcov
 from harvest._errors import DataError, check_columns, check_frame, describe_rows, plain_value
 from harvest._options import LONELY_PSU, as_list, check_option
 
 __all__ = ["DesignCodes", "SurveyDesign"]
-
-
-@dataclass(frozen=True)
-class DesignCodes:
-    """The design columns as integer codes (built once by :class:`SurveyDesign`).
-
-    Attributes
-    ----------
-    row_psu : numpy.ndarray of int, shape (n,)
-        PSU code of each row, ``0 .. P-1``; PSUs are nested in strata.
-    psu_stratum : numpy.ndarray of int, shape (P,)
-        Stratum code of each PSU, ``0 .. H-1``.
-    n_psu : numpy.ndarray of int, shape (H,)
-        PSUs per stratum in the design.
-    fraction : numpy.ndarray of float, shape (H,)
-        First-stage sampling fraction ``n_h / N_h`` (0 without fpc).
-    weights : numpy.ndarray of float, shape (n,)
-        Sampling weights; 0 for rows outside a :meth:`SurveyDesign.subset`.
-    lonely_psu : str
-        The lonely-PSU policy.
-    row_stratum : numpy.ndarray of int, shape (n,)
-        Stratum code of each row.
-    stratum_labels : list
-        The stratum value(s) of each code, for messages.
-    """
-
-    row_psu: np.ndarray
-    psu_stratum: np.ndarray
-    n_psu: np.ndarray
-    fraction: np.ndarray
-    weights: np.ndarray
-    lonely_psu: str
-    row_stratum: np.ndarray
-    stratum_labels: list
-
-    @property
-    def n_psus(self) -> int:
-        """Number of PSUs ``P``."""
-        return int(self.psu_stratum.shape[0])
-
-    @property
-    def n_strata(self) -> int:
-        """Number of strata ``H``."""
-        return int(self.n_psu.shape[0])
-
-
-
 
 
 def _no_missing(data: pd.DataFrame, column, argument: str) -> None:
@@ -89,95 +39,6 @@ def _no_missing(data: pd.DataFrame, column, argument: str) -> None:
             f"`{argument}` column {column!r} has missing values (NaN) in "
             f"{describe_rows(rows)}; design columns must be complete."
         )
-
-
-def _numeric(data: pd.DataFrame, column, argument: str, positions=None) -> np.ndarray:
-    """The column as float, or a DataError naming the non-numeric rows and values.
-
-    ``positions``: the row numbers reported for ``data``'s rows (default 0, 1, ...).
-    """
-    series = data[column]
-    where = np.arange(len(series)) if positions is None else np.asarray(positions)
-    if pd.api.types.is_bool_dtype(series.dtype) or not pd.api.types.is_numeric_dtype(
-        series.dtype
-    ):
-        raw = series.to_numpy(dtype=object)
-        number = np.fromiter((isinstance(v, numbers.Real) and not isinstance(v, bool | np.bool_)
-                              for v in raw), bool, len(raw)) | series.isna().to_numpy()
-        if number.all() and not pd.api.types.is_bool_dtype(series.dtype):
-            # numbers stored as Python objects (or as categories): their values
-            return pd.to_numeric(pd.Series(raw, dtype=object)).to_numpy(dtype=float,
-                                                                         na_value=np.nan)
-        converted = pd.to_numeric(pd.Series(raw, dtype=object), errors="coerce")
-        bad = np.flatnonzero(converted.isna().to_numpy() & series.notna().to_numpy())
-        bad = bad if len(bad) else np.flatnonzero(~number)
-        value = plain_value(series.iloc[int(bad[0])])
-        kind = "text" if isinstance(value, str) else type(value).__name__
-        raise DataError(
-            f"`{argument}` column {column!r} must be numeric; found {value!r} ({kind}, "
-            f"column dtype {series.dtype}) in {describe_rows(where[bad])}; convert the "
-            "column to numbers (in Python: pd.to_numeric)."
-        )
-    values = series.to_numpy(dtype=float, na_value=np.nan)
-    return values
-
-
-def weight_values(data: pd.DataFrame, column, positions=None) -> np.ndarray:
-    """The ``weights`` column as float: numeric, finite and non-negative, else a DataError.
-
-    ``positions``: the row numbers reported for ``data``'s rows (default 0, 1, ...), for a
-    caller that passes a subset of its rows. A column that is zero everywhere passes here.
-    """
-    values = _numeric(data, column, "weights", positions)
-    where = np.arange(len(values)) if positions is None else np.asarray(positions)
-    bad = np.flatnonzero(~np.isfinite(values))
-    if len(bad):
-        raise DataError(
-            f"`weights` column {column!r} has missing or infinite values "
-            f"({plain_value(data[column].iloc[int(bad[0])])!r}) in {describe_rows(where[bad])}."
-        )
-    bad = np.flatnonzero(values < 0)
-    if len(bad):
-        raise DataError(
-            f"`weights` column {column!r} has negative values "
-            f"({plain_value(values[bad[0]])!r}) in {describe_rows(where[bad])}; weights must be "
-            ">= 0."
-        )
-    return values
-
-
-def _compact(combined: np.ndarray, size: int):
-    """Dense codes ``0..K-1`` (in sorted order) of integer keys in ``0..size-1``.
-
-    Returns ``(codes, keys, first)``: the code of each row, the distinct keys sorted, and
-    one row holding each key. Counting instead of sorting when ``size`` is small.
-    """
-    if size <= 4 * len(combined) + 1024:
-        present = np.bincount(combined, minlength=size) > 0
-        codes = (np.cumsum(present) - 1)[combined].astype(np.intp)
-        keys = np.flatnonzero(present)
-        first = np.empty(len(keys), dtype=np.intp)
-        first[codes] = np.arange(len(combined))   # any row of a key will do
-        return codes, keys, first
-    keys, first, codes = np.unique(combined, return_index=True, return_inverse=True)
-    return codes.astype(np.intp).reshape(-1), keys, first
-
-
-def _codes_of(data: pd.DataFrame, columns) -> tuple[np.ndarray, list]:
-    """Integer codes of the combination of ``columns`` (sorted levels) and the labels."""
-    combined = np.zeros(len(data), dtype=np.int64)
-    size = 1
-    for column in columns:
-        codes, levels = pd.factorize(data[column], sort=True)
-        combined = combined * len(levels) + codes
-        size *= len(levels)
-    inverse, _, first = _compact(combined, size)
-    frame = data[list(columns)].iloc[first]
-    if len(columns) > 1:
-        labels = list(zip(*(frame[c].tolist() for c in columns), strict=True))
-    else:
-        labels = frame[columns[0]].tolist()
-    return inverse.astype(np.intp), labels
 
 
 class SurveyDesign(_DesignBase):
@@ -225,6 +86,8 @@ class SurveyDesign(_DesignBase):
     0      A         y  0.666667  3
     1      B         y  0.333333  3
     """
+
+    _linearised = True
 
     def __init__(self, data, weights=None, strata=None, psu=None, fpc=None,
                  lonely_psu="fail"):
@@ -368,17 +231,7 @@ class SurveyDesign(_DesignBase):
         >>> float(d.subset(df["y"] > 2).mean("y")["estimate"].iloc[0])
         3.5
         """
-        keep = self._mask_array(mask)
-        weights = np.where(keep, self._codes.weights, 0.0)
-        if not (weights > 0).any():
-            raise DataError(
-                f"`mask` selects no rows with positive weight (of {len(keep)} rows, "
-                f"{int(keep.sum())} selected); the subpopulation is empty."
-            )
-        new = object.__new__(type(self))
-        new.__dict__.update(self.__dict__)
-        new._codes = dataclasses.replace(self._codes, weights=weights)
-        return new
+        return self._restricted(mask)
 
     def replicate(self, method, *, replicates=500, rng=None, rho=0.3, batch=None, mse=False):
         """Replicate-weight version of this design (R ``as.svrepdesign``).
@@ -418,30 +271,17 @@ class SurveyDesign(_DesignBase):
         """
         from harvest.replicate_design import replicate
 
+        if getattr(self, "_weighting", ()):
+            raise ValueError("replicate() of a post-stratified, raked or calibrated design "
+                             "would ignore the weighting in the replicates; build the "
+                             "replicate design from the unweighted SurveyDesign.")
         return replicate(self, method, replicates=replicates, rng=rng, rho=rho, batch=batch,
                          mse=mse)
 
-    def _mask_array(self, mask) -> np.ndarray:
-        n = len(self.data)
-        if isinstance(mask, pd.Series):
-            if not mask.index.equals(self.data.index):
-                raise DataError("`mask`: a Series must have the same index as the data.")
-            mask = mask.to_numpy(dtype=object, na_value=False)
-        mask = np.asarray(mask, dtype=object) if not isinstance(mask, np.ndarray) else mask
-        if mask.shape != (n,):
-            raise DataError(f"`mask` must have one value per row ({n}); got shape {mask.shape}.")
-        if mask.dtype != bool:
-            flat = pd.Series(mask, dtype=object)
-            missing = flat.isna().to_numpy()
-            ok = missing | flat.map(lambda v: isinstance(v, bool | np.bool_)).to_numpy()
-            if not ok.all():
-                bad = np.flatnonzero(~ok)
-                raise DataError(
-                    f"`mask` must be True/False; found {plain_value(mask[bad[0]])!r} in "
-                    f"{describe_rows(bad)}."
-                )
-            mask = np.where(missing, False, flat.to_numpy()).astype(bool)
-        return mask
+    def _summary(self) -> dict:
+        c = self._codes
+        return {"strata": c.n_strata, "psus": c.n_psus, "df": c.n_psus - c.n_strata,
+                "fpc": self.fpc_column, "lonely_psu": self.lonely_psu}
 
     def __repr__(self) -> str:
         c = self._codes
@@ -474,7 +314,12 @@ class SurveyDesign(_DesignBase):
         # After the check, a lonely stratum under "fail" holds none of these domains, so
         # it adds nothing: "remove" gives the same numbers without a second check.
         policy = "remove" if c.lonely_psu == "fail" else c.lonely_psu
-        return stratified_vcov(estimand.scores(), c.psu_stratum, c.n_psu, c.fraction,
+        scores = estimand.scores()
+        if getattr(self, "_weighting", ()):
+            from harvest.weighting import adjust_scores  # residuals of the calibration model
+
+            scores = adjust_scores(self, estimand, scores)
+        return stratified_vcov(scores, c.psu_stratum, c.n_psu, c.fraction,
                                policy, full=full, stratum_present=None if full else present)
 
     def _df(self, estimand):
@@ -482,3 +327,139 @@ class SurveyDesign(_DesignBase):
 
     def _deff(self, estimand, variance):
         return estimand.srs_ratio(variance, replace=False)
+
+    # -- weighting (harvest.weighting) ------------------------------------------------
+    def poststratify(self, column, counts):
+        """Post-stratify to known population counts of one column (R ``postStratify``).
+
+        Parameters
+        ----------
+        column : str
+            Categorical column; every level with positive weight must be in ``counts``
+            and every level of ``counts`` in the data.
+        counts : dict or pandas.Series
+            Level -> population count.
+
+        Returns
+        -------
+        SurveyDesign
+            New weights :math:`w_i N_l / \\hat N_l` in cell :math:`l`; the variance uses
+            the residuals from the cell means (weighted by the old weights), as R.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({"psu": range(4), "g": list("aabb"), "y": [1.0, 2, 3, 5]})
+        >>> ps = SurveyDesign(df, psu="psu").poststratify("g", {"a": 10, "b": 30})
+        >>> float(ps.total("y")["estimate"].iloc[0])
+        135.0
+        """
+        from harvest.weighting import poststratify
+
+        return poststratify(self, column, counts)
+
+    def rake(self, margins, max_iter=50, tol=1e-7):
+        """Rake to several categorical margins by iterative proportional fitting (R ``rake``).
+
+        Parameters
+        ----------
+        margins : dict
+            Column -> {level: population count}.
+        max_iter : int
+            Sweeps over the margins at most (a :class:`~harvest.CalibrationWarning` when
+            not converged, as R).
+        tol : float
+            Stop when no cell of the weighted cross-table moves by more than
+            ``tol * sum(weights)`` in a sweep (R's ``epsilon < 1``).
+
+        Notes
+        -----
+        Each sweep post-stratifies on every margin in turn. The variance removes the
+        unweighted margin-cell means of the linearised variable ten times per margin,
+        as R ``svyrecvar`` does for raked designs.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({"psu": range(4), "a": list("xxyy"), "b": list("uvuv")})
+        >>> r = SurveyDesign(df, psu="psu").rake({"a": {"x": 30, "y": 10},
+        ...                                       "b": {"u": 20, "v": 20}})
+        >>> r.weights.round(6).tolist()
+        [15.0, 15.0, 5.0, 5.0]
+        """
+        from harvest.weighting import rake
+
+        return rake(self, margins, max_iter=max_iter, tol=tol)
+
+    def calibrate(self, margins, method="linear", bounds=None, population_size=None):
+        """Calibrate to population totals (R ``calibrate``; Deville and Sarndal 1992).
+
+        Parameters
+        ----------
+        margins : dict
+            Column -> {level: population count} for a categorical column, or column ->
+            population total (a number) for a numeric one.
+        method : {"linear", "raking", "logit"}
+            The calibration function (R ``calfun``).
+        bounds : tuple (lo, hi), optional
+            Bounds on the g-weights (``lo < 1 < hi``); required by ``"logit"``.
+        population_size : float, optional
+            The population size (intercept total) when no categorical margin gives it.
+
+        Notes
+        -----
+        :math:`w_i^* = w_i g_i`, :math:`g_i = F(x_i^\\top \\lambda)` with
+        :math:`\\sum_i w_i g_i x_i = T_x`, solved by Newton steps;
+        ``F(u) = 1 + u`` (linear), ``exp(u)`` (raking), the bounded logistic (logit).
+        The variance uses the residuals :math:`e_i = z_i - x_i^\\top B` of the
+        linearised variable regressed on the calibration variables (R ``svyrecvar``).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({"psu": range(4), "x": [1.0, 2, 3, 4], "y": [1.0, 2, 2, 5]})
+        >>> c = SurveyDesign(df, psu="psu").calibrate({"x": 30.0}, population_size=12)
+        >>> round(float(c.total("x")["estimate"].iloc[0]), 6)
+        30.0
+        """
+        from harvest.weighting import calibrate
+
+        return calibrate(self, margins, method=method, bounds=bounds,
+                         population_size=population_size)
+
+    def trim_weights(self, lower=None, upper=None, strict=False):
+        """Trim weights to ``[lower, upper]``, sharing the excess equally (R ``trimWeights``).
+
+        The weight cut from the trimmed rows is added in equal parts to the others; with
+        ``strict=True`` this repeats until no weight lies outside the bounds. The variance
+        treats the trimmed weights as fixed, as R.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({"psu": range(4), "w": [1.0, 1, 1, 9]})
+        >>> SurveyDesign(df, weights="w", psu="psu").trim_weights(upper=5).weights.tolist()
+        [2.333333333333333, 2.333333333333333, 2.333333333333333, 5.0]
+        """
+        from harvest.weighting import trim_weights
+
+        return trim_weights(self, lower=lower, upper=upper, strict=strict)
+
+    def adjust_nonresponse(self, column, by=None):
+        """Weighting-class nonresponse adjustment.
+
+        Respondents' weights (``column`` = 1) are multiplied by their cell's ratio
+        :math:`\\sum_{cell} w_i / \\sum_{cell} w_i r_i`; non-respondents keep their rows
+        with weight 0, so every PSU stays in the design. The variance treats the
+        adjusted weights as fixed.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({"psu": range(4), "r": [1, 0, 1, 1], "g": list("aabb")})
+        >>> SurveyDesign(df, psu="psu").adjust_nonresponse("r", by="g").weights.tolist()
+        [2.0, 0.0, 1.0, 1.0]
+        """
+        from harvest.weighting import adjust_nonresponse
+
+        return adjust_nonresponse(self, column, by=by)

@@ -89,6 +89,7 @@ class CodeLists:
     employer_types: tuple = ("farmer", "state_institution", "private_company", "other")
     recruitment: tuple = ("own_initiative", "farmer", "employer", "local_official", "other")
     visit_status: tuple = ("completed", "refused", "dropped_interference")
+    list_forms: tuple = ("short", "long")   # list experiment (issue #17)
 
     def replace(self, **changes) -> CodeLists:
         """Return a copy with some lists replaced (sequences become tuples)."""
@@ -349,6 +350,62 @@ DERIVED: dict[str, tuple[tuple[str, str, str], ...]] = {
 }
 
 
+# -- optional indirect-question modules (issue #17; harvest.sensitive) -----------------
+#: Control items of the list experiment in the picker and employee instruments.
+LIST_CONTROL_ITEMS = 4
+
+#: Optional columns of the list-experiment and randomized-response modules.
+SENSITIVE_MODULE: tuple[Column, ...] = (
+    Column("list_form", "code", "List experiment: the list the respondent saw (`long`: "
+           f"the {LIST_CONTROL_ITEMS} control items plus the sensitive item).",
+           required=False, codes="list_forms"),
+    Column("long_list", "binary", "List experiment: 1 if the respondent saw the long "
+           "list (the same as `list_form == 'long'`).", required=False),
+    Column("item_count", "int", "List experiment: how many items of the list apply "
+           f"(0 to {LIST_CONTROL_ITEMS}, {LIST_CONTROL_ITEMS + 1} on the long list).",
+           required=False, low=0, high=LIST_CONTROL_ITEMS + 1),
+    Column("direct_answer", "binary", "The sensitive question asked directly.",
+           required=False),
+    Column("rr_answer", "binary", "Randomized response: the answer given after the "
+           "private device (die) was used; required on every completed interview once "
+           "the module is in the data.", required=False),
+)
+for _name in ("picker", "employee"):
+    INSTRUMENTS[_name] = INSTRUMENTS[_name] + SENSITIVE_MODULE
+del _name
+
+
+def _sensitive_problems(df: pd.DataFrame, instrument: str, completed, out) -> None:
+    """Checks of the indirect-question modules that span columns: a count above the
+    length of the list the respondent saw, a list form that disagrees with
+    ``long_list``, a missing device outcome (``rr_answer``) on a completed interview."""
+    if instrument not in ("picker", "employee"):
+        return
+    long = None
+    if "list_form" in df.columns:
+        form = df["list_form"].astype("string").str.strip()
+        long = (form == "long").to_numpy(dtype=bool, na_value=False)
+    if "long_list" in df.columns:
+        flag, _ = _to_number(df["long_list"])
+        if long is not None:
+            both = ~np.isnan(flag) & np.isin(flag, (0.0, 1.0))
+            clash = both & (long != (flag == 1)) & ~_missing(df["list_form"])
+            _record(out, np.flatnonzero(clash), "list_form, long_list",
+                    df["list_form"].to_numpy(dtype=object)[clash],
+                    "list form disagrees with `long_list`")
+        else:
+            long = flag == 1
+    if "item_count" in df.columns and long is not None:
+        count, _ = _to_number(df["item_count"])
+        over = ~np.isnan(count) & ~long & (count > LIST_CONTROL_ITEMS)
+        _record(out, np.flatnonzero(over), "item_count", df["item_count"].to_numpy(
+            dtype=object)[over], f"count above the short list's {LIST_CONTROL_ITEMS} items")
+    if "rr_answer" in df.columns:
+        miss = _missing(df["rr_answer"]) & completed
+        _record(out, np.flatnonzero(miss), "rr_answer", [None] * int(miss.sum()),
+                "missing device outcome (randomized-response answer)")
+
+
 def columns(instrument: str) -> tuple[Column, ...]:
     """The columns of an instrument followed by the optional design columns.
 
@@ -559,6 +616,7 @@ def problems(df: pd.DataFrame, instrument: str, *, codes=None) -> pd.DataFrame:
                 shown = [f"{_num(x)} with {rule.right} = {_num(y)}"
                          for x, y in zip(a[bad], b[bad], strict=True)]
             _record(out, np.flatnonzero(bad), f"{rule.left}, {rule.right}", shown, rule.message)
+    _sensitive_problems(df, instrument, completed, out)   # issue #17
     idc = id_column(instrument)
     if idc in df.columns and "year" in df.columns:
         key = df[[idc, "year"]].astype("string")
@@ -800,6 +858,7 @@ def write_dictionary(path) -> Path:
     """Write :func:`dictionary_markdown` to ``path`` and return the path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(dictionary_markdown(), encoding="utf-8")
-    return path
+    from harvest.writers import write_document
+
+    return write_document(dictionary_markdown(), path)
 

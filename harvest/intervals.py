@@ -32,8 +32,9 @@ array([11.96])
 from __future__ import annotations
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
+from harvest._dist import beta_ppf, norm_cdf, norm_ppf, t_isf, t_ppf
 from harvest._options import PROPORTION_CI, check_level, check_option
 
 __all__ = ["proportion_ci", "t_interval", "irls_weight"]
@@ -55,8 +56,8 @@ def _t_lower(a, df):
     out = np.full(df.shape, np.nan)
     inf = np.isinf(df) & (df > 0)
     fin = np.isfinite(df) & (df > 0)
-    out[inf] = stats.norm.ppf(a[inf])
-    out[fin] = stats.t.ppf(a[fin], df[fin])
+    out[inf] = norm_ppf(a[inf])
+    out[fin] = t_ppf(a[fin], df[fin])
     return out
 
 
@@ -287,10 +288,10 @@ def _edge(method, p, n, df, a):
     """Bounds for estimates of exactly 0 or 1 (no design information: ``n_eff = n``)."""
     nstar = n * _kg_factor(a, n, df)
     if method == "wilson":
-        z2 = stats.norm.ppf(a) ** 2
+        z2 = norm_ppf(a) ** 2
         bound = z2 / (nstar + z2)
     elif method == "jeffreys":
-        bound = stats.beta.ppf(1.0 - a, 0.5, nstar + 0.5)
+        bound = beta_ppf(1.0 - a, 0.5, nstar + 0.5)
     else:
         bound = 1.0 - a ** (1.0 / nstar)   # upper Clopper-Pearson bound for 0 of n*
     zero = p < 0.5
@@ -326,14 +327,14 @@ def _nstar(p, se, df, n, a):
 
 def _korn_graubard(p, se, df, n, a, irls):
     ns = _nstar(p, se, df, n, a)
-    lo = stats.beta.ppf(a, ns * p, ns * (1.0 - p) + 1.0)
-    hi = stats.beta.ppf(1.0 - a, ns * p + 1.0, ns * (1.0 - p))
+    lo = beta_ppf(a, ns * p, ns * (1.0 - p) + 1.0)
+    hi = beta_ppf(1.0 - a, ns * p + 1.0, ns * (1.0 - p))
     return lo, hi
 
 
 def _wilson(p, se, df, n, a, irls):
     ns = _nstar(p, se, df, n, a)
-    z = -stats.norm.ppf(a)
+    z = -norm_ppf(a)
     z2n = z * z / ns
     centre = (p + z2n / 2.0) / (1.0 + z2n)
     half = z / (1.0 + z2n) * np.sqrt(p * (1.0 - p) / ns + z2n / (4.0 * ns))
@@ -342,8 +343,8 @@ def _wilson(p, se, df, n, a, irls):
 
 def _jeffreys(p, se, df, n, a, irls):
     ns = _nstar(p, se, df, n, a)
-    lo = stats.beta.ppf(a, ns * p + 0.5, ns * (1.0 - p) + 0.5)
-    hi = stats.beta.ppf(1.0 - a, ns * p + 0.5, ns * (1.0 - p) + 0.5)
+    lo = beta_ppf(a, ns * p + 0.5, ns * (1.0 - p) + 0.5)
+    hi = beta_ppf(1.0 - a, ns * p + 0.5, ns * (1.0 - p) + 0.5)
     # Brown, Cai & DasGupta set the lower bound to 0 for x = 0 (upper to 1 for x = n);
     # with fewer than about one effective event the beta quantile can pass the estimate,
     # and the same rule is used there.
@@ -384,12 +385,6 @@ def _kl_shift(delta, p):
                        q * d_l + np.log1p(q * np.expm1(-np.abs(d_l))),
                        np.log1p(p * np.expm1(-np.abs(d_l))) - p * d_l)
     return np.maximum(np.where(small, near, far), 0.0)
-
-
-def _deviance(b, p, n):
-    """Binomial deviance of a logit-scale intercept ``b`` minus its minimum, for weights
-    rescaled to sum to ``n`` (as ``svyglm``): ``2 n KL(p || expit(b))``."""
-    return 2.0 * n * _kl_shift(b - special.logit(p), p)
 
 
 def _fmm_spline(x, y):
@@ -495,10 +490,10 @@ def _likelihood(p, se, df, n, a, irls):
     lam = n * se**2 * irls / pq**2            # design / model-based variance of the logit
     phi = np.where(n > 1, n / np.maximum(n - 1.0, 1.0), 1.0)   # quasibinomial dispersion
     cut = _t_lower(a, df) * np.sqrt(lam)      # negative cutoff on the signed-root scale
-    alpha = stats.norm.cdf(cut) / 2.0
+    alpha = norm_cdf(cut) / 2.0
     with np.errstate(invalid="ignore", divide="ignore"):
         # R: sqrt(qf(alpha, 1, n - 1, lower.tail = FALSE)) = |qt(alpha / 2, n - 1)|
-        zmax = stats.t.isf(alpha / 2.0, np.where(n > 1, n - 1.0, np.nan))
+        zmax = t_isf(alpha / 2.0, np.where(n > 1, n - 1.0, np.nan))
     b0 = special.logit(p)
     delta = zmax / 5.0 * se / pq
     steps = np.arange(1.0, 10.0)

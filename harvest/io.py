@@ -491,10 +491,8 @@ def write(df: pd.DataFrame, path, *, instrument: str | None = None, multi: str =
             pyreadstat.write_sav(out, str(path))
         else:
             pyreadstat.write_dta(out, str(path), version=15)
-    elif fmt == "csv":
-        out.to_csv(path, index=index)
-    elif fmt == "excel":
-        out.to_excel(path, index=index, engine="openpyxl")
     else:
-        out.to_parquet(path, index=index)
+        from harvest.writers import write_data
+
+        write_data(out, path, fmt, index=index)
     return path

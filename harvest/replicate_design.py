@@ -36,16 +36,17 @@ import numpy as np
 import pandas as pd
 
 from harvest._base import _DesignBase
+from harvest._codes import DesignCodes, _numeric, weight_values
 from harvest._domains import build_estimand
-from harvest._errors import DataError, HarvestWarning, check_frame, describe_rows
+from harvest._errors import DataError, HarvestWarning, check_columns, check_frame, describe_rows
 from harvest._options import (
+    KINDS,
     NA_POLICY,
     PROPORTION_CI,
     REPLICATE_METHODS,
-    check_level,
     check_option,
 )
-from harvest.replicates import ReplicateFactors, make_factors
+from harvest.replicates import ReplicateFactors, _check_batch, make_factors
 
 __all__ = ["ReplicateDesign"]
 
@@ -54,7 +55,6 @@ SUPPLIED_METHODS = ("bootstrap", "jk1", "jkn", "brr", "fay", "other")
 #: Interval methods of replicate designs beyond the proportion intervals.
 PERCENTILE = "percentile"
 _MEAN_CI = ("wald", PERCENTILE)
-_KINDS = ("proportion", "mean", "total", "ratio")
 # per-domain rank of user-supplied weights: skip when it would take longer than this
 _MAX_RANK_WORK = 4e9
 
@@ -92,6 +92,9 @@ class ReplicateDesign(_DesignBase):
         factors multiplying ``weights``.
     batch : int, optional
         Replicates per block of the batched products (bounds memory).
+    df : float, optional
+        Stated design degrees of freedom for every interval (R ``svrepdesign(degf=)``);
+        by default the rank of the replicate weights minus 1.
 
     Notes
     -----
@@ -115,9 +118,7 @@ class ReplicateDesign(_DesignBase):
 
     def __init__(self, data, weights=None, replicate_weights=None, method="jkn",
                  scale=None, rscales=None, mse=False, rho=None, combined_weights=True,
-                 batch=None):
-        from harvest.design import DesignCodes
-
+                 batch=None, df=None):
         if not isinstance(data, pd.DataFrame):
             raise TypeError(f"`data` must be a pandas DataFrame; got {type(data).__name__}.")
         check_frame(data)
@@ -129,6 +130,7 @@ class ReplicateDesign(_DesignBase):
         self.weights_column = weights
         self.batch = None if batch is None else _check_batch(batch)
         self.combined_weights = bool(combined_weights)
+        self.degf = _check_df(df)
         columns = _replicate_columns(data, replicate_weights)
         self.replicate_columns = columns
         n = len(data)
@@ -177,6 +179,7 @@ class ReplicateDesign(_DesignBase):
         new.weights_column = getattr(design, "weights_column", None)
         new.batch = None if batch is None else _check_batch(batch)
         new.combined_weights = True
+        new.degf = None
         new.replicate_columns = None
         new.scale, new.rscales = factors.scale, factors.rscales
         new.rho, new.mse = factors.rho, factors.mse
@@ -192,6 +195,11 @@ class ReplicateDesign(_DesignBase):
         if self._factors is not None:
             return self._factors.n_replicates
         return len(self.replicate_columns)
+
+    def _summary(self) -> dict:
+        return {"method": self.method, "replicates": self.n_replicates,
+                "scale": float(self.scale), "mse": self.mse,
+                "rho": None if self.rho is None else float(self.rho)}
 
     def __repr__(self) -> str:
         return (f"ReplicateDesign({len(self.data)} rows, method={self.method!r}, "
@@ -212,17 +220,7 @@ class ReplicateDesign(_DesignBase):
         >>> float(rep.subset(df["y"] > 3).mean("y")["estimate"].iloc[0])
         5.0
         """
-        from harvest.design import SurveyDesign
-
-        keep = SurveyDesign._mask_array(self, mask)
-        weights = np.where(keep, self._codes.weights, 0.0)
-        if not (weights > 0).any():
-            raise DataError(f"`mask` selects no rows with positive weight (of {len(keep)} "
-                            f"rows, {int(keep.sum())} selected); the subpopulation is empty.")
-        new = object.__new__(type(self))
-        new.__dict__.update(self.__dict__)
-        new._codes = dataclasses.replace(self._codes, weights=weights)
-        return new
+        return self._restricted(mask)
 
     def proportion(self, variables, by=None, ci="logit", level=0.95, na="fail"):
         """Proportions with replicate standard errors; see ``SurveyDesign.proportion``.
@@ -313,9 +311,13 @@ class ReplicateDesign(_DesignBase):
         pandas.DataFrame
             Index ``replicate`` (0 .. R-1); columns a :class:`pandas.MultiIndex` with
             levels ``[*by, "indicator"]`` (domains in sorted order, indicators in the
-            order asked). ``attrs`` holds ``scale``, ``rscales``, ``mse`` and the
-            full-sample ``estimate`` so that the variance can be rebuilt:
-            ``scale * sum(rscales * (theta - theta.mean())**2)``.
+            order asked). The variance is rebuilt as
+            ``scale * sum(rscales * (theta - theta.mean())**2)`` with the design's own
+            attributes ``rep.scale``, ``rep.rscales`` and ``rep.mse`` (centre on the
+            full-sample estimate, the ``estimate`` column of the estimator, when ``mse``).
+            For convenience ``attrs`` carries copies of ``scale``, ``rscales``, ``mse``
+            and the full-sample ``estimate``; pandas drops ``attrs`` in many operations,
+            so read them from the design when it matters.
 
         Examples
         --------
@@ -327,7 +329,7 @@ class ReplicateDesign(_DesignBase):
         >>> est.shape, list(est.columns)
         ((4, 2), [('a', 'y'), ('b', 'y')])
         """
-        check_option("kind", kind, _KINDS)
+        check_option("kind", kind, KINDS)
         check_option("na", na, NA_POLICY)
         estimand = build_estimand(self, kind, variables, by, na, denominator)
         theta = self._pass(estimand, full=False, keep_theta=True)["theta"]
@@ -347,32 +349,29 @@ class ReplicateDesign(_DesignBase):
         return self._pass(estimand, full=full)["vcov"]
 
     def _df(self, estimand):
+        if getattr(self, "degf", None) is not None:
+            return np.full(estimand.n.size, self.degf)
         return self._rank(estimand).astype(float) - 1.0
 
     def _deff(self, estimand, variance):
         return estimand.srs_ratio(variance, replace=False)
 
-    def _table(self, kind, variables, by, na, level, ci=None, denominator=None):
-        from harvest._domains import assemble_table
-        from harvest.intervals import proportion_ci, t_interval
-
-        level = check_level(level)
-        check_option("na", na, NA_POLICY)
+    # -- the hooks of _DesignBase._table -------------------------------------------------
+    def _check_ci(self, ci) -> None:
         if ci == PERCENTILE and self.method != "bootstrap":
             raise ValueError("ci='percentile' needs bootstrap replicates; this design's "
                              f"method is {self.method!r}.")
-        estimand = build_estimand(self, kind, variables, by, na, denominator)
-        estimate = estimand.estimate()
+
+    def _table_variance(self, estimand, kind, ci):
         logit = kind == "proportion" and ci == "logit"
         res = self._pass(estimand, full=False, keep_theta=ci == PERCENTILE, logit=logit)
-        variance = np.asarray(res["vcov"], dtype=float)
-        se = np.sqrt(np.maximum(variance, 0.0))
-        df = np.asarray(self._df(estimand), dtype=float)
-        deff = self._deff(estimand, variance)
-        n_eff = estimand.effective_n(estimate, variance)
+        return res["vcov"], res
+
+    def _interval(self, estimand, kind, ci, estimate, se, df, level, extra):
+        from harvest.intervals import proportion_ci
+
         if ci == PERCENTILE:
-            low, high = _percentile(res["theta"], level)
-            method = PERCENTILE
+            low, high = _percentile(extra["theta"], level)
             if kind == "proportion":
                 # within [0, 1]; at 0 or 1 the replicates carry no information: the
                 # interval of the other methods for an estimate of exactly 0 or 1
@@ -382,22 +381,19 @@ class ReplicateDesign(_DesignBase):
                     e_low, e_high = proportion_ci("korn-graubard", estimate, se, df, level,
                                                   np.maximum(estimand.n, 1))
                     low, high = np.where(edge, e_low, low), np.where(edge, e_high, high)
-        elif kind == "proportion":
-            se_ci = se
-            if logit:
-                # R: svyglm's replicate variance of logit(p) -> se on the p scale
-                inner = (estimate > 0) & (estimate < 1)
-                with np.errstate(invalid="ignore"):
-                    se_logit = np.sqrt(np.maximum(res["vcov_logit"], 0.0))
-                se_ci = np.where(inner, se_logit * estimate * (1 - estimate), se)
-            low, high = proportion_ci(ci, estimate, se_ci, df, level,
-                                      np.maximum(estimand.n, 1))
-            method = ci
-        else:
-            low, high = t_interval(estimate, se, df, level)
-            method = "wald"
-        return assemble_table(estimand, estimate, se, low, high, level, method, df, deff,
-                              n_eff)
+            return low, high, PERCENTILE
+        if kind != "proportion":
+            return super()._interval(estimand, kind, ci, estimate, se, df, level, extra)
+        se_ci = se
+        if ci == "logit":
+            # R: svyglm's replicate variance of logit(p) -> se on the p scale
+            inner = (estimate > 0) & (estimate < 1)
+            with np.errstate(invalid="ignore"):
+                se_logit = np.sqrt(np.maximum(extra["vcov_logit"], 0.0))
+            se_ci = np.where(inner, se_logit * estimate * (1 - estimate), se)
+        # (no IRLS weight for "likelihood": the Rao-Scott factor uses p(1-p))
+        low, high = proportion_ci(ci, estimate, se_ci, df, level, np.maximum(estimand.n, 1))
+        return low, high, ci
 
     # -- the replicate pass -------------------------------------------------------------
     def _products(self, Z):
@@ -466,7 +462,9 @@ class ReplicateDesign(_DesignBase):
             out["vcov_logit"] = acc_logit.result(self.scale, self.mse)
         if keep_theta:
             out["theta"] = np.concatenate(thetas) if thetas else np.empty((0, m))
-        dropped = acc.dropped()
+        # a domain empty in the full sample has nothing to estimate (NaN, as under Taylor):
+        # only domains that empty out in some replicates are worth a warning
+        dropped = np.where(estimand.n == 0, 0, acc.dropped())
         if dropped.any():
             j = int(np.argmax(dropped))
             warnings.warn(
@@ -588,11 +586,17 @@ def _gram_rank(gram) -> np.ndarray:
     return (eig > 1e-10 * top).sum(axis=-1)
 
 
-def _check_batch(batch) -> int:
-    if isinstance(batch, bool) or not isinstance(batch, int | np.integer) or batch < 1:
-        raise ValueError(f"`batch` must be a positive integer number of replicates; "
-                         f"got {batch!r}.")
-    return int(batch)
+def _check_df(df):
+    """A stated df (R ``degf=``): ``None`` or a positive number (``inf`` allowed)."""
+    if df is None:
+        return None
+    try:
+        value = float(df)
+    except (TypeError, ValueError):
+        raise ValueError(f"`df` must be a positive number or None; got {df!r}.") from None
+    if not value > 0:
+        raise ValueError(f"`df` must be a positive number or None; got {df!r}.")
+    return value
 
 
 def _replicate_columns(data, replicate_weights) -> list:
@@ -607,19 +611,14 @@ def _replicate_columns(data, replicate_weights) -> list:
                             "followed by a number.")
         return names
     names = list(replicate_weights)
-    missing = [c for c in names if c not in data.columns]
-    if missing:
-        raise DataError(f"`replicate_weights`: column {missing[0]!r} is not in the data.")
+    check_columns(data, names, "replicate_weights")
     if len(names) < 2:
         raise ValueError("`replicate_weights` must name at least two columns.")
     return names
 
 
 def _weight_column(data, column) -> np.ndarray:
-    from harvest.design import weight_values
-
-    if column not in data.columns:
-        raise DataError(f"`weights`: column {column!r} is not in the data.")
+    check_columns(data, [column], "weights")
     return weight_values(data, column)
 
 
@@ -629,8 +628,6 @@ def _check_replicate_values(data, columns) -> None:
     bad_type = [c for c, t in zip(columns, dtypes, strict=True)
                 if pd.api.types.is_bool_dtype(t) or not pd.api.types.is_numeric_dtype(t)]
     if bad_type:
-        from harvest.design import _numeric
-
         _numeric(data, bad_type[0], "replicate_weights")  # raises, naming rows and value
     step = max(1, 4_000_000 // max(len(data), 1))
     for start in range(0, len(columns), step):  # blocks bound memory

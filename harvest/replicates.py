@@ -35,7 +35,7 @@ import numpy as np
 from harvest._core import group_sum
 from harvest._errors import DataError, HarvestWarning
 from harvest._hadamard import hadamard
-from harvest._options import LONELY_PSU, REPLICATE_METHODS, check_option
+from harvest._options import LONELY_PSU, REPLICATE_METHODS, as_generator, check_option
 
 __all__ = ["BLOCK", "ReplicateFactors", "make_factors", "as_seed_sequence", "r_string_order"]
 
@@ -62,7 +62,7 @@ def as_seed_sequence(rng) -> np.random.SeedSequence:
     >>> a.entropy == b.entropy and a.spawn_key == b.spawn_key
     True
     """
-    gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    gen = as_generator(rng)
     seq = getattr(gen.bit_generator, "seed_seq", None)
     if isinstance(seq, np.random.SeedSequence):
         return seq.spawn(1)[0]

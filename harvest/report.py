@@ -31,21 +31,22 @@ import numpy as np
 import pandas as pd
 
 from harvest._errors import DataError
+from harvest.disclosure import DisclosurePolicy, answer_counts, protect, with_counts
 from harvest.instruments import detect_instrument
 from harvest.tables import (
     SUPPRESSED,
     _check_reliability,
     by_columns,
+    comparison_status,
     comparison_table,
-    disclose,
     format_percent,
     nchs_reliability,
     publication_table,
 )
 
 __all__ = [
-    "INDICATORS", "ReportData", "detect_instrument", "observed_summary", "analyse",
-    "render_report", "build_report", "demo",
+    "INDICATORS", "ID_COLUMNS", "ReportData", "detect_instrument", "observed_summary",
+    "analyse", "protect_report", "shown_years", "render_report", "build_report", "demo",
 ]
 
 #: Indicators reported per instrument: column -> plain-language label.
@@ -72,6 +73,8 @@ _UNITS = {"farm": ("farm", "farms"), "employee": ("employee", "employees"),
           "picker": ("picker", "pickers"), "institution": ("institution", "institutions")}
 _ID = {"farm": "farm_id", "employee": "employee_id", "picker": "picker_id",
        "institution": "institution_id"}
+#: The record identifier of each instrument (for records repeated across files).
+ID_COLUMNS = dict(_ID)
 
 
 # ----------------------------------------------------------------------------- analysis
@@ -97,6 +100,10 @@ class ReportData:
         Bayesian small-area summary (``fit.summary()``), if fitted.
     model_indicator : str or None
         The indicator the model was fitted to.
+    seed : int or None
+        The seed of the random steps (recorded in the methods section).
+    notices : list of str
+        Warnings shown as a banner at the top of the report (e.g. repeated records).
     """
 
     estimates: dict
@@ -116,6 +123,8 @@ class ReportData:
     model_diagnostics: dict = field(default_factory=dict)
     sources: list = field(default_factory=list)
     synthetic: bool = False
+    seed: object = None
+    notices: list = field(default_factory=list)
 
 
 def observed_summary(frames: dict, visits: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -211,7 +220,7 @@ def _prepare(df: pd.DataFrame, instrument: str) -> pd.DataFrame:
 
 def analyse(frames: dict, *, visits=None, design: dict | None = None, level: float = 0.95,
             ci: str = "korn-graubard", baseline=None, bayes: bool = False,
-            bayes_options: dict | None = None, rng=None, progress=None) -> ReportData:
+            bayes_options: dict | None = None, rng=2024, progress=None) -> ReportData:
     """Run the report's analysis on instrument tables and return tidy tables.
 
     Parameters
@@ -240,8 +249,8 @@ def analyse(frames: dict, *, visits=None, design: dict | None = None, level: flo
         Also fit the Bayesian small-area model (:mod:`harvest.bayes`) to child labour.
     bayes_options : dict, optional
         Extra keyword arguments of ``hv.bayes.fit_prevalence`` (e.g. ``draws``).
-    rng : int or numpy.random.Generator, optional
-        Seed for the Bayesian fit.
+    rng : int or numpy.random.Generator, default 2024
+        Seed for every random step (the Bayesian fit); recorded in the report.
     progress : callable, optional
         Called with a short text after each step (for a progress bar).
 
@@ -269,10 +278,13 @@ def analyse(frames: dict, *, visits=None, design: dict | None = None, level: flo
         des = SurveyDesign(df, **cols)
         by_region = ["year", "region"] if "year" in df.columns else ["region"]
         by_year = ["year"] if "year" in df.columns else None
-        estimates[instrument] = des.proportion(wanted, by=by_region, ci=ci, level=level,
-                                               na="drop")
-        national[instrument] = des.proportion(wanted, by=by_year, ci=ci, level=level,
-                                              na="drop")
+        # with the unweighted yes counts for the attribute rule of disclosure control
+        estimates[instrument] = with_counts(
+            des.proportion(wanted, by=by_region, ci=ci, level=level, na="drop"),
+            answer_counts(df, wanted, by=by_region, na="drop"))
+        national[instrument] = with_counts(
+            des.proportion(wanted, by=by_year, ci=ci, level=level, na="drop"),
+            answer_counts(df, wanted, by=by_year, na="drop"))
         if "year" in df.columns:
             years.update(df["year"].dropna().unique().tolist())
         step(f"{instrument}: estimates")
@@ -326,6 +338,7 @@ def analyse(frames: dict, *, visits=None, design: dict | None = None, level: flo
         year=year, baseline=baseline, level=level, ci=ci, design=used_design, labels=labels,
         model=model, model_indicator=model_indicator, model_settings=settings,
         model_diagnostics=diagnostics,
+        seed=rng if isinstance(rng, (int, np.integer)) else None,
     )
 
 
@@ -383,26 +396,25 @@ def _svg(fig, salt: str, label: str = "figure") -> str:
                   count=1)
 
 
-def _displayable(table: pd.DataFrame, min_n: int, reliability="flag") -> pd.DataFrame:
-    """Estimates safe to draw: small cells set to missing, NCHS failures flagged or hidden.
-
-    Adds a boolean column ``unreliable`` (fails the NCHS standards).
-    """
-    safe = disclose(table, min_n)
+def _displayable(table: pd.DataFrame, reliability="flag") -> pd.DataFrame:
+    """Estimates safe to draw from a protected table: withheld cells missing, NCHS
+    failures flagged or hidden. Adds a boolean column ``unreliable``."""
+    safe = table.copy()
     unreliable = ~nchs_reliability(table)["nchs_present"].to_numpy() if reliability else \
         np.zeros(len(table), dtype=bool)
     if reliability == "suppress":
         for c in ("estimate", "ci_low", "ci_high"):
             safe.loc[unreliable, c] = np.nan
-    safe["unreliable"] = unreliable & ~safe["suppressed"].to_numpy()
+    safe["unreliable"] = unreliable & ~safe["suppressed"].to_numpy(dtype=bool)
     return safe
 
 
-def _safe_comparison(comparison, estimates, min_n, reliability="flag"):
+def _safe_comparison(comparison, estimates, policy, reliability="flag"):
+    """The comparison with the rows withheld in its table set to missing (for figures)."""
     out = comparison.copy()
-    text, _ = comparison_table(comparison, estimates=estimates, between="year", min_n=min_n,
-                               reliability=reliability)
-    hide = (text.iloc[:, len(by_columns(comparison)) + 2] == SUPPRESSED).to_numpy()
+    small, unreliable = comparison_status(comparison, estimates, between="year",
+                                          policy=policy, reliability=reliability)
+    hide = small | (unreliable if reliability == "suppress" else False)
     for c in ("estimate", "ci_low", "ci_high", "estimate_group", "estimate_baseline"):
         out.loc[hide, c] = np.nan
     return out
@@ -427,89 +439,159 @@ def _label(v) -> str:
     return str(v)
 
 
-def render_report(data: ReportData, *, min_n: int = 10, reliability: str | None = "flag",
-                  title: str | None = None, progress=None) -> str:
-    """Turn the tidy tables of :class:`ReportData` into one self-contained HTML page.
+def shown_years(data: ReportData) -> list:
+    """The years a report shows: the baseline and the latest year (when known).
 
-    Parameters
-    ----------
-    data : ReportData
-        Tidy tables, e.g. from :func:`analyse`.
-    min_n : int, default 10
-        Disclosure threshold: cells resting on fewer unweighted observations are
-        suppressed in every table and figure.
-    reliability : {"flag", "suppress", None}, default ``"flag"``
-        Estimates that fail the NCHS data presentation standards for proportions are
-        shown with a footnote and open markers (``"flag"``), withheld (``"suppress"``),
-        or not checked (``None``); see :func:`harvest.tables.publication_table`.
-    title : str, optional
-        Page title.
-    progress : callable, optional
-        Called with a short text after each figure.
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> d = ReportData({}, {}, {}, {}, pd.DataFrame(), year=2024, baseline=2023)
+    >>> shown_years(d)
+    [2023, 2024]
+    """
+    return [y for y in (data.baseline, data.year) if y is not None]
+
+
+def protect_report(data: ReportData, policy: DisclosurePolicy) -> dict:
+    """Step 1 of the report: the disclosure policy applied to everything it publishes.
+
+    Per instrument, the regional and the all-regions tables of the years shown are
+    protected jointly (`harvest.disclosure.protect`, dimensions year and region, the
+    pattern consistent across the years). Every later step (tables, cards, figures,
+    comparisons, field-work counts, the model table) reads the pattern from here.
 
     Returns
     -------
-    str
-        The HTML document.
+    dict of str to (pandas.DataFrame, pandas.DataFrame or None)
+        Per instrument, the protected regional and all-regions tables.
     """
-    import jinja2
+    years = shown_years(data)
+    out = {}
+    for instrument, table in data.estimates.items():
+        nat = data.national.get(instrument)
+        if "year" in table.columns and years:
+            table = table[table["year"].isin(years)]
+            if nat is not None and "year" in nat.columns:
+                nat = nat[nat["year"].isin(years)]
+        tables = [table] + ([nat] if nat is not None else [])
+        done = protect(tables, policy, dims=by_columns(table), time="year")
+        out[instrument] = (done[0], done[1] if nat is not None else None)
+    return out
+
+
+def _latest(table, year):
+    if table is None:
+        return None
+    return table[table["year"] == year] if "year" in table.columns else table
+
+
+def _level_table(part, npart, label, year, lvl, unit_plural, policy, reliability):
+    """The table of one indicator by region with its all-regions row, card and sentence."""
+    body, notes = publication_table(part, policy=policy, reliability=reliability)
+    body = body.drop(columns=["Indicator"]).rename(columns={"region": "Region"})
+    sentence, card = "", None
+    if npart is not None:
+        ntext, nnotes = publication_table(npart, policy=policy, reliability=reliability)
+        ntext = ntext.drop(columns=["Indicator"])
+        ntext.insert(0, "Region", "All regions")
+        body = pd.concat([body, ntext], ignore_index=True)
+        notes = list(dict.fromkeys([*notes, *nnotes]))
+        shown = ntext.iloc[0]
+        est_col, ci_col = body.columns[1], body.columns[2]
+        card = {"label": f"{label} ({_label(year)})" if year is not None else label,
+                "value": f"{shown[est_col]}%" if shown[est_col] != SUPPRESSED
+                else SUPPRESSED,
+                "ci": f"{lvl} CI {shown[ci_col]}%" if shown[ci_col] != SUPPRESSED
+                else "not shown (disclosure control)", "delta": ""}
+        if shown["Note"] and shown[est_col] != SUPPRESSED:
+            card["ci"] += f" (note {shown['Note']} below)"
+        if shown[est_col] != SUPPRESSED:
+            sentence = (f"In {_label(year)}, {shown[est_col]}% ({lvl} confidence "
+                        f"interval {shown[ci_col]}%) across all regions, from "
+                        f"{shown['n']} {unit_plural} observed.")
+    return body, notes, sentence, card
+
+
+def _change_section(ind, data, indicator, est, nat, cmp_all, ncmp_all, card, policy,
+                    reliability, fig_no, step):
+    """The change table and figure of one indicator; returns the figure count."""
     import matplotlib.pyplot as plt
 
-    import harvest
     from harvest import plot
 
-    reliability = _check_reliability(reliability)
-    step = progress or (lambda _text: None)
-    year, baseline = data.year, data.baseline
-    lvl = f"{data.level * 100:g}%"
-    title = title or "Forced and child labour in the cotton harvest"
-    indicators, cards = [], []
-    fig_no = 0
-    for instrument, table in data.estimates.items():
-        unit_sing, unit_plural = _UNITS.get(instrument, ("unit", "units"))
-        latest = table[table["year"] == year] if "year" in table.columns else table
-        nat = data.national.get(instrument)
-        nat_latest = nat[nat["year"] == year] if nat is not None and "year" in nat.columns \
-            else nat
+    year, baseline, lvl = data.year, data.baseline, f"{data.level * 100:g}%"
+    label = ind["label"]
+    cmp = cmp_all[cmp_all["indicator"] == indicator]
+    est_all = est[est["indicator"] == indicator]
+    ctext, cnotes = comparison_table(cmp, estimates=est_all, between="year", policy=policy,
+                                     reliability=reliability, level=data.level)
+    ctext = ctext.drop(columns=["Indicator"]).rename(columns={"region": "Region"})
+    if ncmp_all is not None and len(ncmp_all) and nat is not None:
+        ncmp = ncmp_all[ncmp_all["indicator"] == indicator]
+        nest = nat[nat["indicator"] == indicator]
+        ntext, nnotes = comparison_table(ncmp, estimates=nest, between="year", policy=policy,
+                                         reliability=reliability, level=data.level)
+        ntext = ntext.drop(columns=["Indicator"])
+        ntext.insert(0, "Region", "All regions")
+        ctext = pd.concat([ctext, ntext], ignore_index=True)
+        cnotes = list(dict.fromkeys([*cnotes, *nnotes]))
+        if ntext.iloc[0, 3] != SUPPRESSED and card is not None and len(ncmp) == 1:
+            card["delta"] = _change_phrase(ncmp.iloc[0], baseline, lvl)
+    cnotes.append("p: adjusted for the number of regions compared (Holm); the all-regions "
+                  "row is not adjusted.")
+    ind["change_table"] = _html_table(
+        ctext, caption=f"{label}: {_label(baseline)} and {_label(year)}",
+        total_label="All regions")
+    ind["change_notes"] = cnotes
+    safe_cmp = _safe_comparison(cmp, est_all, policy, reliability)
+    if safe_cmp["estimate"].isna().all():
+        step(f"figure: change in {indicator} (all suppressed)")
+        return fig_no
+    fig, ax = plt.subplots(figsize=(4.4, 0.4 * len(cmp) + 1.2))
+    plot.change(safe_cmp.rename(columns={"region": "Region"}), ax=ax, label="Region")
+    fig.subplots_adjust(right=0.8)
+    fig_no += 1
+    ind["change_figure"] = _svg(fig, f"harvest-{fig_no}",
+                                f"{label}: change since {_label(baseline)}")
+    ind["change_caption"] = (
+        f"Change from {_label(baseline)} to {_label(year)} in percentage points, with the "
+        f"{lvl} confidence interval of the difference (coloured where it excludes no "
+        "change); levels on the right.")
+    step(f"figure: change in {indicator}")
+    return fig_no
+
+
+def _indicator_sections(data, protected, policy, reliability, step):
+    """Step 2: per indicator its table, card, sentence, figure and change."""
+    import matplotlib.pyplot as plt
+
+    from harvest import plot
+
+    year, lvl = data.year, f"{data.level * 100:g}%"
+    indicators, cards, fig_no = [], [], 0
+    for instrument, (table, nat) in protected.items():
+        unit_plural = _UNITS.get(instrument, ("unit", "units"))[1]
+        latest, nat_latest = _latest(table, year), _latest(nat, year)
         cmp_all = data.comparisons.get(instrument)
         ncmp_all = data.national_comparisons.get(instrument)
         for indicator in latest["indicator"].unique():
             label = data.labels.get(indicator, indicator)
             part = latest[latest["indicator"] == indicator].drop(columns=["year"],
                                                                    errors="ignore")
-            body, notes = publication_table(part, min_n=min_n, reliability=reliability)
-            body = body.drop(columns=["Indicator"]).rename(columns={"region": "Region"})
-            sentence = ""
-            if nat_latest is not None:
-                npart = nat_latest[nat_latest["indicator"] == indicator].drop(
-                    columns=["year"], errors="ignore").reset_index(drop=True)
-                ntext, nnotes = publication_table(npart, min_n=min_n,
-                                                  reliability=reliability)
-                ntext = ntext.drop(columns=["Indicator"])
-                ntext.insert(0, "Region", "All regions")
-                body = pd.concat([body, ntext], ignore_index=True)
-                notes = list(dict.fromkeys([*notes, *nnotes]))
-                shown = ntext.iloc[0]
-                est_col, ci_col = body.columns[1], body.columns[2]
-                card = {"label": f"{label} ({_label(year)})" if year is not None else label,
-                        "value": f"{shown[est_col]}%" if shown[est_col] != SUPPRESSED
-                        else SUPPRESSED,
-                        "ci": f"{lvl} CI {shown[ci_col]}%" if shown[ci_col] != SUPPRESSED
-                        else "not shown (too few observations)", "delta": ""}
-                if shown["Note"] and shown[est_col] != SUPPRESSED:
-                    card["ci"] += f" (note {shown['Note']} below)"
-                if shown[est_col] != SUPPRESSED:
-                    sentence = (f"In {_label(year)}, {shown[est_col]}% ({lvl} confidence "
-                                f"interval {shown[ci_col]}%) across all regions, from "
-                                f"{shown['n']} {unit_plural} observed.")
+            npart = None if nat_latest is None else nat_latest[
+                nat_latest["indicator"] == indicator].drop(
+                columns=["year"], errors="ignore").reset_index(drop=True)
+            body, notes, sentence, card = _level_table(part, npart, label, year, lvl,
+                                                       unit_plural, policy, reliability)
+            if card is not None:
                 cards.append(card)
             ind = {"name": indicator, "label": label, "sentence": sentence,
                    "table": _html_table(body, caption=f"{label}, {_label(year)}, by region",
                                         total_label="All regions"),
                    "notes": notes}
             fig, ax = plt.subplots(figsize=(4.4, 0.4 * len(part) + 1.2))
-            plot.forest(_displayable(part, min_n, reliability).rename(
-                columns={"region": "Region"}), ax=ax, label="Region", flag="unreliable")
+            plot.forest(_displayable(part, reliability).rename(columns={"region": "Region"}),
+                        ax=ax, label="Region", flag="unreliable")
             fig_no += 1
             ind["figure"] = _svg(fig, f"harvest-{fig_no}", f"{label} by region")
             ind["figure_caption"] = (
@@ -519,55 +601,17 @@ def render_report(data: ReportData, *, min_n: int = 10, reliability: str | None 
                    if reliability == "flag" else ""))
             step(f"figure: {indicator}")
             if cmp_all is not None and len(cmp_all):
-                cmp = cmp_all[cmp_all["indicator"] == indicator]
-                est_all = table[table["indicator"] == indicator]
-                ctext, cnotes = comparison_table(cmp, estimates=est_all, between="year",
-                                                 min_n=min_n, reliability=reliability,
-                                                 level=data.level)
-                ctext = ctext.drop(columns=["Indicator"]).rename(columns={"region": "Region"})
-                if ncmp_all is not None and len(ncmp_all):
-                    ncmp = ncmp_all[ncmp_all["indicator"] == indicator]
-                    nest = nat[nat["indicator"] == indicator]
-                    ntext, nnotes = comparison_table(ncmp, estimates=nest, between="year",
-                                                     min_n=min_n, reliability=reliability,
-                                                     level=data.level)
-                    ntext = ntext.drop(columns=["Indicator"])
-                    ntext.insert(0, "Region", "All regions")
-                    ctext = pd.concat([ctext, ntext], ignore_index=True)
-                    cnotes = list(dict.fromkeys([*cnotes, *nnotes]))
-                    row = ntext.iloc[0]
-                    if row.iloc[3] != SUPPRESSED and cards and len(ncmp) == 1:
-                        cards[-1]["delta"] = _change_phrase(ncmp.iloc[0], baseline, lvl)
-                cnotes.append("p: adjusted for the number of regions compared (Holm); the "
-                              "all-regions row is not adjusted.")
-                ind["change_table"] = _html_table(
-                    ctext, caption=f"{label}: {_label(baseline)} and {_label(year)}",
-                    total_label="All regions")
-                ind["change_notes"] = cnotes
-                safe_cmp = _safe_comparison(cmp, est_all, min_n, reliability)
-                if safe_cmp["estimate"].isna().all():
-                    indicators.append(ind)
-                    step(f"figure: change in {indicator} (all suppressed)")
-                    continue
-                fig, ax = plt.subplots(figsize=(4.4, 0.4 * len(cmp) + 1.2))
-                plot.change(safe_cmp.rename(columns={"region": "Region"}), ax=ax,
-                            label="Region")
-                fig.subplots_adjust(right=0.8)
-                fig_no += 1
-                ind["change_figure"] = _svg(fig, f"harvest-{fig_no}",
-                                            f"{label}: change since {_label(baseline)}")
-                ind["change_caption"] = (
-                    f"Change from {_label(baseline)} to {_label(year)} in percentage points, "
-                    f"with the {lvl} confidence interval of the difference (coloured where "
-                    "it excludes no change); levels on the right.")
-                step(f"figure: change in {indicator}")
+                fig_no = _change_section(ind, data, indicator, table, nat, cmp_all, ncmp_all,
+                                         card, policy, reliability, fig_no, step)
+            for k in ("change_table", "change_figure", "change_notes", "change_caption"):
+                ind.setdefault(k, None)
             indicators.append(ind)
+    return indicators, cards, fig_no
 
-    observed_table, observed_text, observed_notes = _observed(data.observed, min_n)
-    model = _model_section(data, min_n, fig_no, reliability) if data.model is not None \
-        else None
-    methods = _methods(data, min_n, reliability)
-    n_ind = len(indicators)
+
+def _summary(data: ReportData, n_ind: int):
+    """Step 3: the summary sentence and the subtitle lines."""
+    year, baseline, lvl = data.year, data.baseline, f"{data.level * 100:g}%"
     summary_text = (
         f"{n_ind} indicator{'s' if n_ind != 1 else ''} from the "
         f"{_label(year) if year is not None else ''} field observations, by region, with "
@@ -581,45 +625,127 @@ def render_report(data: ReportData, *, min_n: int = 10, reliability: str | None 
                            else ""))
     if data.sources:
         subtitle.append("Data: " + ", ".join(map(str, data.sources)))
+    return summary_text, subtitle
+
+
+def _footer_text(policy: DisclosurePolicy) -> str:
+    """The footer's sentence on disclosure control (never "fewer than 0")."""
+    if not policy.enabled:
+        return ("Disclosure control was turned OFF for this report (weak settings): it may "
+                "disclose individual respondents.")
+    rules = []
+    if policy.min_n > 0:
+        rules.append(f"cells resting on fewer than {policy.min_n} observations")
+    if policy.min_each > 0:
+        rules.append(f"shares with fewer than {policy.min_each} respondents on one side")
+    return (" and ".join(rules) + ", and the cells that would give them back by subtraction, "
+            "are suppressed (*).").capitalize()
+
+
+def _page(data, title, indicators, cards, observed, model, methods, policy):
+    """Step 6: the HTML page from the parts (autoescaped template)."""
+    import jinja2
+
+    import harvest
+
+    summary_text, subtitle = _summary(data, len(indicators))
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("harvest", "templates"),
         autoescape=jinja2.select_autoescape(["html", "j2"]),
         undefined=jinja2.StrictUndefined,
     )
     template = env.get_template("report.html.j2")
-    safe = jinja2.utils.markupsafe.Markup
+    safe = jinja2.utils.markupsafe.Markup  # only for HTML built here, escaped cell by cell
     for ind in indicators:
         for k in ("table", "figure", "change_table", "change_figure"):
             if ind.get(k):
                 ind[k] = safe(ind[k])
-        for k in ("change_table", "change_figure", "change_notes", "change_caption"):
-            ind.setdefault(k, None)
     if model:
         model["table"] = safe(model["table"])
         model["figure"] = safe(model["figure"]) if model.get("figure") else None
+    banners = [b for b in [policy.banner(), *data.notices] if b]
+    observed_table, observed_text, observed_notes = observed
     return template.render(
         title=title, subtitle=subtitle, synthetic=data.synthetic, summary_text=summary_text,
         cards=cards, observed_table=safe(observed_table), observed_text=observed_text,
-        observed_notes=observed_notes, indicators=indicators, baseline=_label(baseline),
-        model=model, methods=methods, version=harvest.__version__, min_n=min_n,
-        level_text=lvl,
+        observed_notes=observed_notes, indicators=indicators, baseline=_label(data.baseline),
+        model=model, methods=methods, version=harvest.__version__, banners=banners,
+        footer_disclosure=_footer_text(policy), level_text=f"{data.level * 100:g}%",
         generated=_dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
     )
 
 
-def _observed(observed: pd.DataFrame, min_n: int):
+def render_report(data: ReportData, *, min_n: int = 10, reliability: str | None = "flag",
+                  title: str | None = None, progress=None,
+                  policy: DisclosurePolicy | None = None) -> str:
+    """Turn the tidy tables of :class:`ReportData` into one self-contained HTML page.
+
+    The report is the unit of publication: `protect_report` applies the disclosure
+    policy to everything it shows, jointly, before any table, card, figure, comparison,
+    field-work count or model estimate is made from the protected tables.
+
+    Parameters
+    ----------
+    data : ReportData
+        Tidy tables, e.g. from :func:`analyse`.
+    min_n : int, default 10
+        Disclosure threshold (ignored when ``policy`` is given).
+    reliability : {"flag", "suppress", None}, default ``"flag"``
+        Estimates that fail the NCHS data presentation standards for proportions are
+        shown with a footnote and open markers (``"flag"``), withheld (``"suppress"``),
+        or not checked (``None``); see :func:`harvest.tables.publication_table`.
+    title : str, optional
+        Page title.
+    progress : callable, optional
+        Called with a short text after each figure.
+    policy : harvest.disclosure.DisclosurePolicy, optional
+        All disclosure settings (default: ``DisclosurePolicy(min_n=min_n)``).
+
+    Returns
+    -------
+    str
+        The HTML document.
+    """
+    reliability = _check_reliability(reliability)
+    policy = policy if policy is not None else DisclosurePolicy(min_n=min_n)
+    step = progress or (lambda _text: None)
+    title = title or "Forced and child labour in the cotton harvest"
+    protected = protect_report(data, policy)
+    indicators, cards, fig_no = _indicator_sections(data, protected, policy, reliability, step)
+    observed = _observed(data.observed, protected, policy, shown_years(data))
+    model = _model_section(data, protected, policy, fig_no, reliability) \
+        if data.model is not None else None
+    methods = _methods(data, policy, reliability)
+    return _page(data, title, indicators, cards, observed, model, methods, policy)
+
+
+def _observed(observed: pd.DataFrame, protected: dict, policy: DisclosurePolicy, years):
+    """Step 4: the field-work table of the years shown, counts withheld where they would
+    give back a withheld cell (or are themselves below ``min_n``)."""
+    if years and "year" in observed.columns:
+        observed = observed[observed["year"].isin(years) | observed["year"].isna()]
+    withheld = set()
+    for instrument, (_table, nat) in protected.items():
+        if nat is not None:
+            rows = nat[nat["suppressed"].to_numpy(dtype=bool)]
+            years_hit = rows["year"].tolist() if "year" in rows.columns else \
+                ([None] if len(rows) else [])
+            withheld.update((instrument, _label(y)) for y in years_hit)
     rows = []
     for r in observed.itertuples(index=False):
         unit = _UNITS.get(r.instrument, (r.instrument, r.instrument))[1]
+        small = any(pd.notna(v) and v < policy.min_n for v in (r.completed, r.interviews))
+        hide = small or (r.instrument, _label(r.year)) in withheld or \
+            (r.instrument, "None") in withheld
 
-        def count(v):
-            return "–" if pd.isna(v) else f"{int(v):,}"
+        def count(v, hide=hide):
+            return SUPPRESSED if hide else ("–" if pd.isna(v) else f"{int(v):,}")
 
-        def rate(v):
-            return "–" if pd.isna(v) else f"{format_percent(v)}%"
+        def rate(v, hide=hide):
+            return SUPPRESSED if hide else ("–" if pd.isna(v) else f"{format_percent(v)}%")
 
         rows.append({
-            "Year": _label(r.year) if r.year is not None else "",
+            "Year": _label(r.year) if r.year is not None and not pd.isna(r.year) else "",
             "Observed": unit.capitalize(),
             "Visits attempted": count(r.attempted),
             "Completed": count(r.completed),
@@ -643,30 +769,42 @@ def _observed(observed: pd.DataFrame, min_n: int):
              "Records analysed: rows of the instrument table behind the estimates "
              "(completed visits or interviews); – where the data do not say.",
              "Counts are of all visits in the year and are not broken down further, so that "
-             "no site can be identified."]
+             "no site can be identified; a row is withheld (*) when its counts are below "
+             "the disclosure threshold or would give back a withheld all-regions cell."]
     return _html_table(text, caption="Field work by year"), sentence, notes
 
 
-def _model_section(data: ReportData, min_n: int, fig_no: int, reliability="flag"):
+def _model_section(data: ReportData, protected: dict, policy: DisclosurePolicy, fig_no: int,
+                   reliability="flag"):
+    """Step 5: the Bayesian model table and figure; model estimates of regions whose
+    direct estimate is withheld are withheld too (unless the policy allows them)."""
     import matplotlib.pyplot as plt
 
     from harvest import plot
 
     summ = data.model
     ind = data.model_indicator
-    direct = data.estimates["farm"]
+    direct = protected["farm"][0]
     direct = direct[direct["indicator"] == ind]
     time = data.year if "time" in summ.columns else None
-    m = summ[summ["time"] == time] if time is not None else summ
+    m = (summ[summ["time"] == time] if time is not None else summ).copy()
+    d_latest = _latest(direct, data.year)
+    shown = _displayable(d_latest, reliability)
+    hidden = set(d_latest.loc[d_latest["suppressed"].to_numpy(dtype=bool), "region"]
+                 .map(str))
+    if policy.model_for_suppressed:
+        hidden = set()
+    m_hide = m["area"].map(str).isin(hidden).to_numpy()
+    for c in ("mean", "ci_low", "ci_high"):
+        if c in m.columns:
+            m.loc[m_hide, c] = np.nan
     rows = []
-    d_latest = direct[direct["year"] == data.year] if "year" in direct.columns else direct
-    shown = _displayable(d_latest, min_n, reliability)
-    for r in m.itertuples(index=False):
+    for r, h in zip(m.itertuples(index=False), m_hide, strict=True):
         rows.append({"Region": str(r.area),
-                     "Model mean (%)": format_percent(r.mean),
-                     "90% credible interval": f"{format_percent(r.ci_low)} to "
-                                              f"{format_percent(r.ci_high)}",
-                     "R-hat": f"{r.r_hat:.3f}"})
+                     "Model mean (%)": SUPPRESSED if h else format_percent(r.mean),
+                     "90% credible interval": SUPPRESSED if h else
+                     f"{format_percent(r.ci_low)} to {format_percent(r.ci_high)}",
+                     "R-hat": SUPPRESSED if h else f"{r.r_hat:.3f}"})
     fig, ax = plt.subplots(figsize=(4.6, 0.5 * len(m) + 1.4))
     plot.direct_vs_model(shown, m, ax=ax, area="region", time=time)
     figure = _svg(fig, f"harvest-{fig_no + 1}", "direct and model-based estimates")
@@ -675,6 +813,9 @@ def _model_section(data: ReportData, min_n: int, fig_no: int, reliability="flag"
             "regions and years, which steadies estimates for regions with few observations. "
             "Model estimates are shown with 90% credible intervals beside the direct, "
             "design-based ones.")
+    if m_hide.any():
+        text += (" Model estimates of regions whose direct estimate is withheld by "
+                 "disclosure control are withheld too (*).")
     dg = data.model_diagnostics
     if dg:
         verdict = ("passed" if dg.get("ok") else "did NOT pass: treat the model estimates "
@@ -690,7 +831,8 @@ def _model_section(data: ReportData, min_n: int, fig_no: int, reliability="flag"
                        "credible interval) estimates by region."}
 
 
-def _methods(data: ReportData, min_n: int, reliability="flag") -> list[str]:
+def _methods(data: ReportData, policy: DisclosurePolicy, reliability="flag") -> list[str]:
+    """Step 5b: the methods section, with the disclosure settings and the seed."""
     out = []
     for instrument, cols in data.design.items():
         unit = _UNITS.get(instrument, (instrument, instrument))[1]
@@ -715,9 +857,7 @@ def _methods(data: ReportData, min_n: int, reliability="flag") -> list[str]:
         out.append(f"Change since {_label(data.baseline)}: difference of proportions with a "
                    "standard error that uses the covariance between years from the design; "
                    "p-values across regions adjusted by Holm's method.")
-    out.append(f"Disclosure control: no cell resting on fewer than {min_n} observations is "
-               "shown (*), and the count itself is withheld. Only aggregates are shown, "
-               "never records.")
+    out.append(policy.describe() + " Only aggregates are shown, never records.")
     if reliability is not None:
         action = "are withheld (*)" if reliability == "suppress" else \
             "are marked (b) as unreliable"
@@ -733,6 +873,9 @@ def _methods(data: ReportData, min_n: int, reliability="flag") -> list[str]:
         s = ", ".join(f"{k}={v}" for k, v in data.model_settings.items())
         out.append(f"Small-area model: harvest.bayes.fit_prevalence ({s}); see the "
                    "methods documentation for the model and its diagnostics.")
+    if data.seed is not None:
+        out.append(f"Random seed: {data.seed} (--seed), used by every random step (the "
+                   "Bayesian fit); the same files and seed give the same report.")
     return out
 
 
@@ -765,8 +908,9 @@ class _Progress:
 def build_report(frames: dict, out="report.html", *, visits=None, design: dict | None = None,
                  level: float = 0.95, ci: str = "korn-graubard", baseline=None,
                  min_n: int = 10, reliability: str | None = "flag", bayes: bool = False,
-                 bayes_options: dict | None = None, rng=None, title: str | None = None,
-                 sources=None, synthetic: bool = False, progress: bool = True) -> Path:
+                 bayes_options: dict | None = None, rng=2024, title: str | None = None,
+                 sources=None, synthetic: bool = False, progress: bool = True,
+                 policy: DisclosurePolicy | None = None, notices=None) -> Path:
     """Analyse instrument tables and write the self-contained HTML report.
 
     Parameters
@@ -778,7 +922,8 @@ def build_report(frames: dict, out="report.html", *, visits=None, design: dict |
     visits, design, level, ci, baseline, bayes, bayes_options, rng
         As :func:`analyse`.
     min_n : int, default 10
-        Disclosure threshold (see :func:`harvest.tables.disclose`).
+        Disclosure threshold (see :func:`harvest.tables.disclose`); ignored with
+        ``policy``.
     reliability : {"flag", "suppress", None}, default ``"flag"``
         Treatment of estimates failing the NCHS standards (see :func:`render_report`).
     title : str, optional
@@ -789,13 +934,21 @@ def build_report(frames: dict, out="report.html", *, visits=None, design: dict |
         Mark the page as made from synthetic data.
     progress : bool, default True
         Show a progress bar on stderr.
+    policy : harvest.disclosure.DisclosurePolicy, optional
+        All disclosure settings (default ``DisclosurePolicy(min_n=min_n)``); weak
+        settings put a banner on the report.
+    notices : list of str, optional
+        Warnings for the banner (e.g. records repeated across input files).
 
     Returns
     -------
     pathlib.Path
         The file written.
     """
+    from harvest.writers import write_html
+
     out = Path(out)
+    policy = policy if policy is not None else DisclosurePolicy(min_n=min_n)
     n_ind = sum(len(INDICATORS.get(k, {})) for k in frames)
     bar = _Progress(progress, total=2 * len(frames) + 2 * n_ind + int(bayes) + 1,
                     desc="harvest report")
@@ -805,9 +958,10 @@ def build_report(frames: dict, out="report.html", *, visits=None, design: dict |
                        progress=bar)
         data.sources = list(sources or [])
         data.synthetic = synthetic
-        page = render_report(data, min_n=min_n, reliability=reliability, title=title,
+        data.notices = list(notices or [])
+        page = render_report(data, policy=policy, reliability=reliability, title=title,
                              progress=bar)
-        out.write_text(page, encoding="utf-8")
+        write_html(page, out)
         bar("written")
     finally:
         bar.close()
@@ -815,7 +969,8 @@ def build_report(frames: dict, out="report.html", *, visits=None, design: dict |
 
 
 def demo(out="report.html", *, bayes: bool = False, progress: bool = True, rng=2024,
-         min_n: int = 10, reliability: str | None = "flag") -> Path:
+         min_n: int = 10, reliability: str | None = "flag",
+         policy: DisclosurePolicy | None = None) -> Path:
     """Write the report for the bundled synthetic 2023-2024 data.
 
     Parameters
@@ -832,6 +987,8 @@ def demo(out="report.html", *, bayes: bool = False, progress: bool = True, rng=2
         Disclosure threshold.
     reliability : {"flag", "suppress", None}, default ``"flag"``
         Treatment of estimates failing the NCHS standards (see :func:`render_report`).
+    policy : harvest.disclosure.DisclosurePolicy, optional
+        All disclosure settings (instead of ``min_n``).
 
     Returns
     -------
@@ -845,6 +1002,6 @@ def demo(out="report.html", *, bayes: bool = False, progress: bool = True, rng=2
     except (KeyError, ValueError, FileNotFoundError):
         visits = None
     return build_report(frames, out, visits=visits, bayes=bayes, rng=rng, min_n=min_n,
-                        reliability=reliability, progress=progress, synthetic=True,
+                        policy=policy, reliability=reliability, progress=progress, synthetic=True,
                         sources=["bundled synthetic data (hv.datasets)"],
                         bayes_options=None)

@@ -32,6 +32,7 @@ Examples
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -39,6 +40,7 @@ import pandas as pd
 from scipy.optimize import brentq
 from scipy.special import expit, ndtr
 
+from harvest._options import as_generator
 from harvest.indicators import add_indicators
 from harvest.instruments import TURKMENISTAN
 
@@ -144,6 +146,10 @@ def scenario(year: int = 2024) -> Scenario:
     return base
 
 
+# the functions whose keywords ``scenario`` and ``population`` shadow these names use these
+_default_scenario = scenario
+
+
 @dataclass
 class Population:
     """A finite population (numpy arrays, codes as small integers) and its true values."""
@@ -210,10 +216,6 @@ _TABLES = {"farm": "farms", "picker": "pickers", "employee": "employees",
 
 
 # ------------------------------------------------------------------------ helpers
-
-
-def _rng(rng) -> np.random.Generator:
-    return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
 
 
 def _calibrate(target: float, eta: np.ndarray, counts=None) -> np.ndarray:
@@ -317,7 +319,7 @@ def _cat(p, n, rng) -> np.ndarray:
 # --------------------------------------------------------------------- population
 
 
-def population(year: int = 2024, rng=None, scenario_: Scenario | None = None,
+def population(year: int = 2024, rng=None, scenario: Scenario | None = None,
                **settings) -> Population:
     """Build a finite population for one harvest year.
 
@@ -327,8 +329,9 @@ def population(year: int = 2024, rng=None, scenario_: Scenario | None = None,
         Harvest year; picks the default :func:`scenario`.
     rng : int or numpy.random.Generator, optional
         Seed or generator.
-    scenario_ : Scenario, optional
-        Full settings (``year`` is then taken from it).
+    scenario : Scenario, optional
+        Full settings (``year`` is then taken from it). ``scenario_``, the former name,
+        still works with a DeprecationWarning.
     **settings
         Changes to the scenario, e.g. ``child_labour=0.3``.
 
@@ -343,10 +346,9 @@ def population(year: int = 2024, rng=None, scenario_: Scenario | None = None,
     >>> int(pop.farms["n_pickers"].sum()) == len(pop.pickers["farm"])
     True
     """
-    sc = scenario_ if scenario_ is not None else scenario(year)
-    if settings:
-        sc = sc.replace(**settings)
-    rng = _rng(rng)
+    scenario = _renamed(settings, "scenario_", "scenario", scenario)
+    sc = _settings(year, scenario, settings)
+    rng = as_generator(rng)
     H = len(sc.regions)
     N_h = np.asarray(sc.districts, np.int64)
     if not (len(N_h) == len(sc.sampled_districts) == len(sc.region_child)
@@ -614,7 +616,7 @@ def sample(pop: Population, rng=None, n: int = 1, *, batch: int = 100) -> dict:
         Stacked DataFrames ``farms``, ``pickers``, ``employees``, ``institutions`` and
         ``visits``, each with a ``sim`` column ``0..n-1``.
     """
-    rng = _rng(rng)
+    rng = as_generator(rng)
     n = int(n)
     if n < 1:
         raise ValueError(f"`n` must be a positive number of missions; got {n}.")
@@ -796,13 +798,28 @@ def _finish(df: pd.DataFrame, instrument: str) -> pd.DataFrame:
     return add_indicators(df, instrument)
 
 
-def _settings(year, scenario_, settings) -> Scenario:
-    sc = scenario_ if scenario_ is not None else scenario(year)
+_new_population = population
+
+
+def _settings(year, given, settings) -> Scenario:
+    sc = given if given is not None else _default_scenario(year)
     return sc.replace(**settings) if settings else sc
 
 
-def mission(year: int = 2024, rng=None, *, scenario_: Scenario | None = None,
-            population_: Population | None = None, **settings) -> Mission:
+def _renamed(settings: dict, old: str, new: str, value):
+    """The value of keyword ``new``, or of its deprecated name ``old`` (taken out of
+    ``settings``, with a DeprecationWarning)."""
+    if old not in settings:
+        return value
+    if value is not None:
+        raise TypeError(f"give `{new}` or its deprecated name `{old}`, not both.")
+    warnings.warn(f"the keyword `{old}` is deprecated; use `{new}`.", DeprecationWarning,
+                  stacklevel=3)
+    return settings.pop(old)
+
+
+def mission(year: int = 2024, rng=None, *, scenario: Scenario | None = None,
+            population: Population | None = None, **settings) -> Mission:
     """Simulate one mission: a new finite population and one two-stage sample from it.
 
     Parameters
@@ -813,10 +830,11 @@ def mission(year: int = 2024, rng=None, *, scenario_: Scenario | None = None,
         districts, about half the sites); other years use the 2024 settings.
     rng : int or numpy.random.Generator, optional
         Seed or generator; the only source of randomness.
-    scenario_ : Scenario, optional
+    scenario : Scenario, optional
         Full settings instead of the year's defaults.
-    population_ : Population, optional
-        Sample from this population instead of building a new one.
+    population : Population, optional
+        Sample from this population instead of building a new one. (The former names
+        ``scenario_`` and ``population_`` still work, with a DeprecationWarning.)
     **settings
         Changes to the scenario, e.g. ``child_labour=0.3, refusal_bias=1.0``.
 
@@ -840,16 +858,18 @@ def mission(year: int = 2024, rng=None, *, scenario_: Scenario | None = None,
     >>> sorted(m.farms.columns[:5])
     ['district', 'farm_id', 'region', 'round', 'year']
     """
-    rng = _rng(rng)
-    pop = population_ if population_ is not None else population(
-        year, rng, _settings(year, scenario_, settings))
+    scenario = _renamed(settings, "scenario_", "scenario", scenario)
+    population = _renamed(settings, "population_", "population", population)
+    rng = as_generator(rng)
+    pop = population if population is not None else _new_population(
+        year, rng, _settings(year, scenario, settings))
     tables = sample(pop, rng, n=1)
     tables = {k: v.drop(columns="sim") for k, v in tables.items()}
     return Mission(year=pop.scenario.year, truth=pop.truth, population=pop, **tables)
 
 
-def missions(n: int = 200, year: int = 2024, rng=None, *, scenario_: Scenario | None = None,
-             population_: Population | None = None, batch: int = 100,
+def missions(n: int = 200, year: int = 2024, rng=None, *, scenario: Scenario | None = None,
+             population: Population | None = None, batch: int = 100,
              **settings) -> Missions:
     """Draw ``n`` missions from one finite population in a single vectorised pass.
 
@@ -861,7 +881,7 @@ def missions(n: int = 200, year: int = 2024, rng=None, *, scenario_: Scenario | 
     ----------
     n : int
         Number of missions.
-    year, rng, scenario_, population_, **settings
+    year, rng, scenario, population, **settings
         As in :func:`mission`.
 
     Returns
@@ -881,8 +901,16 @@ def missions(n: int = 200, year: int = 2024, rng=None, *, scenario_: Scenario | 
                                  psu="district", fpc="n_districts")
         est = design.proportion("child_labour", by="sim")
     """
-    rng = _rng(rng)
-    pop = population_ if population_ is not None else population(
-        year, rng, _settings(year, scenario_, settings))
+    scenario = _renamed(settings, "scenario_", "scenario", scenario)
+    population = _renamed(settings, "population_", "population", population)
+    rng = as_generator(rng)
+    pop = population if population is not None else _new_population(
+        year, rng, _settings(year, scenario, settings))
     tables = sample(pop, rng, n=n, batch=batch)
     return Missions(year=pop.scenario.year, truth=pop.truth, population=pop, n=int(n), **tables)
+
+
+# -- indirect questions (issue #17): harvest._simulate_sensitive ------------------------
+from harvest._simulate_sensitive import sensitive_questions  # noqa: E402
+
+__all__ += ["sensitive_questions"]

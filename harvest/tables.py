@@ -3,17 +3,18 @@
 Estimators return unrounded tidy tables (the columns of API.md). Everything a reader
 sees passes through this module first:
 
-* :func:`disclose` blanks every cell resting on fewer than ``min_n`` unweighted
-  observations (default 10), so that no respondent, farm or institution can be singled
-  out;
+* :func:`disclose` applies the disclosure policy (`harvest.disclosure`): cells resting
+  on fewer than ``min_n`` unweighted observations (default 10) or with fewer than 3
+  respondents on one side of a 0/1 answer are withheld, and so are the cells that would
+  let a reader rebuild them from the totals (secondary suppression);
 * :func:`nchs_reliability` applies the NCHS data presentation standards for proportions
   (Parker et al. 2017) and says which estimates are too unreliable to show and which need
   a footnote;
 * :func:`publication_table` and :func:`comparison_table` turn tidy tables into tables of
   text ready for a report, with suppressed cells shown as a symbol and every flag
   explained in a footnote;
-* :func:`write_table` writes a table as CSV, XLSX or Markdown according to the file
-  suffix, and :func:`to_markdown` renders Markdown without extra dependencies.
+* `write_table` and `to_markdown` are those of `harvest.writers` (the one module that
+  writes files), kept here for existing callers.
 
 References
 ----------
@@ -28,15 +29,15 @@ positive counts estimated from survey data. Survey Methodology 24(2):193-201, 19
 from __future__ import annotations
 
 import math
-import re
 import warnings
 from decimal import ROUND_HALF_UP, Decimal
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from harvest._errors import DataError, DisclosureWarning
+from harvest.disclosure import DisclosurePolicy, protect
+from harvest.writers import table_format, to_markdown, write_table
 
 __all__ = [
     "ESTIMATE_COLUMNS",
@@ -50,6 +51,7 @@ __all__ = [
     "comparison_table",
     "to_markdown",
     "write_table",
+    "table_format",
 ]
 
 #: Columns of every estimator's output after the ``by`` columns (API.md).
@@ -66,10 +68,6 @@ COMPARISON_COLUMNS = (
 
 #: The symbol shown in place of a suppressed cell.
 SUPPRESSED = "*"
-
-# Statistics blanked together when a cell is suppressed; a suppressed row keeps only its
-# labels (the by columns, the indicator and the interval method).
-_VALUE_COLUMNS = ("estimate", "se", "ci_low", "ci_high", "df", "deff", "n", "n_eff")
 
 # NCHS flag codes and their footnotes (Parker et al. 2017, figure 1).
 NCHS_NOTES = {
@@ -122,63 +120,96 @@ def by_columns(table: pd.DataFrame, last: str = "indicator") -> list[str]:
     return cols[: cols.index(last)] if last in cols else []
 
 
-def disclose(table: pd.DataFrame, min_n: int = 10, *, warn: bool = False) -> pd.DataFrame:
-    """Suppress every estimate resting on fewer than ``min_n`` unweighted observations.
+def _policy_for(min_n, policy) -> DisclosurePolicy:
+    """The policy given, or the default policy with ``min_n``."""
+    if policy is not None:
+        if not isinstance(policy, DisclosurePolicy):
+            raise TypeError(f"`policy` must be a DisclosurePolicy; got "
+                            f"{type(policy).__name__}.")
+        return policy
+    return DisclosurePolicy(min_n=_check_min_n(min_n))
+
+
+def disclose(table: pd.DataFrame, min_n: int = 10, *, policy: DisclosurePolicy | None = None,
+             warn: bool = False) -> pd.DataFrame:
+    """Apply the disclosure policy to one published table (`harvest.disclosure.protect`).
 
     Parameters
     ----------
     table : pandas.DataFrame
-        An estimate table with the API.md columns (at least ``estimate`` and ``n``).
+        An estimate table with the API.md columns (at least ``indicator``, ``estimate``
+        and ``n``; ``n_yes`` for the attribute rule, see
+        `harvest.disclosure.answer_counts`).
     min_n : int, default 10
-        The smallest unweighted number of observations a published cell may rest on.
-        ``0`` disables suppression.
+        The smallest unweighted number of observations a published cell may rest on
+        (ignored when ``policy`` is given). Values below
+        `harvest.disclosure.MIN_N_FLOOR` need a policy with ``allow_weak=True``.
+    policy : harvest.disclosure.DisclosurePolicy, optional
+        All settings of disclosure control.
     warn : bool, default False
-        Emit a :class:`harvest._errors.DisclosureWarning` when cells were suppressed.
+        Emit a `harvest._errors.DisclosureWarning` when cells were suppressed.
 
     Returns
     -------
     pandas.DataFrame
-        A copy of ``table`` in which the statistics of every row with ``n < min_n``
-        (``estimate``, ``se``, ``ci_low``, ``ci_high``, ``df``, ``deff``, ``n``,
-        ``n_eff``, whichever are present) are missing, plus a boolean column
-        ``suppressed``. The caller's table is not modified.
+        A copy of ``table`` in which the statistics of every withheld row are missing,
+        plus the columns ``suppressed`` (bool) and ``suppression`` (``"size"``,
+        ``"attribute"``, ``"secondary"`` or ``""``). The caller's table is not modified.
 
     Notes
     -----
-    A row is suppressed when :math:`n_d < n_{\\min}`, where :math:`n_d` is the unweighted
-    number of rows with a non-missing value in domain :math:`d`. The count itself is
-    blanked as well: a published "n = 3" already tells a reader that three farms were
-    visited. Rows with a missing ``n`` are suppressed too (their size is unknown).
+    A row is withheld when :math:`n_d < n_{\\min}` (primary), when fewer than
+    ``min_each`` respondents gave one of the answers of a 0/1 indicator (attribute
+    rule; without ``n_yes`` an estimate of exactly 0 or 1), or when it is needed to stop
+    a withheld row being rebuilt from the others and their all-levels total (secondary
+    suppression over the ``by`` columns and their margins). The count is withheld too.
 
     Examples
     --------
     >>> import pandas as pd
-    >>> t = pd.DataFrame({"region": ["Ahal", "Mary"], "indicator": "child_labour",
-    ...                   "estimate": [0.21, 0.5], "n": [120, 4]})
-    >>> disclose(t)[["region", "estimate", "n", "suppressed"]]
-      region  estimate      n  suppressed
-    0   Ahal      0.21  120.0       False
-    1   Mary       NaN    NaN        True
+    >>> t = pd.DataFrame({"region": ["Ahal", "Mary", "Lebap"], "indicator": "child_labour",
+    ...                   "estimate": [0.21, 0.5, 0.3], "n": [120, 4, 60]})
+    >>> disclose(t)[["region", "n", "suppressed"]]
+      region      n  suppressed
+    0   Ahal  120.0       False
+    1   Mary    NaN        True
+    2  Lebap    NaN        True
     """
     _check_columns(table, ["estimate", "n"], "table")
-    min_n = _check_min_n(min_n)
-    out = table.copy()
-    n = pd.to_numeric(out["n"], errors="coerce").to_numpy(dtype=float)
-    small = ~(n >= min_n)  # NaN counts as small
-    for col in _VALUE_COLUMNS:
-        if col in out.columns:
-            values = pd.to_numeric(out[col], errors="coerce").to_numpy(dtype=float, copy=True)
-            values[small] = np.nan
-            out[col] = values
-    out["suppressed"] = small
+    policy = _policy_for(min_n, policy)
+    if "indicator" not in table.columns:
+        table = table.assign(indicator="")
+        out = protect(table, policy).drop(columns=["indicator"])
+    else:
+        out = protect(table, policy)
+    small = out["suppressed"].to_numpy()
     if warn and small.any():
         warnings.warn(
-            f"{int(small.sum())} cell(s) rest on fewer than {min_n} observations and were "
-            "suppressed.",
+            f"{int(small.sum())} cell(s) were withheld by disclosure control.",
             DisclosureWarning,
             stacklevel=2,
         )
     return out
+
+
+def suppression_note(reasons, policy: DisclosurePolicy) -> str:
+    """The footnote text explaining the withheld cells (``*``) for the reasons used.
+
+    Examples
+    --------
+    >>> print(suppression_note({"size", "secondary"}, DisclosurePolicy()))  # doctest: +ELLIPSIS
+    suppressed to protect respondents: fewer than 10 observations; or withheld so that ...
+    """
+    parts = []
+    if "size" in reasons:
+        parts.append(f"fewer than {policy.min_n} observations")
+    if "attribute" in reasons:
+        parts.append(f"fewer than {policy.min_each} respondents gave one of the answers, "
+                     "which would disclose the others' answers")
+    if "secondary" in reasons:
+        parts.append("withheld so that another suppressed cell cannot be recovered from the "
+                     "totals (secondary suppression)")
+    return "suppressed to protect respondents: " + "; or ".join(parts)
 
 
 def nchs_reliability(table: pd.DataFrame, *, min_neff: float = 30.0) -> pd.DataFrame:
@@ -357,6 +388,7 @@ def publication_table(
     min_n: int = 10,
     reliability: str | None = "flag",
     labels: dict | None = None,
+    policy: DisclosurePolicy | None = None,
 ) -> tuple[pd.DataFrame, list[str]]:
     """Turn an estimate table into a table of text for publication.
 
@@ -370,7 +402,7 @@ def publication_table(
         Decimal places shown.
     min_n : int, default 10
         Cells resting on fewer unweighted observations are suppressed (see
-        :func:`disclose`).
+        :func:`disclose`); ignored when ``policy`` is given.
     reliability : {"flag", "suppress", None}, default ``"flag"``
         What to do with proportions that fail the NCHS data presentation standards
         (:func:`nchs_reliability`): show them with a footnote marking them unreliable
@@ -378,33 +410,42 @@ def publication_table(
         the standards (``None``). Applied only when ``percent`` is true.
     labels : dict, optional
         Display names for indicators, e.g. ``{"child_labour": "Child labour"}``.
+    policy : harvest.disclosure.DisclosurePolicy, optional
+        The disclosure settings. A ``table`` that already holds a ``suppressed`` column
+        (the output of `harvest.disclosure.protect` for a publication of several
+        tables) is taken as protected and its pattern is kept.
 
     Returns
     -------
     table : pandas.DataFrame
         Text columns: the ``by`` columns, ``Indicator``, ``Estimate`` (``%`` when
-        ``percent``), ``CI`` (``"95% CI"``), ``n`` and ``Note``. Suppressed cells show
-        ``*``; nothing resting on fewer than ``min_n`` observations is shown.
+        ``percent``), ``CI`` (``"95% CI"``), ``n`` and ``Note``. Withheld cells show
+        ``*`` for the estimate, the interval and the count.
     notes : list of str
         Footnotes for the markers used in ``Note``.
 
     Examples
     --------
     >>> import pandas as pd
-    >>> t = pd.DataFrame({"region": ["Ahal", "Mary"], "indicator": "child_labour",
-    ...     "estimate": [0.2345, 0.5], "se": [0.02, 0.2], "ci_low": [0.19, 0.1],
-    ...     "ci_high": [0.28, 0.9], "level": 0.95, "ci_method": "korn-graubard",
-    ...     "df": [30, 30], "deff": [1.5, 1.0], "n": [480, 6], "n_eff": [450, 6]})
+    >>> t = pd.DataFrame({"region": ["Ahal", "Mary", "Lebap"], "indicator": "child_labour",
+    ...     "estimate": [0.2345, 0.5, 0.3], "se": [0.02, 0.2, 0.05],
+    ...     "ci_low": [0.19, 0.1, 0.2], "ci_high": [0.28, 0.9, 0.4], "level": 0.95,
+    ...     "ci_method": "korn-graubard", "df": [30, 30, 30], "deff": [1.5, 1.0, 1.2],
+    ...     "n": [480, 6, 60], "n_eff": [450, 6, 50]})
     >>> text, notes = publication_table(t)
     >>> text.iloc[:, :5]
       region     Indicator Estimate (%)        95% CI    n
     0   Ahal  child_labour         23.5  19.0 to 28.0  480
-    1   Mary  child_labour            *             *  <10
+    1   Mary  child_labour            *             *    *
+    2  Lebap  child_labour            *             *    *
     """
     _check_columns(table, ["indicator", "estimate", "ci_low", "ci_high", "n"], "table")
     reliability = _check_reliability(reliability) if percent else None
+    policy = _policy_for(min_n, policy)
     by = by_columns(table)
-    safe = disclose(table, min_n)
+    safe = table if "suppressed" in table.columns else disclose(table, policy=policy)
+    if "suppression" not in safe.columns:
+        safe = safe.assign(suppression=np.where(safe["suppressed"], "secondary", ""))
     labels = labels or {}
     level = table["level"].iloc[0] if "level" in table.columns and len(table) else 0.95
     ci_name = f"{_label(round(float(level) * 100, 1))}% CI"
@@ -426,8 +467,9 @@ def publication_table(
     used: dict[str, str] = {}
     marks = {"small": "a", "neff": "b", "width": "b", "relwidth": "b", "complement": "c",
              "df": "d", "zero": "d"}
+    reasons = set(safe["suppression"][safe["suppressed"].to_numpy(dtype=bool)])
     texts = {
-        "a": f"suppressed: fewer than {min_n} observations",
+        "a": suppression_note(reasons, policy),
         "b": ("suppressed" if reliability == "suppress" else "unreliable, interpret with "
               "caution") + ": does not meet the NCHS data presentation standards for "
              "proportions (effective sample size below 30 or confidence interval too wide)",
@@ -444,7 +486,7 @@ def publication_table(
         if safe["suppressed"].iloc[i]:
             row[est_name] = SUPPRESSED
             row[ci_name] = SUPPRESSED
-            row["n"] = f"<{min_n}"
+            row["n"] = SUPPRESSED  # no "<10": a range would bound the complements
             note.append("a")
         else:
             shown = not hide[i]
@@ -464,6 +506,69 @@ def publication_table(
     return out, notes
 
 
+def comparison_status(comparison: pd.DataFrame, estimates: pd.DataFrame | None = None, *,
+                      between: str | None = None, policy: DisclosurePolicy | None = None,
+                      reliability: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Which rows of a comparison are withheld, and which rest on an unreliable level.
+
+    A row is withheld when the group or the baseline cell is withheld by
+    `harvest.disclosure.protect` applied to ``estimates`` (or to the cells rebuilt from
+    the ``n_group`` and ``n_baseline`` columns), with the pattern kept consistent across
+    the levels of ``between``. See `comparison_table` for the parameters.
+
+    Returns
+    -------
+    withheld, unreliable : numpy.ndarray of bool
+        One value per row of ``comparison``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> c = pd.DataFrame({"region": ["A", "B", "C"], "indicator": "x", "group": 2024,
+    ...                   "baseline": 2023, "n_group": [5, 40, 30], "n_baseline": 50})
+    >>> comparison_status(c)[0].tolist()
+    [True, False, True]
+    """
+    policy = policy if policy is not None else DisclosurePolicy()
+    by = by_columns(comparison)
+    small = np.zeros(len(comparison), dtype=bool)
+    unreliable = np.zeros(len(comparison), dtype=bool)
+    if estimates is None and {"n_group", "n_baseline"}.issubset(comparison.columns):
+        # the cells behind the comparison: (by, group) and (by, baseline)
+        between = between or "_between"
+        cells = pd.concat([
+            comparison[[*by, "indicator"]].assign(**{between: comparison[side].to_numpy(),
+                                                    "n": comparison[f"n_{side}"].to_numpy()})
+            for side in ("group", "baseline")], ignore_index=True)
+        cells[between] = cells[between].map(_label)
+        cells = cells.drop_duplicates([*by, "indicator", between])
+        estimates = cells[[*by, between, "indicator", "n"]]
+    if estimates is not None:
+        if between is None:
+            raise ValueError("`between` is needed with `estimates` to find the group counts.")
+        _check_columns(estimates, [between, "indicator", "n"], "estimates")
+        if "suppressed" not in estimates.columns:
+            estimates = protect(estimates, policy, time=between)
+        keys = [*by, "indicator"]
+        status = estimates[[*keys, between, "suppressed"]].copy()
+        status[between] = status[between].map(_label)
+        check_nchs = reliability is not None and {"se", "ci_low", "ci_high", "estimate"}.issubset(
+            estimates.columns)
+        status["_present"] = (nchs_reliability(estimates)["nchs_present"].to_numpy()
+                              if check_nchs else True)
+        left = comparison[keys].copy()
+        for c in by:
+            left[c] = left[c].map(_label)
+            status[c] = status[c].map(_label)
+        for side in ("group", "baseline"):
+            left[between] = comparison[side].map(_label).to_numpy()
+            merged = left.merge(status, on=[*keys, between], how="left")
+            small |= merged["suppressed"].fillna(True).astype(bool).to_numpy()
+            unreliable |= ~merged["_present"].fillna(False).astype(bool).to_numpy()
+        unreliable &= ~small
+    return small, unreliable
+
+
 def comparison_table(
     comparison: pd.DataFrame,
     *,
@@ -475,6 +580,7 @@ def comparison_table(
     labels: dict | None = None,
     reliability: str | None = "flag",
     level: float = 0.95,
+    policy: DisclosurePolicy | None = None,
 ) -> tuple[pd.DataFrame, list[str]]:
     """Turn a ``design.compare`` table into a table of text for publication.
 
@@ -507,6 +613,11 @@ def comparison_table(
         reveal the withheld estimate). Applied only when ``percent`` is true.
     level : float, default 0.95
         The confidence level of the intervals (for the column header).
+    policy : harvest.disclosure.DisclosurePolicy, optional
+        The disclosure settings (instead of ``min_n``). An ``estimates`` table holding a
+        ``suppressed`` column is taken as protected; otherwise the cells behind the
+        comparison (``by`` and ``between``) are protected jointly, consistently across
+        the compared groups.
 
     Returns
     -------
@@ -529,35 +640,12 @@ def comparison_table(
     ['25.0', '20.0', '-5.0', '-9.0 to -1.0']
     """
     _check_columns(comparison, list(COMPARISON_COLUMNS), "comparison")
-    min_n = _check_min_n(min_n)
     by = by_columns(comparison)
     labels = labels or {}
     reliability = _check_reliability(reliability) if percent else None
-    small = np.zeros(len(comparison), dtype=bool)
-    unreliable = np.zeros(len(comparison), dtype=bool)
-    if estimates is None and {"n_group", "n_baseline"}.issubset(comparison.columns):
-        for side in ("n_group", "n_baseline"):
-            counts = pd.to_numeric(comparison[side], errors="coerce").to_numpy(dtype=float)
-            small |= ~(counts >= min_n)
-    if estimates is not None:
-        if between is None:
-            raise ValueError("`between` is needed with `estimates` to find the group counts.")
-        _check_columns(estimates, [between, "indicator", "n"], "estimates")
-        keys = [*by, "indicator"]
-        status = estimates[[*keys, between, "n"]].copy()
-        status[between] = status[between].astype(str)
-        check_nchs = reliability is not None and {"se", "ci_low", "ci_high", "estimate"}.issubset(
-            estimates.columns)
-        status["_present"] = (nchs_reliability(estimates)["nchs_present"].to_numpy()
-                              if check_nchs else True)
-        left = comparison[keys].copy()
-        for side in ("group", "baseline"):
-            left[between] = comparison[side].astype(str).to_numpy()
-            merged = left.merge(status, on=[*keys, between], how="left")
-            n_side = pd.to_numeric(merged["n"], errors="coerce").to_numpy(dtype=float)
-            small |= ~(n_side >= min_n)
-            unreliable |= ~merged["_present"].fillna(False).astype(bool).to_numpy()
-        unreliable &= ~small
+    policy = _policy_for(min_n, policy)
+    small, unreliable = comparison_status(comparison, estimates, between=between,
+                                          policy=policy, reliability=reliability)
     rows = []
     used = {}
     for i in range(len(comparison)):
@@ -573,7 +661,9 @@ def comparison_table(
         if small[i]:
             row.update({"Baseline": SUPPRESSED, "Group": SUPPRESSED, "Change": SUPPRESSED,
                         "CI": SUPPRESSED, "p": SUPPRESSED, "Note": "a"})
-            used["a"] = f"suppressed: a compared group has fewer than {min_n} observations"
+            used["a"] = ("suppressed: a compared level is withheld by disclosure control "
+                         f"(fewer than {policy.min_n} observations, too few respondents "
+                         "on one side of the answer, or secondary suppression)")
         elif unreliable[i] and reliability == "suppress":
             row.update({"Baseline": SUPPRESSED, "Group": SUPPRESSED, "Change": SUPPRESSED,
                         "CI": SUPPRESSED, "p": SUPPRESSED, "Note": "b"})
@@ -612,103 +702,3 @@ def comparison_table(
                               "CI": f"{_label(round(float(level) * 100, 1))}% CI"})
     notes = [f"{m}: {used[m]}" for m in sorted(used)]
     return out, notes
-
-
-_NUMBER_TEXT = re.compile(r"^\s*([-+\u2212]?[\d.,]+%?|\*|<[\d,]+|<0\.001)"
-                          r"(\s+to\s+[-+\u2212]?[\d.,]+%?)?\s*$")
-
-
-def _looks_numeric(column: pd.Series) -> bool:
-    """A text column of formatted numbers (``"23.5"``, ``"1.0 to 2.0"``, ``"*"``)."""
-    if pd.api.types.is_numeric_dtype(column):
-        return False
-    values = [v for v in column.tolist() if isinstance(v, str) and v]
-    return bool(values) and all(_NUMBER_TEXT.match(v) for v in values) and any(
-        any(ch.isdigit() for ch in v) for v in values)
-
-
-def to_markdown(table: pd.DataFrame, *, index: bool = False) -> str:
-    """Render a table as GitHub-flavoured Markdown (no extra dependency).
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> print(to_markdown(pd.DataFrame({"a": [1, 2], "b": ["x", "y|z"]})))
-    | a | b |
-    |---:|:---|
-    | 1 | x |
-    | 2 | y\\|z |
-    """
-    t = table.reset_index() if index else table
-    cols = [str(c) for c in t.columns]
-
-    def cell(v):
-        if v is None or (not isinstance(v, str) and pd.isna(v)):
-            return ""
-        if isinstance(v, float):
-            v = f"{v:.6g}"
-        return str(v).replace("|", "\\|").replace("\n", " ")
-
-    numeric = [(pd.api.types.is_numeric_dtype(t[c]) and not pd.api.types.is_bool_dtype(t[c]))
-               or _looks_numeric(t[c]) for c in t.columns]
-    lines = ["| " + " | ".join(c.replace("|", "\\|") for c in cols) + " |",
-             "|" + "|".join("---:" if num else ":---" for num in numeric) + "|"]
-    for row in t.itertuples(index=False):
-        lines.append("| " + " | ".join(cell(v) for v in row) + " |")
-    return "\n".join(lines)
-
-
-_FORMATS = {".csv": "csv", ".xlsx": "xlsx", ".md": "markdown", ".markdown": "markdown"}
-
-
-def table_format(path) -> str:
-    """Return ``"csv"``, ``"xlsx"`` or ``"markdown"`` from a file name's suffix.
-
-    Examples
-    --------
-    >>> table_format("out/estimates.xlsx")
-    'xlsx'
-    """
-    suffix = Path(path).suffix.lower()
-    if suffix not in _FORMATS:
-        raise ValueError(
-            f"cannot tell the table format from {str(path)!r}: use a file name ending in "
-            ".csv, .xlsx or .md."
-        )
-    return _FORMATS[suffix]
-
-
-def write_table(table: pd.DataFrame, path, *, notes=None) -> Path:
-    """Write a table as CSV, XLSX or Markdown, chosen from the suffix of ``path``.
-
-    Parameters
-    ----------
-    table : pandas.DataFrame
-        The table to write (tidy or formatted).
-    path : str or pathlib.Path
-        Target file; ``.csv``, ``.xlsx`` or ``.md``.
-    notes : list of str, optional
-        Footnotes, written under a Markdown table or on a second ``notes`` sheet of an
-        XLSX file (CSV files carry none, so that they stay machine-readable).
-
-    Returns
-    -------
-    pathlib.Path
-        The path written.
-    """
-    path = Path(path)
-    kind = table_format(path)
-    if kind == "csv":
-        table.to_csv(path, index=False)
-    elif kind == "xlsx":
-        with pd.ExcelWriter(path, engine="openpyxl") as writer:
-            table.to_excel(writer, sheet_name="table", index=False)
-            if notes:
-                pd.DataFrame({"note": list(notes)}).to_excel(writer, sheet_name="notes",
-                                                             index=False)
-    else:
-        text = to_markdown(table)
-        if notes:
-            text += "\n\n" + "\n".join(f"- {n}" for n in notes)
-        path.write_text(text + "\n", encoding="utf-8")
-    return path

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import harvest as hv
+from harvest.bayes import _compile as compile_internals
 from harvest.bayes._compile import compile_model
 from harvest.bayes._data import prepare
 from harvest.bayes.models import build_model
@@ -176,6 +177,68 @@ def test_samples_like_nutpie_compiler(prep):
     theirs = hv.bayes.fit_prevalence(farms, "child_labour", compiler="nutpie", **kw).summary()
     z = (ours["mean"] - theirs["mean"]) / np.hypot(ours["sd"], theirs["sd"])
     assert np.all(np.abs(z) < 0.5)  # identical posterior; MC error is ~sd / 15 here
+
+
+def test_internals_the_fast_route_needs_are_checked(monkeypatch):
+    import dataclasses
+
+    import nutpie.compile_pymc
+
+    assert compile_internals.missing_internals() == []  # the route the other tests take
+
+    @dataclasses.dataclass(frozen=True)
+    class Changed:                       # a release that renamed a field and a helper
+        dims: dict
+        data: object
+
+        def with_data(self, **kw):
+            return self
+
+    monkeypatch.setattr(nutpie.compile_pymc, "CompiledPyMCModel", Changed)
+    monkeypatch.delattr(nutpie.compile_pymc, "_prepare_dims_and_coords")
+    missing = compile_internals.missing_internals()
+    assert "nutpie.compile_pymc._prepare_dims_and_coords" in missing
+    monkeypatch.setattr(nutpie.compile_pymc, "_prepare_dims_and_coords", None, raising=False)
+    missing = compile_internals.missing_internals()
+    assert "nutpie.compile_pymc.CompiledPyMCModel field 'user_data'" in missing
+    assert "nutpie.compile_pymc.CompiledPyMCModel field 'dims'" not in missing
+
+
+def test_falls_back_to_nutpie_compiler_once_when_internals_are_missing(monkeypatch):
+    """Without the internals, the default route is nutpie's own compiler, said once."""
+    from collections import OrderedDict
+
+    import nutpie
+
+    from harvest._errors import CompilerFallbackWarning
+    from harvest.bayes import fit as fit_module
+
+    farms = hv.datasets.load("farms")
+    kw = dict(rng=4, draws=400, tune=400, chains=2, check=False, progress=False)
+    ours = hv.bayes.fit_prevalence(farms, "child_labour", **kw).summary()
+
+    def fast_route(model):
+        raise AssertionError("the fast route ran although its internals are missing")
+
+    calls = []
+
+    def nutpie_route(model):
+        calls.append(model)
+        return compile_with_nutpie(model)
+
+    compile_with_nutpie = nutpie.compile_pymc_model
+    monkeypatch.setattr(fit_module, "_CACHE", OrderedDict())
+    monkeypatch.setattr(fit_module, "_MISSING", None)
+    monkeypatch.setattr(fit_module, "missing_internals",
+                        lambda: ["nutpie.compile_pymc.CompiledPyMCModel field 'user_data'"])
+    monkeypatch.setattr(fit_module, "compile_model", fast_route)
+    monkeypatch.setattr(nutpie, "compile_pymc_model", nutpie_route)
+    with pytest.warns(CompilerFallbackWarning, match="field 'user_data'") as said:
+        fallback = hv.bayes.fit_prevalence(farms, "child_labour", **kw).summary()
+        hv.bayes.fit_prevalence(farms, "child_labour", **{**kw, "rng": 5})
+    assert len(said) == 1 and len(calls) == 1     # said once; compiled once, then cached
+    z = (ours["mean"] - fallback["mean"]) / np.hypot(ours["sd"], fallback["sd"])
+    assert np.all(np.abs(z) < 0.5)                # the same posterior
 
 
 @pytest.mark.slow

@@ -484,3 +484,11 @@ def test_invariant_to_row_order_and_weight_scale(seed, scale, measure):
                                      psu="district"),
                         ["y", "z"], "year", 2022, by="region", measure=measure)
     pd.testing.assert_frame_equal(base, other, rtol=1e-9)
+
+
+def test_pool_years_lives_in_prepare_and_keeps_its_old_paths():
+    import harvest.compare
+    import harvest.prepare
+
+    assert hv.pool_years is harvest.prepare.pool_years is harvest.compare.pool_years
+    assert "pool_years" not in harvest.compare.__all__

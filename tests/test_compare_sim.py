@@ -27,8 +27,8 @@ N_SIM = 200
 def missions():
     pop23 = hv.simulate.population(2023, rng=11)
     pop24 = hv.simulate.population(2024, rng=12)
-    m23 = hv.simulate.missions(n=N_SIM, population_=pop23, rng=13)
-    m24 = hv.simulate.missions(n=N_SIM, population_=pop24, rng=14)
+    m23 = hv.simulate.missions(n=N_SIM, population=pop23, rng=13)
+    m24 = hv.simulate.missions(n=N_SIM, population=pop24, rng=14)
 
     def truth(pop):
         t = pop.truth.query("instrument == 'farm' and indicator == 'child_labour' "

@@ -13,7 +13,7 @@ import pytest
 from scipy import special, stats
 
 from harvest._options import PROPORTION_CI
-from harvest.intervals import _deviance, irls_weight, proportion_ci, t_interval
+from harvest.intervals import _kl_shift, irls_weight, proportion_ci, t_interval
 
 REF = Path(__file__).parent / "reference"
 R_NAME = {"korn-graubard": "beta", "wald": "mean"}
@@ -304,6 +304,12 @@ def test_wilson_and_jeffreys_formulas():
                                [centre - half, centre + half])
     jeff = stats.beta.ppf([a, 1 - a], nstar * p + 0.5, nstar * (1 - p) + 0.5)
     np.testing.assert_allclose(proportion_ci("jeffreys", p, se, df, level, n), jeff)
+
+
+def _deviance(b, p, n):
+    """Binomial deviance of a logit-scale intercept ``b`` minus its minimum, for weights
+    rescaled to sum to ``n`` (as ``svyglm``): ``2 n KL(p || expit(b))``."""
+    return 2.0 * n * _kl_shift(b - special.logit(p), p)
 
 
 def test_likelihood_falls_back_to_the_exact_profile_root(cases):

@@ -112,3 +112,16 @@ def test_another_country_through_read(tmp_path, bundled):
     regions = ["Sughd", "Balkan", "Dashoguz", "Lebap", "Mary"]
     out = read(path, instrument="institution", codes={"regions": regions})
     assert (out["region"] == "Sughd").sum() == (df["region"] == "Sughd").sum()
+
+
+def test_write_xlsx_keeps_formula_like_text_as_text(tmp_path):
+    """hv.io.write: a label starting with '=' is a string cell, never a live formula."""
+    import openpyxl
+
+    df = pd.DataFrame({"district": ["=1+1", "@SUM(A1)", "Ok"], "n": [1, 2, 3]})
+    path = hv.io.write(df, tmp_path / "d.xlsx")
+    ws = openpyxl.load_workbook(path).active
+    cells = {c.value: c.data_type for row in ws.iter_rows() for c in row}
+    assert cells["=1+1"] == "s" and cells["@SUM(A1)"] == "s"
+    back = pd.read_excel(path)
+    assert back["district"].tolist() == df["district"].tolist()

@@ -8,7 +8,7 @@ import nbformat
 import pytest
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
-NAMES = ["prevalence_report", "year_over_year", "bayes_small_area"]
+NAMES = ["prevalence_report", "year_over_year", "bayes_small_area", "sensitive_questions"]
 
 
 def test_every_notebook_is_listed():
@@ -83,3 +83,11 @@ def test_bayes_small_area_notebook(tmp_path):
     assert errors == [], errors
     assert "max_r_hat" in text and "prob_decrease" in text
     assert images == 1
+
+
+def test_sensitive_questions_notebook(tmp_path):
+    nb = run_notebook("sensitive_questions", tmp_path)
+    text, images, errors = outputs(nb)
+    assert errors == []
+    assert "list experiment" in text and "forced response" in text
+    assert "under-report" in text

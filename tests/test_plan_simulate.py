@@ -1,4 +1,4 @@
-"""hv.plan.simulate: simulation and formulas agree within Monte Carlo error where the
+"""hv.plan.simulate_clusters: simulation and formulas agree within Monte Carlo error where the
 formulas' assumptions hold; the simulated estimator is the design-based one."""
 
 import time
@@ -24,8 +24,8 @@ def test_many_clusters_everything_agrees():
     # 200 clusters of 5: the normal approximation and the estimated SE both hold, so every
     # simulated quantity must sit within 4 Monte Carlo SEs of its formula.
     n_sim = 4000
-    t = rows(hv.plan.simulate(0.3, clusters=200, cluster_size=5, icc=0.05, p2=0.26, moe=0.03,
-                              n_sim=n_sim, rng=11))
+    t = rows(hv.plan.simulate_clusters(0.3, clusters=200, cluster_size=5, icc=0.05, p2=0.26,
+                                       moe=0.03, n_sim=n_sim, rng=11))
     assert (t["n_sim"] == n_sim).all()
     assert list(t.index) == ["estimate", "se_true", "se_estimated", "deff", "moe", "coverage",
                              "within_moe", "change", "power"]
@@ -45,8 +45,8 @@ def test_many_clusters_everything_agrees():
 def test_mission_scenario_power_agrees_with_formula():
     # the issue's question: 24 districts of 20 farms a year, icc 0.05, a fall from 23% to 15%
     n_sim = 4000
-    t = rows(hv.plan.simulate(0.23, clusters=24, cluster_size=20, icc=0.05, p2=0.15,
-                              n_sim=n_sim, rng=2024))
+    t = rows(hv.plan.simulate_clusters(0.23, clusters=24, cluster_size=20, icc=0.05, p2=0.15,
+                                       n_sim=n_sim, rng=2024))
     f = t.loc["power", "formula"]
     assert f == pytest.approx(0.6051, abs=1e-3)
     assert abs(t.loc["power", "simulated"] - f) < tolerance(f, n_sim)
@@ -58,8 +58,8 @@ def test_few_clusters_show_what_the_z_formula_misses():
     # 6 clusters of 30: the variance formula (Kish deff) still holds exactly, and the t-based
     # power formula too; but the planned z margin understates the t interval actually used.
     n_sim = 4000
-    t = rows(hv.plan.simulate(0.3, clusters=6, cluster_size=30, icc=0.1, p2=0.15,
-                              n_sim=n_sim, rng=5))
+    t = rows(hv.plan.simulate_clusters(0.3, clusters=6, cluster_size=30, icc=0.1, p2=0.15,
+                                       n_sim=n_sim, rng=5))
     for q in ["estimate", "se_true", "se_estimated", "deff", "change"]:
         assert abs(t.loc[q, "mc_z"]) < 4, (q, t.loc[q].to_dict())
     f = t.loc["power", "formula"]
@@ -69,7 +69,8 @@ def test_few_clusters_show_what_the_z_formula_misses():
 
 
 def test_no_clustering_is_simple_random_sampling():
-    t = rows(hv.plan.simulate(0.4, clusters=100, cluster_size=4, icc=0.0, n_sim=3000, rng=3))
+    t = rows(hv.plan.simulate_clusters(0.4, clusters=100, cluster_size=4, icc=0.0, n_sim=3000,
+                                       rng=3))
     assert t.loc["deff", "formula"] == 1.0
     assert abs(t.loc["deff", "mc_z"]) < 4
     assert abs(t.loc["se_true", "simulated"] - np.sqrt(0.24 / 400)) < 4 * t.loc["se_true",
@@ -105,27 +106,28 @@ def test_vectorised_estimates_equal_survey_design():
 
 
 def test_a_thousand_missions_take_seconds():
-    hv.plan.simulate(0.23, clusters=5, cluster_size=5, n_sim=10, rng=0)   # warm imports
+    hv.plan.simulate_clusters(0.23, clusters=5, cluster_size=5, n_sim=10, rng=0)   # warm imports
     start = time.perf_counter()
-    hv.plan.simulate(0.23, clusters=61, cluster_size=8, icc=0.05, p2=0.15, moe=0.05,
-                     n_sim=1000, rng=1)
+    hv.plan.simulate_clusters(0.23, clusters=61, cluster_size=8, icc=0.05, p2=0.15, moe=0.05,
+                              n_sim=1000, rng=1)
     assert time.perf_counter() - start < 5.0
 
 
 def test_rng_reproducible_and_batches_bound_memory():
-    a = hv.plan.simulate(0.23, 10, 10, 0.05, p2=0.15, n_sim=500, rng=7)
-    b = hv.plan.simulate(0.23, 10, 10, 0.05, p2=0.15, n_sim=500, rng=np.random.default_rng(7))
+    a = hv.plan.simulate_clusters(0.23, 10, 10, 0.05, p2=0.15, n_sim=500, rng=7)
+    b = hv.plan.simulate_clusters(0.23, 10, 10, 0.05, p2=0.15, n_sim=500,
+                                  rng=np.random.default_rng(7))
     pd.testing.assert_frame_equal(a, b)
-    c = hv.plan.simulate(0.23, 10, 10, 0.05, p2=0.15, n_sim=500, rng=8)
+    c = hv.plan.simulate_clusters(0.23, 10, 10, 0.05, p2=0.15, n_sim=500, rng=8)
     assert not a["simulated"].equals(c["simulated"])
-    small = rows(hv.plan.simulate(0.23, 10, 10, 0.05, n_sim=2000, batch=7, rng=1))
+    small = rows(hv.plan.simulate_clusters(0.23, 10, 10, 0.05, n_sim=2000, batch=7, rng=1))
     assert abs(small.loc["deff", "mc_z"]) < 4
 
 
 def test_one_sided_power():
     n_sim = 3000
-    t = rows(hv.plan.simulate(0.23, 20, 20, 0.05, p2=0.17, alternative="less", n_sim=n_sim,
-                              rng=4))
+    t = rows(hv.plan.simulate_clusters(0.23, 20, 20, 0.05, p2=0.17, alternative="less", n_sim=n_sim,
+                                       rng=4))
     f = t.loc["power", "formula"]
     assert abs(t.loc["power", "simulated"] - f) < tolerance(f, n_sim)
 
@@ -145,4 +147,11 @@ def test_bad_input(kw, match):
     args = dict(p=0.23, clusters=10, cluster_size=10, icc=0.05, n_sim=10, rng=1)
     args.update(kw)
     with pytest.raises(ValueError, match=match):
-        hv.plan.simulate(**args)
+        hv.plan.simulate_clusters(**args)
+
+
+def test_old_name_simulate_warns_and_gives_the_same_table():
+    with pytest.warns(DeprecationWarning, match="simulate_clusters"):
+        old = hv.plan.simulate(0.23, 10, 10, 0.05, n_sim=50, rng=5)
+    pd.testing.assert_frame_equal(old, hv.plan.simulate_clusters(0.23, 10, 10, 0.05, n_sim=50,
+                                                                 rng=5))

@@ -1,6 +1,5 @@
 """Figures: artists drawn from tidy tables, no global style changes."""
 
-import doctest
 
 import matplotlib
 
@@ -55,11 +54,6 @@ def errorbar_points(ax):
         xs.extend(line.get_xdata())
         ys.extend(line.get_ydata())
     return np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
-
-
-def test_doctests_pass():
-    result = doctest.testmod(hplot)
-    assert result.attempted >= 3 and result.failed == 0
 
 
 def test_forest_one_point_and_interval_per_row():

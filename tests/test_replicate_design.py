@@ -529,3 +529,44 @@ def _agreement_report():
 if __name__ == "__main__":
     warnings.simplefilter("ignore", HarvestWarning)
     _agreement_report()
+
+
+@pytest.mark.parametrize("method", ["jk1", "bootstrap"])
+def test_empty_domain_same_under_taylor_and_replicates(method):
+    """A domain with no observed value is NaN and silent under both variance methods."""
+    df = pd.DataFrame({"psu": np.arange(16), "g": list("ab") * 8,
+                       "y": np.tile([1.0, np.nan, 0.0, np.nan], 4)})
+    design = hv.SurveyDesign(df, psu="psu")
+    rep = design.replicate(method, replicates=20, rng=3)
+    for estimator in ("mean", "proportion", "total"):
+        taylor = getattr(design, estimator)("y", by="g", na="drop")
+        replicate = getattr(rep, estimator)("y", by="g", na="drop")  # no warning
+        cols = ["estimate", "se", "ci_low", "ci_high", "deff", "n_eff"]
+        assert taylor[cols].iloc[1].isna().all() and replicate[cols].iloc[1].isna().all()
+        assert replicate[cols].iloc[0].notna().all()
+        assert taylor["n"].tolist() == replicate["n"].tolist() == [8, 0]
+
+
+def test_stated_df_is_used_for_intervals():
+    """R svrepdesign(degf=): a stated df replaces the rank for every interval."""
+    import numpy as np
+    import pandas as pd
+    from scipy import stats
+
+    import harvest as hv
+
+    df = pd.DataFrame({"w": [1.0, 1, 1, 1], "y": [1.0, 2, 4, 7],
+                       "rw1": [0.0, 4 / 3, 4 / 3, 4 / 3], "rw2": [4 / 3, 0, 4 / 3, 4 / 3],
+                       "rw3": [4 / 3, 4 / 3, 0, 4 / 3], "rw4": [4 / 3, 4 / 3, 4 / 3, 0]})
+    rep = hv.ReplicateDesign(df, weights="w", replicate_weights="rw", method="jk1",
+                             scale=3 / 4, df=10)
+    t = rep.mean("y")
+    assert t["df"].iloc[0] == 10
+    half = stats.t.ppf(0.975, 10) * t["se"].iloc[0]
+    assert np.isclose(t["ci_high"].iloc[0] - t["estimate"].iloc[0], half, rtol=1e-12)
+    default = hv.ReplicateDesign(df, weights="w", replicate_weights="rw", method="jk1",
+                                 scale=3 / 4).mean("y")
+    assert default["df"].iloc[0] == 3
+    with pytest.raises(ValueError, match="`df` must be a positive number"):
+        hv.ReplicateDesign(df, weights="w", replicate_weights="rw", method="jk1",
+                           scale=3 / 4, df=0)

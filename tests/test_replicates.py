@@ -124,7 +124,7 @@ def test_jkn_brr_fay_need_strata():
 
 def test_jkn_lonely_psu_policies():
     psu_stratum = np.array([0, 0, 1, 2, 2, 2])
-    with pytest.raises(ValueError, match="Strata 'b' have only one PSU"):
+    with pytest.raises(ValueError, match="Stratum 'b' has only one PSU"):
         make_factors("jkn", psu_stratum, stratum_labels=["a", "b", "c"])
     removed = make_factors("jkn", psu_stratum, lonely_psu="remove")
     assert removed.n_replicates == 5 and removed.scale == 1.0
@@ -216,7 +216,7 @@ def test_as_seed_sequence_from_a_legacy_seeded_generator():
 
 def test_bootstrap_lonely_psu():
     psu_stratum = np.array([0, 0, 0, 1, 2, 2])
-    with pytest.raises(ValueError, match="Strata 1 have only one PSU"):
+    with pytest.raises(ValueError, match="Stratum 1 has only one PSU"):
         make_factors("bootstrap", psu_stratum, replicates=10, rng=1)
     with pytest.raises(ValueError, match="not defined for the bootstrap"):
         make_factors("bootstrap", psu_stratum, replicates=10, rng=1, lonely_psu="adjust")
@@ -284,3 +284,22 @@ def test_rank_with_lonely_psus():
                                       err_msg=policy)
     f = make_factors("bootstrap", psu_stratum, replicates=300, rng=2, lonely_psu="remove")
     np.testing.assert_array_equal(f.rank(present), _numerical_rank(f.matrix(), present))
+
+
+def test_hadamard_constructions_are_our_own():
+    """Orders 4 and 16 come from Sylvester's doubling, Paley orders from a sieve of primes
+    p = 3 (mod 4), and the two stored orders (28, 36) are Hadamard."""
+    from harvest import _hadamard
+
+    assert set(_hadamard._STORED) == {28, 36}
+    for order in (28, 36):
+        P = 2 * _hadamard._precooked(order).astype(int) - 1
+        np.testing.assert_array_equal(P.T @ P, order * np.eye(order))
+    S = np.array([[1]], dtype=np.int8)
+    for _ in range(4):
+        S = _hadamard._doubler(S)
+    np.testing.assert_array_equal(hadamard(15), S)
+    primes = _hadamard._SMALL_PRIMES
+    assert primes[:6].tolist() == [3, 7, 11, 19, 23, 31] and primes[-1] == 7919
+    assert all(p % 4 == 3 and all(p % q for q in range(2, int(p ** 0.5) + 1))
+               for p in primes[::25])

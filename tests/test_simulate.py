@@ -102,7 +102,7 @@ def test_a_census_reproduces_the_truth_exactly():
         farm_visits=10**6, farm_refusals=0, farm_dropped=0, pickers_interviewed=10**7,
         institution_visits=10**6, institution_refusals=0, institution_dropped=0,
         employees_interviewed=10**7)
-    m = simulate.mission(rng=5, scenario_=sc)
+    m = simulate.mission(rng=5, scenario=sc)
     pop = m.population
     assert len(m.farms) == len(pop.farms["district"])
     assert len(m.pickers) == len(pop.pickers["farm"])
@@ -267,3 +267,19 @@ def test_design_based_estimates_are_unbiased_in_2023_too():
                     t[t["instrument"] == "farm"])
     _check_unbiased(_estimates(SurveyDesign, ms.employees, ["any_consequence", "amount_paid"]),
                     t[t["instrument"] == "employee"])
+
+
+def test_old_keywords_with_trailing_underscores_warn_and_still_work():
+    sc = simulate.scenario(2024).replace(child_labour=0.3)
+    with pytest.warns(DeprecationWarning, match="`scenario_` is deprecated; use `scenario`"):
+        pop = simulate.population(rng=2, scenario_=sc)
+    assert pop.scenario == sc
+    with pytest.warns(DeprecationWarning, match="`population_` is deprecated"):
+        old = simulate.mission(rng=4, population_=pop)
+    new = simulate.mission(rng=4, population=pop)
+    pd.testing.assert_frame_equal(old.farms, new.farms)
+    with pytest.warns(DeprecationWarning, match="`scenario_`"):
+        ms = simulate.missions(n=2, rng=1, scenario_=sc)
+    assert ms.population.scenario == sc
+    with pytest.raises(TypeError, match="not both"):
+        simulate.mission(rng=1, scenario=sc, scenario_=sc)

@@ -29,10 +29,16 @@ every later one.
 
 The result is nutpie's own :class:`nutpie.compile_pymc.CompiledPyMCModel` (same trace
 layout; same initial points: PyMC support points jittered by U(-1, 1) on the unconstrained
-scale), so ``nutpie.sample`` treats it exactly as a model compiled by nutpie. It relies on
-that class's fields (``pyproject.toml`` pins the nutpie minor version);
-:func:`harvest.bayes.fit_prevalence` can still use ``nutpie.compile_pymc_model``
-(``compiler="nutpie"``).
+scale), so ``nutpie.sample`` treats it exactly as a model compiled by nutpie.
+
+What it relies on: that class's fields, two private helpers of ``nutpie.compile_pymc``, and
+PyTensor's numba source cache (``pytensor.link.numba.cache``) and config flags. None of these
+are public, and harvest pins no versions: :func:`missing_internals` checks, before the first
+compilation in a process, that every one of them is there in the installed nutpie and
+PyTensor. Where one is missing (a release that changed them),
+:func:`harvest.bayes.fit_prevalence` compiles with ``nutpie.compile_pymc_model`` instead and
+says so once (:class:`harvest._errors.CompilerFallbackWarning`): the same model and
+posterior, only slower to compile (docs: methods/bayes.md, "Compilation").
 
 PyMC, PyTensor, numba and nutpie are imported inside the functions only.
 """
@@ -46,7 +52,7 @@ from math import prod
 
 import numpy as np
 
-__all__ = ["compile_model", "COMPILERS"]
+__all__ = ["compile_model", "missing_internals", "COMPILERS"]
 
 #: ``"harvest"``: this module; ``"nutpie"``: ``nutpie.compile_pymc_model``.
 COMPILERS = ("harvest", "nutpie")
@@ -91,6 +97,66 @@ def expand(dim, n_out, x_, out_, data_):
         out[i] = values[i]
     return 0
 """
+
+
+#: The fields of ``nutpie.compile_pymc.CompiledPyMCModel`` that :func:`compile_model` sets.
+_NUTPIE_FIELDS = ("_n_dim", "dims", "_coords", "_shapes", "compiled_logp_func",
+                  "compiled_expand_func", "initial_point_func", "shared_data", "shared_var_keys",
+                  "user_data", "n_expanded", "shape_info", "logp_func", "expand_func",
+                  "reparameterized_names")
+#: (module, attribute) pairs :func:`compile_model` and :func:`_c_wrappers` use.
+_INTERNALS = (("nutpie.compile_pymc", "CompiledPyMCModel"),
+              ("nutpie.compile_pymc", "_prepare_dims_and_coords"),
+              ("nutpie.compile_pymc", "_rv_dict_to_flat_array_wrapper"),
+              ("pytensor.link.numba.cache", "CACHED_SRC_FUNCTIONS"),
+              ("pytensor.link.numba.cache", "compile_numba_function_src"),
+              ("pymc.initial_point", "make_initial_point_fn"))
+#: PyTensor config flags :func:`compile_model` reads or changes.
+_FLAGS = ("numba__cache", "numba__fastmath")
+
+
+def missing_internals() -> list[str]:
+    """What this module needs from nutpie, PyTensor and PyMC that the installed ones lack.
+
+    Returns
+    -------
+    list of str
+        Empty when the fast route can run; otherwise one entry per missing piece (e.g.
+        ``"nutpie.compile_pymc.CompiledPyMCModel field 'user_data'"``).
+
+    Examples
+    --------
+    >>> from harvest.bayes._compile import missing_internals
+    >>> missing_internals()
+    []
+    """
+    import importlib
+
+    missing = []
+    for module_name, name in _INTERNALS:
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            missing.append(f"module {module_name}")
+            continue
+        if not hasattr(module, name):
+            missing.append(f"{module_name}.{name}")
+    if not missing:
+        from nutpie.compile_pymc import CompiledPyMCModel
+
+        if not dataclasses.is_dataclass(CompiledPyMCModel):
+            missing.append("nutpie.compile_pymc.CompiledPyMCModel as a dataclass")
+        else:
+            fields = {f.name for f in dataclasses.fields(CompiledPyMCModel)}
+            missing += [f"nutpie.compile_pymc.CompiledPyMCModel field {f!r}"
+                        for f in _NUTPIE_FIELDS if f not in fields]
+        if not callable(getattr(CompiledPyMCModel, "with_data", None)):
+            missing.append("nutpie.compile_pymc.CompiledPyMCModel.with_data")
+        import pytensor
+
+        missing += [f"pytensor.config.{flag}" for flag in _FLAGS
+                    if not hasattr(pytensor.config, flag)]
+    return missing
 
 
 @dataclasses.dataclass(frozen=True)

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from harvest._codes import weight_values
 from harvest._errors import DataError, describe_rows
-from harvest._options import NA_POLICY, check_option
-from harvest.design import weight_values
+from harvest._options import NA_POLICY, as_generator, check_option
 
 __all__ = ["PrevalenceData", "prepare", "rng_seed"]
 
@@ -90,13 +90,7 @@ def rng_seed(rng) -> int:
     >>> rng_seed(1) == rng_seed(1)
     True
     """
-    if isinstance(rng, np.random.Generator):
-        gen = rng
-    elif rng is None or isinstance(rng, (int, np.integer)):
-        gen = np.random.default_rng(rng)
-    else:
-        raise TypeError(f"`rng` must be an integer seed or a numpy.random.Generator; got {rng!r}.")
-    return int(gen.integers(0, 2**32 - 1))
+    return int(as_generator(rng).integers(0, 2**32 - 1))
 
 
 def _check_column(data: pd.DataFrame, column, argument: str) -> None:

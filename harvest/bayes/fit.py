@@ -1,5 +1,11 @@
 """``fit_prevalence``: build, compile (once per model structure) and sample a model.
 
+The steps, each a function: check the settings (:func:`_check_settings`), reduce the
+rows to cluster or area totals (``harvest.bayes._data.prepare``), make the model's data
+arrays (:func:`_model_arrays`), compile and sample (:func:`_sample`), integrate the
+cluster effect out of the prevalence (:func:`_prevalence_draws`), label the posterior
+(:func:`_label`) and wrap it all in a :class:`~harvest.bayes.summary.BayesFit`.
+
 PyMC, PyTensor and nutpie are imported inside the functions only.
 """
 
@@ -12,8 +18,9 @@ from importlib.util import find_spec
 
 import numpy as np
 
-from harvest._options import LONELY_PSU, check_option
-from harvest.bayes._compile import COMPILERS, compile_model
+from harvest._errors import CompilerFallbackWarning, DataError
+from harvest._options import LONELY_PSU, check_option, check_probability
+from harvest.bayes._compile import COMPILERS, compile_model, missing_internals
 from harvest.bayes._data import prepare, rng_seed
 from harvest.bayes.direct import VARIANCES, ZERO_ONE, direct_estimates, logit_inputs
 from harvest.bayes.models import (
@@ -40,6 +47,26 @@ _CLUSTER_BLOCK = 16
 
 # Gauss-Hermite nodes for integrating the cluster effect out of the prevalence.
 _GH_NODES = 32
+
+
+# None until the first compilation in this process checks what harvest's compiler needs.
+_MISSING: list | None = None
+
+
+def _route(compiler: str) -> str:
+    """``compiler``, or ``"nutpie"`` (said once) where the fast route's internals are missing."""
+    global _MISSING
+    if compiler != "harvest":
+        return compiler
+    if _MISSING is None:
+        _MISSING = missing_internals()
+        if _MISSING:
+            warnings.warn(
+                "harvest's fast compiler needs internals that the installed nutpie/PyTensor "
+                f"lack ({'; '.join(_MISSING)}); compiling with nutpie.compile_pymc_model "
+                "instead (same model and posterior, slower to compile).",
+                CompilerFallbackWarning, stacklevel=5)
+    return "nutpie" if _MISSING else "harvest"
 
 
 def clear_cache() -> None:
@@ -85,6 +112,7 @@ def _sample(model, data, A, T, priors, *, draws, tune, chains, seed, progress, t
     if sampler == "nutpie":
         import nutpie
 
+        compiler = _route(compiler)
         key = (model, area_effects, compiler, A, T, *(np.shape(v) for v in data.values()),
                tuple(sorted(priors.items())))
         t0 = _time.perf_counter()
@@ -224,7 +252,9 @@ def fit_prevalence(data, outcome: str, area: str = "region", time: str = "year",
         :mod:`harvest.bayes._compile`): code that does not depend on the data's sizes,
         compiled once per form of model and kept in PyTensor's disk cache, so later
         processes load it in about a second; ``"nutpie"``: ``nutpie.compile_pymc_model``,
-        which compiles again (7-8 s on the bundled data) in every process.
+        which compiles again (7-8 s on the bundled data) in every process. Where the
+        installed nutpie/PyTensor lack the internals ``"harvest"`` needs, it falls back to
+        ``"nutpie"`` with one ``CompilerFallbackWarning``.
 
     Returns
     -------
@@ -255,6 +285,47 @@ def fit_prevalence(data, outcome: str, area: str = "region", time: str = "year",
     >>> list(fit.summary().columns)
     ['area', 'time', 'mean', 'sd', 'ci_low', 'ci_high', 'r_hat', 'ess_bulk', 'ess_tail']
     """
+    draws, tune, chains, target_accept, prior = _check_settings(
+        model=model, sampler=sampler, zero_one=zero_one, variance=variance,
+        area_effects=area_effects, lonely_psu=lonely_psu, compiler=compiler, draws=draws,
+        tune=tune, chains=chains, target_accept=target_accept, priors=priors)
+    seed = rng_seed(rng)
+    if progress is None:
+        progress = chains * (draws + tune) >= 8000
+
+    t_start = _time.perf_counter()
+    prep = prepare(data, outcome, area, time, cluster, weights, na=na)
+    A, T = prep.n_areas, prep.n_times
+    area_effects = resolve_area_effects(area_effects, A)
+    arrays, direct, inputs = _model_arrays(model, prep, strata=strata, fpc=fpc,
+                                           lonely_psu=lonely_psu, zero_one=zero_one,
+                                           variance=variance)
+    tree, timings = _sample(model, arrays, A, T, prior, draws=draws, tune=tune, chains=chains,
+                            seed=seed, progress=bool(progress), target_accept=target_accept,
+                            sampler=sampler, cache=cache, area_effects=area_effects,
+                            compiler=compiler)
+    prevalence = _prevalence_draws(model, tree["posterior"])
+    tree = _label(tree, prep, prevalence)
+    timings["total_s"] = _time.perf_counter() - t_start
+    fit = BayesFit(
+        model=model, posterior=tree, data=prep, direct_table=direct, model_inputs=inputs,
+        population=population,
+        design={"strata": strata, "fpc": fpc, "lonely_psu": lonely_psu},
+        settings={"draws": draws, "tune": tune, "chains": chains, "seed": seed,
+                  "target_accept": target_accept, "priors": prior,
+                  "zero_one": zero_one, "variance": variance, "area_effects": area_effects},
+        timings=timings,
+    )
+    if check:
+        fit.diagnostics(warn=True)
+    return fit
+
+
+# -- the steps of fit_prevalence ---------------------------------------------------------
+def _check_settings(*, model, sampler, zero_one, variance, area_effects, lonely_psu,
+                    compiler, draws, tune, chains, target_accept, priors):
+    """Every option checked before any work: ``(draws, tune, chains, target_accept, priors)``
+    with the model's default acceptance rate and the default priors filled in."""
     check_option("model", model, MODELS)
     check_option("sampler", sampler, SAMPLERS)
     check_option("zero_one", zero_one, ZERO_ONE)
@@ -267,9 +338,7 @@ def fit_prevalence(data, outcome: str, area: str = "region", time: str = "year",
     chains = _check_int("chains", chains, 1)
     if target_accept is None:
         target_accept = TARGET_ACCEPT[model]
-    if not 0 < float(target_accept) < 1:
-        raise ValueError(f"`target_accept` must be strictly between 0 and 1; got "
-                         f"{target_accept!r}.")
+    target_accept = check_probability("target_accept", target_accept)
     unknown = set(priors or {}) - set(PRIORS)
     if unknown:
         raise ValueError(f"`priors` has unknown keys {sorted(unknown)}; allowed: "
@@ -277,52 +346,30 @@ def fit_prevalence(data, outcome: str, area: str = "region", time: str = "year",
     prior = {**PRIORS, **{k: float(v) for k, v in (priors or {}).items()}}
     if any(not v > 0 for v in prior.values()):
         raise ValueError(f"`priors` must be positive scales; got {prior}.")
-    seed = rng_seed(rng)
-    if progress is None:
-        progress = chains * (draws + tune) >= 8000
+    return draws, tune, chains, target_accept, prior
 
-    t_start = _time.perf_counter()
-    prep = prepare(data, outcome, area, time, cluster, weights, na=na)
-    A, T = prep.n_areas, prep.n_times
-    area_effects = resolve_area_effects(area_effects, A)
-    direct = inputs = None
+
+def _model_arrays(model, prep, *, strata, fpc, lonely_psu, zero_one, variance):
+    """The data arrays the model samples from: ``(arrays, direct table, model inputs)``.
+
+    ``hierarchical``: cluster totals, padded to a multiple of 16 clusters with empty ones
+    (``n_eff = y_eff = 0``: they add nothing to the likelihood, their effects are prior
+    draws, dropped after sampling) so that data sets with a few more or fewer clusters
+    share a compiled model. ``smoothed_direct``: the logit direct estimates and their
+    inverse variances (the direct table and the inputs are returned for the fit).
+    """
     if model == "hierarchical":
-        # pad the clusters to a multiple of 16 with empty ones (n_eff = y_eff = 0: they
-        # add nothing to the likelihood, their effects are prior draws, dropped after
-        # sampling) so that data sets with a few more or fewer clusters share a compiled
-        # model
         pad = -prep.n_clusters % _CLUSTER_BLOCK
         arrays = {"y_eff": np.r_[prep.y_eff, np.zeros(pad)],
                   "n_eff": np.r_[prep.n_eff, np.zeros(pad)],
                   "cell": np.r_[prep.cluster_cell, np.zeros(pad, np.int64)].astype(np.int64)}
-    else:
-        direct = direct_estimates(prep, strata=strata, fpc=fpc, lonely_psu=lonely_psu)
-        theta_hat, var, mask, inputs = logit_inputs(direct, prep.areas, prep.times, zero_one,
-                                                    variance)
-        if mask.sum() == 0:
-            from harvest._errors import DataError
-
-            raise DataError("no area x period holds a usable direct estimate (all empty or "
-                            "without a design variance); use model='hierarchical'.")
-        arrays = {"theta_hat": theta_hat, "inv_var": np.where(mask > 0, 1.0 / var, 0.0),
-                  "mask": mask}
-
-    tree, timings = _sample(model, arrays, A, T, prior, draws=draws, tune=tune, chains=chains,
-                            seed=seed, progress=bool(progress), target_accept=float(target_accept),
-                            sampler=sampler, cache=cache, area_effects=area_effects,
-                            compiler=compiler)
-    prevalence = _prevalence_draws(model, tree["posterior"])
-    tree = _label(tree, prep, prevalence)
-    timings["total_s"] = _time.perf_counter() - t_start
-    fit = BayesFit(
-        model=model, posterior=tree, data=prep, direct_table=direct, model_inputs=inputs,
-        population=population,
-        design={"strata": strata, "fpc": fpc, "lonely_psu": lonely_psu},
-        settings={"draws": draws, "tune": tune, "chains": chains, "seed": seed,
-                  "target_accept": float(target_accept), "priors": prior,
-                  "zero_one": zero_one, "variance": variance, "area_effects": area_effects},
-        timings=timings,
-    )
-    if check:
-        fit.diagnostics(warn=True)
-    return fit
+        return arrays, None, None
+    direct = direct_estimates(prep, strata=strata, fpc=fpc, lonely_psu=lonely_psu)
+    theta_hat, var, mask, inputs = logit_inputs(direct, prep.areas, prep.times, zero_one,
+                                                variance)
+    if mask.sum() == 0:
+        raise DataError("no area x period holds a usable direct estimate (all empty or "
+                        "without a design variance); use model='hierarchical'.")
+    arrays = {"theta_hat": theta_hat, "inv_var": np.where(mask > 0, 1.0 / var, 0.0),
+              "mask": mask}
+    return arrays, direct, inputs

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from harvest._errors import DataError, SamplingWarning
-from harvest._options import check_level
+from harvest._options import as_generator, check_level
 
 __all__ = ["BayesFit", "THRESHOLDS", "draw_summary"]
 
@@ -365,7 +365,7 @@ class BayesFit:
         from scipy.special import expit
 
         level = check_level(level)
-        gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+        gen = as_generator(rng)
         post = self.posterior["posterior"]
         d = self.data
         A, T = d.n_areas, d.n_times

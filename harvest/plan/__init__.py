@@ -1,7 +1,7 @@
 """Planning the next mission: sample size, allocation across strata and power.
 
 Formulas (Cochran 1977; Kish 1965; Fleiss et al. 2003) in :mod:`.size`,
-:mod:`.allocation` and :mod:`.power`; :func:`simulate` answers the same questions by
+:mod:`.allocation` and :mod:`.power`; :func:`simulate_clusters` answers the same questions by
 simulating many cluster samples at once, to check the formulas when clusters are few.
 Every function returns a tidy pandas DataFrame.
 
@@ -15,8 +15,15 @@ Examples
 from harvest.plan.allocation import allocate
 from harvest.plan.mission import simulate_mission
 from harvest.plan.power import minimum_detectable_change, power_change, sample_size_change
-from harvest.plan.simulation import simulate
+from harvest.plan.sensitive import (
+    sensitive_power,
+    sensitive_sample_size,
+    sensitive_variance,
+)
+from harvest.plan.simulation import simulate as simulate  # deprecated name
+from harvest.plan.simulation import simulate_clusters
 from harvest.plan.size import margin_of_error, sample_size
 
 __all__ = ["allocate", "margin_of_error", "minimum_detectable_change", "power_change",
-           "sample_size", "sample_size_change", "simulate", "simulate_mission"]
+           "sample_size", "sample_size_change", "simulate_clusters", "simulate_mission",
+           "sensitive_power", "sensitive_sample_size", "sensitive_variance"]

@@ -11,12 +11,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-
-def _show(value) -> str:
-    arr = np.asarray(value)
-    if arr.ndim == 0:
-        return repr(arr.item())
-    return np.array2string(arr, threshold=8)
+from harvest._options import check_probability as _check_probability
 
 
 def _first_bad(arr: np.ndarray, bad: np.ndarray) -> str:
@@ -132,10 +127,11 @@ def design_effect(deff, icc, cluster_size):
 
 
 def check_probability(name: str, value) -> np.ndarray:
-    """A planned proportion strictly between 0 and 1."""
-    return check_range(name, value, 0, 1,
-                       rule="a proportion strictly between 0 and 1 (a planned value of 0 or 1 "
-                            "has no variance to plan for; use a conservative guess such as 0.5)")
+    """A planned proportion strictly between 0 and 1 (``_options.check_probability``)."""
+    return _check_probability(
+        name, as_array(name, value), array=True,
+        rule="a proportion strictly between 0 and 1 (a planned value of 0 or 1 has no "
+             "variance to plan for; use a conservative guess such as 0.5)")
 
 
 def population_size(N) -> np.ndarray:

@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from harvest._options import PROPORTION_CI, check_level, check_option
+from harvest._options import PROPORTION_CI, as_generator, check_level, check_option
 from harvest.plan._checks import check_range
 from harvest.plan.power import ALTERNATIVES, _power_kernel
-from harvest.plan.simulation import SIMULATE_COLUMNS, _as_generator
+from harvest.plan.simulation import SIMULATE_COLUMNS
 from harvest.plan.size import margin_of_error
 
 INSTRUMENT_TABLES = {"farm": "farms", "picker": "pickers", "employee": "employees",
@@ -95,7 +95,7 @@ def simulate_mission(indicator="child_labour", *, instrument="farm", deff=2.0, m
     >>> import harvest as hv
     >>> t = hv.plan.simulate_mission(n_sim=20, rng=1)   # doctest: +SKIP
     """
-    gen = _as_generator(rng)
+    gen = as_generator(rng)
     check_option("instrument", instrument, tuple(INSTRUMENT_TABLES))
     check_option("ci", ci, PROPORTION_CI)
     check_option("alternative", alternative, ALTERNATIVES)

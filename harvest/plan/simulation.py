@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from harvest._options import check_level, check_option
+from harvest._options import as_generator, check_level, check_option
 from harvest.plan._checks import check_probability, check_range
 from harvest.plan.power import ALTERNATIVES, _power_kernel
 from harvest.plan.size import z_value
 
 SIMULATE_COLUMNS = ["quantity", "formula", "simulated", "mc_se", "mc_z", "n_sim"]
-
-
-def _as_generator(rng) -> np.random.Generator:
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if rng is None or isinstance(rng, (int, np.integer, np.random.SeedSequence)):
-        return np.random.default_rng(rng)
-    raise ValueError(f"`rng` must be a seed (int), None or a numpy.random.Generator; got {rng!r}.")
 
 
 def draw_cluster_counts(rng: np.random.Generator, p: float, clusters: int, cluster_size: int,
@@ -54,8 +48,9 @@ def cluster_estimates(counts: np.ndarray, cluster_size: int, level: float):
     return est, se, half
 
 
-def simulate(p, clusters, cluster_size, icc=0.0, *, p2=None, clusters2=None, moe=None,
-             level=0.95, alternative="two-sided", n_sim=1000, batch=None, rng=None):
+def simulate_clusters(p, clusters, cluster_size, icc=0.0, *, p2=None, clusters2=None,
+                      moe=None, level=0.95, alternative="two-sided", n_sim=1000, batch=None,
+                      rng=None):
     r"""Check a plan by simulating many two-stage cluster samples at once.
 
     Each simulated mission observes ``clusters`` clusters (districts) of
@@ -128,12 +123,12 @@ def simulate(p, clusters, cluster_size, icc=0.0, *, p2=None, clusters2=None, moe
     Examples
     --------
     >>> import harvest as hv
-    >>> t = hv.plan.simulate(0.23, clusters=24, cluster_size=20, icc=0.05, p2=0.15,
-    ...                      n_sim=2000, rng=1)
+    >>> t = hv.plan.simulate_clusters(0.23, clusters=24, cluster_size=20, icc=0.05, p2=0.15,
+    ...                               n_sim=2000, rng=1)
     >>> list(t["quantity"])
     ['estimate', 'se_true', 'se_estimated', 'deff', 'moe', 'coverage', 'change', 'power']
     """
-    gen = _as_generator(rng)
+    gen = as_generator(rng)
     level = check_level(level)
     check_option("alternative", alternative, ALTERNATIVES)
     p = float(check_probability("p", p))
@@ -220,3 +215,15 @@ def simulate(p, clusters, cluster_size, icc=0.0, *, p2=None, clusters2=None, moe
     out["mc_z"] = (out["simulated"] - out["formula"]) / out["mc_se"]
     out["n_sim"] = n_sim
     return out[SIMULATE_COLUMNS]
+
+
+def simulate(*args, **kwargs):
+    """Deprecated name of :func:`simulate_clusters` (planning by simulated cluster samples).
+
+    ``hv.plan.simulate`` was easy to confuse with the mission simulator ``hv.simulate``;
+    it warns and calls :func:`simulate_clusters` with the same arguments.
+    """
+    warnings.warn("hv.plan.simulate is deprecated; use hv.plan.simulate_clusters (cluster "
+                  "samples for planning; hv.simulate draws synthetic missions).",
+                  DeprecationWarning, stacklevel=2)
+    return simulate_clusters(*args, **kwargs)

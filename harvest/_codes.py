@@ -1,0 +1,189 @@
+"""What every design shares: the integer codes of the design and the checks behind them.
+
+The ground floor of the designs (see ``docs/dev/internals.md``): :class:`DesignCodes`,
+the numeric and weight checks of design columns, dense integer codes of column
+combinations, and the row mask of ``subset``. It imports nothing from the design
+classes, so :mod:`harvest.design` and :mod:`harvest.replicate_design` can both build on
+it without importing each other.
+
+Examples
+--------
+>>> import pandas as pd
+>>> from harvest._codes import _codes_of
+>>> codes, labels = _codes_of(pd.DataFrame({"s": ["b", "a", "b"]}), ["s"])
+>>> codes.tolist(), labels
+([1, 0, 1], ['a', 'b'])
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from harvest._errors import DataError, describe_rows, plain_value
+
+__all__ = ["DesignCodes", "mask_array", "weight_values"]
+
+
+@dataclass(frozen=True)
+class DesignCodes:
+    """The design columns as integer codes (built once by :class:`SurveyDesign`).
+
+    Attributes
+    ----------
+    row_psu : numpy.ndarray of int, shape (n,)
+        PSU code of each row, ``0 .. P-1``; PSUs are nested in strata.
+    psu_stratum : numpy.ndarray of int, shape (P,)
+        Stratum code of each PSU, ``0 .. H-1``.
+    n_psu : numpy.ndarray of int, shape (H,)
+        PSUs per stratum in the design.
+    fraction : numpy.ndarray of float, shape (H,)
+        First-stage sampling fraction ``n_h / N_h`` (0 without fpc).
+    weights : numpy.ndarray of float, shape (n,)
+        Sampling weights; 0 for rows outside a :meth:`SurveyDesign.subset`.
+    lonely_psu : str
+        The lonely-PSU policy.
+    row_stratum : numpy.ndarray of int, shape (n,)
+        Stratum code of each row.
+    stratum_labels : list
+        The stratum value(s) of each code, for messages.
+    """
+
+    row_psu: np.ndarray
+    psu_stratum: np.ndarray
+    n_psu: np.ndarray
+    fraction: np.ndarray
+    weights: np.ndarray
+    lonely_psu: str
+    row_stratum: np.ndarray
+    stratum_labels: list
+
+    @property
+    def n_psus(self) -> int:
+        """Number of PSUs ``P``."""
+        return int(self.psu_stratum.shape[0])
+
+    @property
+    def n_strata(self) -> int:
+        """Number of strata ``H``."""
+        return int(self.n_psu.shape[0])
+
+
+def _numeric(data: pd.DataFrame, column, argument: str, positions=None) -> np.ndarray:
+    """The column as float, or a DataError naming the non-numeric rows and values.
+
+    ``positions``: the row numbers reported for ``data``'s rows (default 0, 1, ...).
+    """
+    series = data[column]
+    where = np.arange(len(series)) if positions is None else np.asarray(positions)
+    if pd.api.types.is_bool_dtype(series.dtype) or not pd.api.types.is_numeric_dtype(
+        series.dtype
+    ):
+        raw = series.to_numpy(dtype=object)
+        number = np.fromiter((isinstance(v, numbers.Real) and not isinstance(v, bool | np.bool_)
+                              for v in raw), bool, len(raw)) | series.isna().to_numpy()
+        if number.all() and not pd.api.types.is_bool_dtype(series.dtype):
+            # numbers stored as Python objects (or as categories): their values
+            return pd.to_numeric(pd.Series(raw, dtype=object)).to_numpy(dtype=float,
+                                                                         na_value=np.nan)
+        converted = pd.to_numeric(pd.Series(raw, dtype=object), errors="coerce")
+        bad = np.flatnonzero(converted.isna().to_numpy() & series.notna().to_numpy())
+        bad = bad if len(bad) else np.flatnonzero(~number)
+        value = plain_value(series.iloc[int(bad[0])])
+        kind = "text" if isinstance(value, str) else type(value).__name__
+        raise DataError(
+            f"`{argument}` column {column!r} must be numeric; found {value!r} ({kind}, "
+            f"column dtype {series.dtype}) in {describe_rows(where[bad])}; convert the "
+            "column to numbers (in Python: pd.to_numeric)."
+        )
+    values = series.to_numpy(dtype=float, na_value=np.nan)
+    return values
+
+
+def weight_values(data: pd.DataFrame, column, positions=None) -> np.ndarray:
+    """The ``weights`` column as float: numeric, finite and non-negative, else a DataError.
+
+    ``positions``: the row numbers reported for ``data``'s rows (default 0, 1, ...), for a
+    caller that passes a subset of its rows. A column that is zero everywhere passes here.
+    """
+    values = _numeric(data, column, "weights", positions)
+    where = np.arange(len(values)) if positions is None else np.asarray(positions)
+    bad = np.flatnonzero(~np.isfinite(values))
+    if len(bad):
+        raise DataError(
+            f"`weights` column {column!r} has missing or infinite values "
+            f"({plain_value(data[column].iloc[int(bad[0])])!r}) in {describe_rows(where[bad])}."
+        )
+    bad = np.flatnonzero(values < 0)
+    if len(bad):
+        raise DataError(
+            f"`weights` column {column!r} has negative values "
+            f"({plain_value(values[bad[0]])!r}) in {describe_rows(where[bad])}; weights must be "
+            ">= 0."
+        )
+    return values
+
+
+def _compact(combined: np.ndarray, size: int):
+    """Dense codes ``0..K-1`` (in sorted order) of integer keys in ``0..size-1``.
+
+    Returns ``(codes, keys, first)``: the code of each row, the distinct keys sorted, and
+    one row holding each key. Counting instead of sorting when ``size`` is small.
+    """
+    if size <= 4 * len(combined) + 1024:
+        present = np.bincount(combined, minlength=size) > 0
+        codes = (np.cumsum(present) - 1)[combined].astype(np.intp)
+        keys = np.flatnonzero(present)
+        first = np.empty(len(keys), dtype=np.intp)
+        first[codes] = np.arange(len(combined))   # any row of a key will do
+        return codes, keys, first
+    keys, first, codes = np.unique(combined, return_index=True, return_inverse=True)
+    return codes.astype(np.intp).reshape(-1), keys, first
+
+
+def _codes_of(data: pd.DataFrame, columns) -> tuple[np.ndarray, list]:
+    """Integer codes of the combination of ``columns`` (sorted levels) and the labels."""
+    combined = np.zeros(len(data), dtype=np.int64)
+    size = 1
+    for column in columns:
+        codes, levels = pd.factorize(data[column], sort=True)
+        combined = combined * len(levels) + codes
+        size *= len(levels)
+    inverse, _, first = _compact(combined, size)
+    frame = data[list(columns)].iloc[first]
+    if len(columns) > 1:
+        labels = list(zip(*(frame[c].tolist() for c in columns), strict=True))
+    else:
+        labels = frame[columns[0]].tolist()
+    return inverse.astype(np.intp), labels
+
+
+def mask_array(data: pd.DataFrame, mask) -> np.ndarray:
+    """``mask`` as a bool array over ``data``'s rows (missing: False), else a DataError.
+
+    Accepts a bool array, a list, or a Series sharing ``data``'s index; anything but
+    True/False/missing is an error naming the rows and the value.
+    """
+    n = len(data)
+    if isinstance(mask, pd.Series):
+        if not mask.index.equals(data.index):
+            raise DataError("`mask`: a Series must have the same index as the data.")
+        mask = mask.to_numpy(dtype=object, na_value=False)
+    mask = np.asarray(mask, dtype=object) if not isinstance(mask, np.ndarray) else mask
+    if mask.shape != (n,):
+        raise DataError(f"`mask` must have one value per row ({n}); got shape {mask.shape}.")
+    if mask.dtype != bool:
+        flat = pd.Series(mask, dtype=object)
+        missing = flat.isna().to_numpy()
+        ok = missing | flat.map(lambda v: isinstance(v, bool | np.bool_)).to_numpy()
+        if not ok.all():
+            bad = np.flatnonzero(~ok)
+            raise DataError(
+                f"`mask` must be True/False; found {plain_value(mask[bad[0]])!r} in "
+                f"{describe_rows(bad)}."
+            )
+        mask = np.where(missing, False, flat.to_numpy()).astype(bool)
+    return mask

@@ -1,0 +1,470 @@
+"""Weighting a Taylor design to known population figures: post-stratification, raking,
+calibration, trimming and nonresponse adjustment.
+
+Each function takes a :class:`~harvest.design.SurveyDesign` and returns a new one with new
+weights; the caller's design and frame are unchanged. Post-stratification, raking and
+calibration also record the calibration model (a :class:`Step`), so that the Taylor
+variance uses the residuals of the calibration regression, as R ``survey``'s
+``svyrecvar`` does with ``postStrata`` (see ``docs/methods/weighting.md``).
+
+Examples
+--------
+>>> import pandas as pd
+>>> import harvest as hv
+>>> df = pd.DataFrame({"psu": range(6), "g": list("aabbbb"), "y": [1.0, 0, 1, 1, 0, 1]})
+>>> d = hv.SurveyDesign(df, psu="psu").poststratify("g", {"a": 50, "b": 50})
+>>> d.weights.tolist()
+[25.0, 25.0, 12.5, 12.5, 12.5, 12.5]
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import numbers
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from harvest._core import group_sum
+from harvest._errors import CalibrationWarning, DataError, check_columns, describe_rows
+from harvest._options import check_option
+
+__all__ = ["Step", "poststratify", "rake", "calibrate", "trim_weights",
+           "adjust_nonresponse", "describe_weighting", "adjust_scores", "CALIBRATION_METHODS"]
+
+#: ``method`` values of :func:`calibrate` (R ``calfun``).
+CALIBRATION_METHODS = ("linear", "raking", "logit")
+#: Relative agreement the categorical margins' population sizes must reach.
+_SIZE_TOLERANCE = 1e-6
+
+
+@dataclass(frozen=True)
+class Step:
+    """One calibration model, as the variance needs it (R's ``postStrata`` entry).
+
+    Attributes
+    ----------
+    X : numpy.ndarray, shape (n, p)
+        The calibration variables on every row of the data.
+    before : numpy.ndarray, shape (n,)
+        Weights of the regression (R: the weights before the step; 1 for raking's margins).
+    after : numpy.ndarray, shape (n,)
+        Weights right after the step.
+    """
+
+    X: np.ndarray
+    before: np.ndarray
+    after: np.ndarray
+
+
+# -- margins ---------------------------------------------------------------------------
+def _is_categorical(value) -> bool:
+    return isinstance(value, dict | pd.Series)
+
+
+def _category_codes(data, column, levels, rows):
+    """Code of each row's level in ``levels``; DataError for levels of the data not there."""
+    values = data[column]
+    missing = values.isna().to_numpy()
+    if missing[rows].any():
+        bad = rows[missing[rows]]
+        raise DataError(f"margin column {column!r} has missing values (NaN) in "
+                        f"{describe_rows(bad)}; every weighted row needs a level.")
+    index = pd.Index(levels)
+    codes = np.asarray(index.get_indexer(values), dtype=np.intp)
+    unknown = rows[codes[rows] < 0]
+    if unknown.size:
+        raise DataError(f"margin column {column!r}: level {values.iloc[int(unknown[0])]!r} "
+                        f"of the data is not in the margins ({describe_rows(unknown)}); "
+                        f"the margins give {list(levels)!r}.")
+    return codes
+
+
+def _model(design, margins, population_size):
+    """Calibration matrix ``X`` (n, p), population totals (p,), and the categorical codes.
+
+    The first categorical margin enters with every level (it carries the intercept), the
+    others in treatment coding (first level dropped), numeric margins as columns; without
+    a categorical margin an intercept column holds ``population_size`` when it is given.
+    """
+    if not isinstance(margins, dict) or not margins:
+        raise ValueError("`margins` must be a non-empty dict: column -> {level: count} "
+                         "or column -> population total.")
+    data = design.data
+    check_columns(data, list(margins), "margins")
+    weights = design._codes.weights
+    rows = np.flatnonzero(weights > 0)
+    n = len(data)
+    columns, totals, cats, sizes = [], [], [], []
+    for column, value in margins.items():
+        if _is_categorical(value):
+            counts = pd.Series(value, dtype=float)
+            if counts.isna().any() or (counts < 0).any():
+                raise DataError(f"margin {column!r}: counts must be non-negative numbers; "
+                                f"got {counts.to_dict()!r}.")
+            levels = list(counts.index)
+            codes = _category_codes(data, column, levels, rows)
+            present = np.bincount(codes[rows], minlength=len(levels)) > 0
+            absent = [lev for lev, p in zip(levels, present, strict=True) if not p]
+            if absent:
+                raise DataError(f"margin {column!r}: level(s) {absent!r} of the margins have "
+                                "no row with positive weight in the data; drop them or "
+                                "merge them with a neighbouring level.")
+            sizes.append((column, float(counts.sum())))
+            start = 0 if not cats else 1
+            onehot = np.zeros((n, len(levels)))
+            ok = codes >= 0
+            onehot[np.flatnonzero(ok), codes[ok]] = 1.0
+            columns.append(onehot[:, start:])
+            totals.append(counts.to_numpy()[start:])
+            cats.append((column, codes, levels, counts.to_numpy()))
+        else:
+            if not isinstance(value, numbers.Real) or not np.isfinite(value):
+                raise DataError(f"margin {column!r}: a numeric margin is one finite "
+                                f"population total; got {value!r}.")
+            x = pd.to_numeric(data[column], errors="coerce").to_numpy(dtype=float)
+            bad = rows[~np.isfinite(x[rows])]
+            if bad.size:
+                raise DataError(f"margin column {column!r} must be numeric and complete; "
+                                f"found {data[column].iloc[int(bad[0])]!r} in "
+                                f"{describe_rows(bad)}.")
+            columns.append(np.where(np.isfinite(x), x, 0.0)[:, None])
+            totals.append(np.array([float(value)]))
+    if population_size is not None:
+        sizes.append(("population_size", float(population_size)))
+    if len({round(s, 0) for _, s in sizes}) > 1:
+        ref = sizes[0][1]
+        if any(abs(s - ref) > _SIZE_TOLERANCE * max(abs(ref), 1.0) for _, s in sizes):
+            raise DataError("The margins disagree on the population size: "
+                            + ", ".join(f"{c!r} sums to {s:g}" for c, s in sizes) + ".")
+    if not cats and population_size is not None:
+        columns.insert(0, np.ones((n, 1)))
+        totals.insert(0, np.array([float(population_size)]))
+    return np.hstack(columns), np.concatenate(totals), cats
+
+
+# -- the weighted design -----------------------------------------------------------------
+def _weighted(design, weights, step_list, description):
+    """A copy of ``design`` with new weights, more calibration steps and a history line."""
+    if not (weights > 0).any():
+        raise DataError("The weighting leaves no row with positive weight.")
+    new = object.__new__(type(design))
+    new.__dict__.update(design.__dict__)
+    new._codes = dataclasses.replace(design._codes, weights=weights)
+    new._weighting = tuple(getattr(design, "_weighting", ())) + tuple(step_list)
+    new._weighting_history = tuple(getattr(design, "_weighting_history", ())) + (
+        description,)
+    return new
+
+
+def _check_design(design):
+    # the design says what it is (no import of the design classes from below them)
+    if not getattr(design, "_linearised", False):
+        raise TypeError("Weighting is available for Taylor designs (`SurveyDesign`) so far; "
+                        f"got {type(design).__name__}. Weight the SurveyDesign, then make "
+                        "replicates from it is not offered either: replicates must be "
+                        "weighted again each (docs: methods/weighting.md).")
+
+
+def poststratify(design, column, counts):
+    """Post-stratify ``design`` on one categorical column (R ``postStratify``).
+
+    See :meth:`harvest.SurveyDesign.poststratify`.
+    """
+    _check_design(design)
+    if not _is_categorical(counts):
+        raise ValueError("`counts` must be a dict or Series: level -> population count.")
+    X, totals, cats = _model(design, {column: counts}, None)
+    w = design._codes.weights
+    cell_totals = X.T @ w
+    g = X @ (totals / cell_totals)
+    new_w = w * g
+    step = Step(X=X, before=w, after=new_w)
+    return _weighted(design, new_w, [step], f"post-stratified on {column!r} "
+                     f"({X.shape[1]} cells)")
+
+
+def rake(design, margins, max_iter=50, tol=1e-7):
+    """Rake ``design`` to categorical margins by iterative proportional fitting (R ``rake``).
+
+    See :meth:`harvest.SurveyDesign.rake`.
+    """
+    _check_design(design)
+    if not isinstance(margins, dict) or not all(_is_categorical(v) for v in margins.values()):
+        raise ValueError("`margins` must be a dict: column -> {level: population count}.")
+    _, _, cats = _model(design, margins, None)
+    w0 = design._codes.weights
+    n = w0.size
+    onehots = []
+    for _, codes, levels, _ in cats:
+        onehot = np.zeros((n, len(levels)))
+        ok = codes >= 0
+        onehot[np.flatnonzero(ok), codes[ok]] = 1.0
+        onehots.append(onehot)
+    combined = np.zeros(n, dtype=np.int64)
+    size = 1
+    for _, codes, levels, _ in cats:
+        combined = combined * len(levels) + np.maximum(codes, 0)
+        size *= len(levels)
+    epsilon = tol * w0.sum() if tol < 1 else tol      # R: epsilon < 1 is relative
+    w = w0.copy()
+    old = np.bincount(combined, weights=w, minlength=size)
+    converged, delta, iteration = False, np.inf, 0
+    after = [None] * len(cats)
+    while iteration < max_iter:
+        for k, (_, _, _, counts) in enumerate(cats):
+            cell = onehots[k].T @ w
+            w = w * (onehots[k] @ np.divide(counts, cell, out=np.zeros_like(cell),
+                                             where=cell > 0))
+            after[k] = w
+        new = np.bincount(combined, weights=w, minlength=size)
+        delta = float(np.abs(old - new).max())
+        if delta < epsilon:
+            converged = True
+            break
+        old = new
+        iteration += 1
+    if not converged:
+        warnings.warn(f"Raking did not converge after {iteration} iterations: the weighted "
+                      f"table still moved by {delta:.3g} (tolerance {epsilon:.3g}).",
+                      CalibrationWarning, stacklevel=3)
+    # R's variance: ten sweeps of unweighted cell-mean removal per margin (svyrecvar)
+    margin_steps = [Step(X=onehots[k], before=(after[k] > 0).astype(float), after=after[k])
+                    for k in range(len(cats))]
+    steps = margin_steps * 10
+    names = ", ".join(repr(c) for c, *_ in cats)
+    return _weighted(design, w, steps, f"raked to the margins of {names}")
+
+
+def _g_functions(method, bounds):
+    lo, hi = (-np.inf, np.inf) if bounds is None else (float(bounds[0]), float(bounds[1]))
+    if method == "logit":
+        if not (np.isfinite(lo) and np.isfinite(hi)):
+            raise ValueError("method='logit' needs finite `bounds` (lo, hi) on g.")
+        a = (hi - lo) / ((1 - lo) * (hi - 1))
+
+        def g(u):
+            e = np.exp(np.clip(a * u, -300, 300))
+            return (lo * (hi - 1) + hi * (1 - lo) * e) / ((hi - 1) + (1 - lo) * e)
+
+        def dg(u):
+            e = np.exp(np.clip(a * u, -300, 300))
+            return a * e * (hi - lo) * (hi - 1) * (1 - lo) / ((hi - 1) + (1 - lo) * e) ** 2
+        return g, dg
+    base = (lambda u: 1.0 + u) if method == "linear" else np.exp
+    dbase = (lambda u: np.ones_like(u)) if method == "linear" else np.exp
+
+    def gb(u):
+        return np.clip(base(u), lo, hi)
+
+    def dgb(u):
+        v = base(u)
+        return np.where((v > lo) & (v < hi), dbase(u), 0.0)
+    return gb, dgb
+
+
+def calibrate(design, margins, method="linear", bounds=None, population_size=None,
+              max_iter=50, tol=1e-7):
+    """Calibrate ``design`` to population totals (R ``calibrate``, Deville-Sarndal g-weights).
+
+    See :meth:`harvest.SurveyDesign.calibrate`.
+    """
+    _check_design(design)
+    check_option("method", method, CALIBRATION_METHODS)
+    if bounds is not None:
+        if len(bounds) != 2 or not bounds[0] < 1 < bounds[1]:
+            raise ValueError(f"`bounds` must be (lo, hi) with lo < 1 < hi; got {bounds!r}.")
+    X, totals, _ = _model(design, margins, population_size)
+    w = design._codes.weights
+    g_of, dg_of = _g_functions(method, bounds)
+    lam = np.zeros(X.shape[1])
+    scale = 1.0 + np.abs(totals)
+    misfit = totals - X.T @ (w * g_of(X @ lam))
+    iteration = 0
+    while np.max(np.abs(misfit) / scale) >= tol:
+        if iteration >= max_iter:
+            reason = (" within `bounds` " + repr(tuple(bounds))) if bounds is not None else ""
+            raise DataError(
+                f"Calibration ({method!r}) did not converge{reason} after {iteration} "
+                f"iterations: the largest relative misfit to a population total is "
+                f"{np.max(np.abs(misfit) / scale):.3g} (tolerance {tol:g}); the totals may "
+                "be out of reach of these bounds or of the sample.")
+        jac = X.T @ (X * (w * dg_of(X @ lam))[:, None])
+        step = np.linalg.pinv(jac, rcond=256 * np.finfo(float).eps) @ misfit
+        trial = lam + step
+        for _ in range(30):          # halve a step that leaves the range of g
+            if np.isfinite(g_of(X @ trial)).all():
+                break
+            step = step / 2
+            trial = lam + step
+        lam = trial
+        misfit = totals - X.T @ (w * g_of(X @ lam))
+        iteration += 1
+    g = g_of(X @ lam)
+    new_w = w * g
+    if method == "linear" and ((new_w <= 0) & (w > 0)).any():
+        bad = np.flatnonzero((new_w <= 0) & (w > 0))
+        warnings.warn(f"Linear calibration gave {bad.size} weight(s) <= 0 "
+                      f"({describe_rows(bad)}); consider bounds or method='logit'.",
+                      CalibrationWarning, stacklevel=3)
+    step = Step(X=X, before=w, after=new_w)
+    names = ", ".join(repr(c) for c in margins)
+    text = f"calibrated ({method}) to the totals of {names}"
+    if bounds is not None:
+        text += f" with g-weights bounded to [{bounds[0]:g}, {bounds[1]:g}]"
+    return _weighted(design, new_w, [step], text)
+
+
+def trim_weights(design, lower=None, upper=None, strict=False):
+    """Trim weights to ``[lower, upper]`` and share the excess (R ``trimWeights``).
+
+    See :meth:`harvest.SurveyDesign.trim_weights`.
+    """
+    _check_design(design)
+    lo = -np.inf if lower is None else float(lower)
+    hi = np.inf if upper is None else float(upper)
+    if lo >= hi:
+        raise ValueError(f"`lower` ({lower!r}) must be below `upper` ({upper!r}).")
+    w = design._codes.weights.copy()
+    active = w > 0
+    mean = w[active].mean()
+    if not lo <= mean <= hi:
+        raise DataError(f"The bounds [{lo:g}, {hi:g}] cannot be met: the mean positive weight "
+                        f"is {mean:g}, and trimming keeps the weights' sum.")
+    for _ in range(100 if strict else 1):
+        outside = active & ((w < lo) | (w > hi))
+        if not outside.any():
+            break
+        inside = active & ~outside
+        if not inside.any():
+            raise DataError(f"Every weight lies outside [{lo:g}, {hi:g}]; nothing can take "
+                            "the trimmed weight.")
+        trimmed = np.where(outside, np.clip(w, lo, hi), w)
+        excess = (w - trimmed).sum()
+        w = np.where(inside, trimmed + excess / inside.sum(), trimmed)
+    return _weighted(design, w, [], f"weights trimmed to [{lo:g}, {hi:g}]"
+                     + (" (strict)" if strict else ""))
+
+
+def adjust_nonresponse(design, column, by=None):
+    """Weighting-class nonresponse adjustment.
+
+    See :meth:`harvest.SurveyDesign.adjust_nonresponse`.
+    """
+    from harvest._codes import _codes_of
+    from harvest._options import as_list
+
+    _check_design(design)
+    data = design.data
+    check_columns(data, [column], "column")
+    by = as_list(by)
+    check_columns(data, by, "by")
+    r = pd.to_numeric(data[column], errors="coerce").to_numpy(dtype=float)
+    w = design._codes.weights
+    bad = np.flatnonzero((w > 0) & ~np.isin(r, (0.0, 1.0)))
+    if bad.size:
+        raise DataError(f"`column` {column!r} must be 0/1 (respondent); found "
+                        f"{data[column].iloc[int(bad[0])]!r} in {describe_rows(bad)}.")
+    r = np.where(np.isin(r, (0.0, 1.0)), r, 0.0)
+    if by:
+        cell, labels = _codes_of(data, by)
+    else:
+        cell, labels = np.zeros(len(data), dtype=np.intp), [None]
+    total = np.bincount(cell, weights=w, minlength=len(labels))
+    resp = np.bincount(cell, weights=w * r, minlength=len(labels))
+    empty = np.flatnonzero((total > 0) & (resp == 0))
+    if empty.size:
+        rows = np.flatnonzero(cell == empty[0])
+        raise DataError(f"Nonresponse cell {labels[int(empty[0])]!r} (column(s) {by}) has no "
+                        f"respondent with positive weight ({describe_rows(rows)}); merge it "
+                        "with a neighbouring cell.")
+    ratio = np.divide(total, resp, out=np.zeros_like(total), where=resp > 0)
+    new_w = w * r * ratio[cell]
+    return _weighted(design, new_w, [], f"nonresponse adjustment of {column!r} within "
+                     f"{by if by else 'the whole sample'} ({len(labels)} cells)")
+
+
+def describe_weighting(design) -> dict:
+    """What weighting a design carries and the spread of its weights.
+
+    Returns
+    -------
+    dict
+        ``steps`` (list of str, in order), ``min``, ``max`` (positive weights),
+        ``kish_deff`` (:math:`n \\sum w^2 / (\\sum w)^2`).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import harvest as hv
+    >>> df = pd.DataFrame({"psu": range(4), "g": list("aabb")})
+    >>> d = hv.SurveyDesign(df, psu="psu").poststratify("g", {"a": 10, "b": 30})
+    >>> describe_weighting(d)["kish_deff"]
+    1.25
+    """
+    w = design._codes.weights
+    w = w[w > 0]
+    return {"steps": list(getattr(design, "_weighting_history", ())),
+            "min": float(w.min()), "max": float(w.max()),
+            "kish_deff": float(w.size * (w ** 2).sum() / w.sum() ** 2)}
+
+
+# -- the variance ---------------------------------------------------------------------------
+def adjust_scores(design, estimand, scores):
+    """PSU totals of the calibration residuals of the estimand's linearised variable.
+
+    For each step ``s`` in order (R ``svyrecvar`` with ``postStrata``), the row-level
+    linearised variable ``x`` becomes ``x - after_s * X_s B_s`` with
+    ``B_s = (X_s' diag(before_s) X_s)^{-1} X_s' diag(before_s / after_s) x``. The rows'
+    ``x`` is never formed: ``X_s' diag(v) x`` is a group sum over the domains and the
+    earlier steps enter through ``p x p`` cross products.
+    """
+    steps = getattr(design, "_weighting", ())
+    if not steps:
+        return scores
+    from harvest._domains import _values
+
+    codes = design._codes
+    rows = estimand.row_index
+    dom = estimand.row_domain
+    D, k = estimand.n_domains, estimand.k
+    valid = ~np.isnan(estimand.row_y)
+    y = np.where(valid, np.nan_to_num(estimand.row_y), 0.0)
+    if estimand.kind == "ratio":
+        x = np.column_stack([_values(design.data, v, rows, False)
+                             for v in estimand.denominators])
+        x = np.where(valid, x, 0.0)
+    else:
+        x = valid.astype(float)
+    est = estimand.estimate()
+    if estimand.X is None:
+        a, b = np.ones_like(est), np.zeros_like(est)
+    else:
+        den = estimand.X.sum(axis=0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            a = np.where(den > 0, 1.0 / den, 0.0)
+            b = np.where(den > 0, -est / den, 0.0)
+    wf = codes.weights
+    P = codes.n_psus
+    out = np.array(scores, dtype=float)
+    done = []
+    for s in steps:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(s.after > 0, s.before / s.after, 0.0)
+        p = s.X.shape[1]
+        v = (ratio * wf)[rows]
+        M = s.X[rows] * v[:, None]                                    # (n_r, p)
+        gy = group_sum(dom, D, (M[:, :, None] * y[:, None, :]).reshape(len(rows), p * k))
+        gx = group_sum(dom, D, (M[:, :, None] * x[:, None, :]).reshape(len(rows), p * k))
+        gy = gy.reshape(D, p, k).transpose(1, 0, 2).reshape(p, D * k)
+        gx = gx.reshape(D, p, k).transpose(1, 0, 2).reshape(p, D * k)
+        C = a * gy + b * gx
+        for prev, B in done:
+            C -= (s.X * (ratio * prev.after)[:, None]).T @ prev.X @ B
+        A = s.X.T @ (s.X * s.before[:, None])
+        B = np.linalg.lstsq(A, C, rcond=None)[0]
+        out -= group_sum(codes.row_psu, P, s.X * s.after[:, None]) @ B
+        done.append((s, B))
+    return out
