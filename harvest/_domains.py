@@ -222,9 +222,9 @@ def _values(data, column, rows, proportion: bool) -> np.ndarray:
             value = plain_value(raw[bad[0]])
             what = "text" if isinstance(value, str) else type(value).__name__
             raise DataError(
-                f"column {column!r} must be {kind}; found {value!r} ({what}, not a number) in "
-                f"{describe_rows(rows[bad])}; convert the column to numbers (in Python: "
-                "pd.to_numeric)."
+                f"column {column!r} must be {kind}; found {value!r} in "
+                f"{describe_rows(rows[bad])} ({what}, not a number); convert the column to "
+                "numbers (in Python: pd.to_numeric)."
             )
         values = np.where(missing, np.nan, raw).astype(float)
     if proportion:
