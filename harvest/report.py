@@ -883,11 +883,14 @@ def _methods(data: ReportData, policy: DisclosurePolicy, reliability="flag") -> 
 
 
 class _Progress:
-    """A tqdm progress bar on stderr, or nothing."""
+    """A tqdm progress bar on stderr when it is a terminal, or nothing.
+
+    Not a terminal (a log file, CI): no bar, so no carriage-return frames in the log.
+    """
 
     def __init__(self, enabled: bool, total: int, desc: str):
         self.bar = None
-        if enabled:
+        if enabled and sys.stderr.isatty():
             from tqdm.auto import tqdm
 
             self.desc = desc
@@ -932,8 +935,9 @@ def build_report(frames: dict, out="report.html", *, visits=None, design: dict |
         File names shown under the title.
     synthetic : bool, default False
         Mark the page as made from synthetic data.
-    progress : bool, default True
-        Show a progress bar on stderr.
+    progress : bool or str, default True
+        Show a progress bar on stderr when it is a terminal; a string is the bar's label
+        (default ``"harvest report"``).
     policy : harvest.disclosure.DisclosurePolicy, optional
         All disclosure settings (default ``DisclosurePolicy(min_n=min_n)``); weak
         settings put a banner on the report.
@@ -950,8 +954,8 @@ def build_report(frames: dict, out="report.html", *, visits=None, design: dict |
     out = Path(out)
     policy = policy if policy is not None else DisclosurePolicy(min_n=min_n)
     n_ind = sum(len(INDICATORS.get(k, {})) for k in frames)
-    bar = _Progress(progress, total=2 * len(frames) + 2 * n_ind + int(bayes) + 1,
-                    desc="harvest report")
+    bar = _Progress(bool(progress), total=2 * len(frames) + 2 * n_ind + int(bayes) + 1,
+                    desc=progress if isinstance(progress, str) else "harvest report")
     try:
         data = analyse(frames, visits=visits, design=design, level=level, ci=ci,
                        baseline=baseline, bayes=bayes, bayes_options=bayes_options, rng=rng,
@@ -1002,6 +1006,7 @@ def demo(out="report.html", *, bayes: bool = False, progress: bool = True, rng=2
     except (KeyError, ValueError, FileNotFoundError):
         visits = None
     return build_report(frames, out, visits=visits, bayes=bayes, rng=rng, min_n=min_n,
-                        policy=policy, reliability=reliability, progress=progress, synthetic=True,
+                        policy=policy, reliability=reliability,
+                        progress="harvest demo" if progress else False, synthetic=True,
                         sources=["bundled synthetic data (hv.datasets)"],
                         bayes_options=None)

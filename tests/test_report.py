@@ -285,3 +285,33 @@ def test_report_with_the_bayesian_model(mission, tmp_path):
     # each region: by-region rows (2 indicators), change rows (2) and the model row
     assert all(len(r) == 5 for r in rows)
     assert "Direct (design-based)" in html  # the direct-vs-model figure's legend
+
+
+def test_progress_bar_only_on_a_terminal_and_labelled(monkeypatch, capsys):
+    """No carriage-return frames when stderr is not a terminal; demo's bar says demo."""
+    from harvest import report
+
+    made = []
+
+    class FakeTqdm:
+        def __init__(self, **kw):
+            made.append(kw["desc"])
+            self.n, self.total = 0, kw["total"]
+
+        def set_description_str(self, *a, **k):
+            pass
+
+        def update(self, n):
+            self.n += n
+
+        def close(self):
+            pass
+
+    import tqdm.auto
+
+    monkeypatch.setattr(tqdm.auto, "tqdm", FakeTqdm)
+    monkeypatch.setattr(report.sys.stderr, "isatty", lambda: False, raising=False)
+    assert report._Progress(True, 3, "harvest demo").bar is None
+    monkeypatch.setattr(report.sys.stderr, "isatty", lambda: True, raising=False)
+    assert report._Progress(True, 3, "harvest demo").bar is not None
+    assert made == ["harvest demo"]
