@@ -44,14 +44,13 @@ from harvest._options import (
     NA_POLICY,
     PROPORTION_CI,
     REPLICATE_METHODS,
+    SUPPLIED_METHODS,
     check_option,
 )
 from harvest.replicates import ReplicateFactors, _check_batch, make_factors
 
 __all__ = ["ReplicateDesign"]
 
-#: ``method`` values of a ReplicateDesign built from a data set's replicate weights.
-SUPPLIED_METHODS = ("bootstrap", "jk1", "jkn", "brr", "fay", "other")
 #: Interval methods of replicate designs beyond the proportion intervals.
 PERCENTILE = "percentile"
 _MEAN_CI = ("wald", PERCENTILE)
