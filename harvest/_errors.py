@@ -81,6 +81,28 @@ def describe_rows(positions, limit: int = 10) -> str:
     return f"{word} {shown}" + (f" (and {more} more)" if more > 0 else "")
 
 
+def check_table(table, columns, what: str, needed: str) -> None:
+    """``what`` must be a DataFrame with ``columns``: the check of tables passed to helpers.
+
+    The tables and figures take result tables (``design.proportion``, ``design.compare``):
+    a TypeError for anything that is not a DataFrame, a DataError naming the missing
+    columns, then ``needed`` (what they are needed for, with its leading separator).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> check_table(pd.DataFrame({"estimate": [0.1]}), ["estimate"], "table", " for the plot")
+    """
+    import pandas as pd
+
+    if not isinstance(table, pd.DataFrame):
+        raise TypeError(f"`{what}` must be a pandas DataFrame; got {type(table).__name__}.")
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise DataError(f"`{what}` lacks the column(s) {', '.join(map(repr, missing))}"
+                        f"{needed}.")
+
+
 def check_columns(data, columns, argument: str) -> None:
     """DataError naming the ``columns`` that ``data`` lacks, and the columns it has.
 

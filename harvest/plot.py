@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from harvest._errors import DataError
+from harvest._errors import DataError, check_table
 
 __all__ = ["forest", "change", "direct_vs_model"]
 
@@ -33,13 +33,7 @@ def _axes(ax):
 
 
 def _require(table, columns, what):
-    if not isinstance(table, pd.DataFrame):
-        raise TypeError(f"`{what}` must be a pandas DataFrame; got {type(table).__name__}.")
-    missing = [c for c in columns if c not in table.columns]
-    if missing:
-        raise DataError(
-            f"`{what}` lacks the column(s) {', '.join(map(repr, missing))} needed for the plot."
-        )
+    check_table(table, columns, what, " needed for the plot")
     if len(table) == 0:
         raise DataError(f"`{what}` has no rows to plot.")
 

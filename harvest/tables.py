@@ -35,7 +35,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import numpy as np
 import pandas as pd
 
-from harvest._errors import DataError, DisclosureWarning
+from harvest._errors import DisclosureWarning, check_table
 from harvest.disclosure import DisclosurePolicy, protect
 from harvest.writers import table_format, to_markdown, write_table
 
@@ -81,14 +81,8 @@ NCHS_NOTES = {
 
 
 def _check_columns(table, required, what):
-    if not isinstance(table, pd.DataFrame):
-        raise TypeError(f"`{what}` must be a pandas DataFrame; got {type(table).__name__}.")
-    missing = [c for c in required if c not in table.columns]
-    if missing:
-        raise DataError(
-            f"`{what}` lacks the column(s) {', '.join(map(repr, missing))}; expected the "
-            f"columns of a harvest estimate table ({', '.join(required)})."
-        )
+    check_table(table, required, what, "; expected the columns of a harvest estimate table "
+                f"({', '.join(required)})")
 
 
 def _check_min_n(min_n):
