@@ -25,7 +25,37 @@ import pandas as pd
 
 from harvest._errors import DataError, describe_rows, plain_value
 
-__all__ = ["DesignCodes", "mask_array", "weight_values"]
+__all__ = ["DesignCodes", "StageCodes", "mask_array", "weight_values"]
+
+
+@dataclass(frozen=True)
+class StageCodes:
+    """One later stage (2, 3, ...) of a multistage design, as integer codes.
+
+    The units of stage ``s`` are nested in the units of stage ``s - 1`` (their
+    *parents*: the PSUs for stage 2), which act as the strata of stage ``s``.
+
+    Attributes
+    ----------
+    row_unit : numpy.ndarray of int, shape (n,)
+        Stage-``s`` unit of each row, ``0 .. U-1``.
+    unit_parent : numpy.ndarray of int, shape (U,)
+        Stage-``s - 1`` unit (PSU code for stage 2) holding each unit.
+    n_units : numpy.ndarray of int, shape (U_parent,)
+        Sampled stage-``s`` units in each parent.
+    unit_fraction : numpy.ndarray of float, shape (U,)
+        Sampling fraction of each unit within its parent (``n / N``, or its
+        inclusion probability in a PPS design).
+    fraction : numpy.ndarray of float, shape (U_parent,)
+        The smallest ``unit_fraction`` in each parent (a parent is a census when it is
+        1), for the lonely-unit rules.
+    """
+
+    row_unit: np.ndarray
+    unit_parent: np.ndarray
+    n_units: np.ndarray
+    unit_fraction: np.ndarray
+    fraction: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -50,6 +80,17 @@ class DesignCodes:
         Stratum code of each row.
     stratum_labels : list
         The stratum value(s) of each code, for messages.
+    psu_fraction : numpy.ndarray of float, shape (P,), optional
+        Per-PSU first-stage sampling fraction: the inclusion probability of a PPS
+        design; ``None`` when it is ``fraction[psu_stratum]``.
+    stages : tuple of StageCodes
+        Stages 2, 3, ... of a multistage design with fpc (empty: one stage, the
+        ultimate-cluster variance).
+    pps : str, optional
+        ``"brewer"``, ``"overton"`` or ``"ht"`` for PPS sampling without replacement.
+    pps_delta : numpy.ndarray, shape (P, P), optional
+        :math:`\\check\\Delta_{ij} = (\\pi_{ij} - \\pi_i \\pi_j) / \\pi_{ij}` of a
+        ``pps="ht"`` design, PSUs in code order.
     """
 
     row_psu: np.ndarray
@@ -60,6 +101,16 @@ class DesignCodes:
     lonely_psu: str
     row_stratum: np.ndarray
     stratum_labels: list
+    psu_fraction: np.ndarray | None = None
+    stages: tuple = ()
+    pps: str | None = None
+    pps_delta: np.ndarray | None = None
+
+    def psu_fractions(self) -> np.ndarray:
+        """First-stage sampling fraction of each PSU, ``(P,)``."""
+        if self.psu_fraction is not None:
+            return self.psu_fraction
+        return np.asarray(self.fraction, dtype=float)[self.psu_stratum]
 
     @property
     def n_psus(self) -> int:

@@ -84,6 +84,20 @@ def stratum_factor(n_psu, fraction, lonely: str) -> np.ndarray:
     return np.where(fpc < CENSUS_TOLERANCE, 0.0, factor)
 
 
+def _psu_factor(psu_stratum, n_psu, psu_fraction, lonely: str) -> np.ndarray:
+    """``stratum_factor`` with one fraction per PSU (R ``onestrat``'s per-row ``f``)."""
+    fpc = 1.0 - np.asarray(psu_fraction, dtype=float)
+    n_h = np.asarray(n_psu, dtype=float)[psu_stratum]
+    single = n_h <= 1
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factor = np.where(single, 0.0, fpc * n_h / (n_h - 1.0))
+    if lonely == "adjust":
+        factor = np.where(single, fpc, factor)
+    sampled = np.bincount(psu_stratum, weights=(fpc >= CENSUS_TOLERANCE).astype(float),
+                          minlength=len(n_psu))
+    return np.where(sampled[psu_stratum] > 0, factor, 0.0)
+
+
 def lonely_strata(n_psu, fraction) -> np.ndarray:
     """Boolean ``(H,)``: strata with a single PSU that are not census strata.
 
@@ -97,7 +111,7 @@ def lonely_strata(n_psu, fraction) -> np.ndarray:
 
 
 def stratified_vcov(scores, psu_stratum, n_psu, fraction, lonely: str, full: bool = True,
-                    stratum_present=None) -> np.ndarray:
+                    stratum_present=None, psu_fraction=None) -> np.ndarray:
     """Ultimate-cluster (Taylor) covariance of estimated totals of ``scores``.
 
     Parameters
@@ -120,6 +134,11 @@ def stratified_vcov(scores, psu_stratum, n_psu, fraction, lonely: str, full: boo
         lonely stratum that holds the domain is an error) and ``"average"`` (the number
         of strata is counted within the domain). ``None`` means every stratum, which is
         the covariance of R ``svyby(..., covmat=TRUE)``.
+    psu_fraction : array_like, shape (P,), optional
+        A sampling fraction per PSU that replaces ``fraction[h]`` in the factor
+        :math:`1 - f`: the inclusion probabilities :math:`\\pi_i` of a PPS design
+        (Brewer's approximation, R ``svydesign(pps="brewer")``). A stratum adds nothing
+        when every PSU in it has :math:`1 - \\pi_i < 10^{-7}`.
 
     Returns
     -------
@@ -183,7 +202,10 @@ def stratified_vcov(scores, psu_stratum, n_psu, fraction, lonely: str, full: boo
     if lonely == "adjust":
         single = (n_psu <= 1)[psu_stratum]
         centred[single] = scores[single]
-    factor = stratum_factor(n_psu, fraction, lonely)[psu_stratum]
+    if psu_fraction is None:
+        factor = stratum_factor(n_psu, fraction, lonely)[psu_stratum]
+    else:
+        factor = _psu_factor(psu_stratum, n_psu, psu_fraction, lonely)
 
     if full:
         weighted = centred * factor[:, None]

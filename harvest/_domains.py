@@ -82,6 +82,9 @@ class Estimand:
         is missing).
     row_weight : numpy.ndarray, shape (len(row_index),)
         The weights of those rows.
+    unit_Y, unit_X, unit_present : numpy.ndarray, shape (U, m), optional
+        ``Y``, ``X`` and "holds rows" over the last-stage units of a multistage design
+        (``None`` for one-stage designs).
     """
 
     kind: str
@@ -101,6 +104,9 @@ class Estimand:
     row_domain: np.ndarray
     row_y: np.ndarray | None = None
     row_weight: np.ndarray | None = None
+    unit_Y: np.ndarray | None = None
+    unit_X: np.ndarray | None = None
+    unit_present: np.ndarray | None = None
 
     @property
     def n_domains(self) -> int:
@@ -125,16 +131,23 @@ class Estimand:
 
         ``(Y - est * X) / X.sum(0)`` for ratios of totals, ``Y`` for totals.
         """
+        return self._linearise(self.Y, self.X)
+
+    def unit_scores(self) -> np.ndarray:
+        """Totals of the linearised variable over the last-stage units, ``(U, m)``."""
+        return self._linearise(self.unit_Y, self.unit_X)
+
+    def _linearise(self, Y, X) -> np.ndarray:
         if self.X is None:
-            return self.Y
+            return Y
         den = self.X.sum(axis=0)
         est = self.estimate()
         with np.errstate(divide="ignore", invalid="ignore"):
-            fitted = est * self.X
-            diff = self.Y - fitted
+            fitted = est * X
+            diff = Y - fitted
             # A difference at the rounding level of its terms is zero (e.g. a domain
             # inside one PSU), so a zero variance comes out as 0, not 1e-30.
-            noise = np.abs(diff) <= 8 * np.finfo(float).eps * (np.abs(self.Y) + np.abs(fitted))
+            noise = np.abs(diff) <= 8 * np.finfo(float).eps * (np.abs(Y) + np.abs(fitted))
             out = np.where(noise, 0.0, diff) / den
         return np.where(den > 0, out, 0.0)
 
@@ -404,6 +417,18 @@ def build_estimand(design, kind: str, variables, by=None, na: str = "fail",
         X = None
     else:
         X = W
+    unit = {}
+    stages = getattr(codes, "stages", ())
+    if stages:   # multistage: the same totals over the last-stage units
+        last = stages[-1]
+        U = len(last.unit_parent)
+        ucell = last.row_unit[rows] * D + dom
+        unit["unit_Y"] = group_sum(ucell, U * D, wv * y).reshape(U, D * k)
+        if kind == "ratio":
+            unit["unit_X"] = group_sum(ucell, U * D, wv * x).reshape(U, D * k)
+        elif kind != "total":
+            unit["unit_X"] = group_sum(ucell, U * D, wv).reshape(U, D * k)
+        unit["unit_present"] = group_sum(ucell, U * D, valid).reshape(U, D * k) > 0
     rows_per_cell = np.bincount(cell, minlength=P * D)
     if complete:
         counts = np.repeat(rows_per_cell.astype(float)[:, None], k, axis=1).reshape(P, D * k)
@@ -445,7 +470,7 @@ def build_estimand(design, kind: str, variables, by=None, na: str = "fail",
                     variables=variables, denominators=denominators, Y=Y, X=X, n=n,
                     wsum=wsum, s2=s2, domain_psu=domain_psu,
                     stratum_present=stratum_present, row_index=rows, row_domain=dom,
-                    row_y=row_y, row_weight=w)
+                    row_y=row_y, row_weight=w, **unit)
 
 
 def assemble_table(estimand: Estimand, estimate, se, ci_low, ci_high, level, ci_method,

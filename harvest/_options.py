@@ -22,6 +22,8 @@ KINDS = ("proportion", "mean", "total", "ratio")
 REPLICATE_METHODS = ("bootstrap", "jk1", "jkn", "brr", "fay")
 COMPARE_MEASURES = ("difference", "ratio", "odds_ratio")
 ADJUST = ("holm", "bonferroni", "fdr_bh", None)
+#: PPS-without-replacement variances of ``SurveyDesign(pps=...)`` (None: with replacement).
+PPS = ("brewer", "overton", "ht", None)
 #: Randomized-response models (harvest.sensitive).
 RR_MODELS = ("forced", "warner", "unrelated", "crosswise")
 #: Replicate-weight methods a user can name for supplied weights (``"other"``: own scale).

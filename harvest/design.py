@@ -23,10 +23,11 @@ import numpy as np
 import pandas as pd
 
 from harvest._base import _DesignBase
-from harvest._codes import DesignCodes, _codes_of, _compact, _numeric, weight_values
+from harvest._codes import DesignCodes, _codes_of, _compact, weight_values
 from harvest._core import stratified_vcov
-from harvest._errors import DataError, check_columns, check_frame, describe_rows, plain_value
-from harvest._options import LONELY_PSU, as_list, check_option
+from harvest._errors import DataError, check_columns, check_frame, describe_rows
+from harvest._options import LONELY_PSU, PPS, as_list, check_option
+from harvest._stages import build_stages, fpc_values, group_fraction, ht_delta
 
 __all__ = ["DesignCodes", "SurveyDesign"]
 
@@ -90,27 +91,52 @@ class SurveyDesign(_DesignBase):
     _linearised = True
 
     def __init__(self, data, weights=None, strata=None, psu=None, fpc=None,
-                 lonely_psu="fail"):
+                 lonely_psu="fail", pps=None, joint_probabilities=None):
         if not isinstance(data, pd.DataFrame):
             raise TypeError(f"`data` must be a pandas DataFrame; got {type(data).__name__}.")
         check_frame(data)
         if len(data) == 0:
             raise DataError("`data` has no rows.")
         check_option("lonely_psu", lonely_psu, LONELY_PSU)
+        check_option("pps", pps, PPS)
         strata_cols = as_list(strata)
+        psu_cols = as_list(psu)
+        fpc_cols = as_list(fpc)
         for argument, cols in (("weights", as_list(weights)), ("strata", strata_cols),
-                               ("psu", as_list(psu)), ("fpc", as_list(fpc))):
+                               ("psu", psu_cols), ("fpc", fpc_cols)):
             check_columns(data, cols, argument)
-        if psu is not None and not isinstance(psu, str | int):
-            raise TypeError("`psu` must be one column name.")
+        if psu is not None and not isinstance(psu, str | int | list | tuple):
+            raise TypeError("`psu` must be a column name or a list of them, one per stage.")
+        if psu is not None and not psu_cols:
+            raise ValueError("`psu` must name at least one column.")
+        if fpc is not None and len(fpc_cols) != max(len(psu_cols), 1):
+            raise ValueError(
+                f"`fpc` must give one column per stage of `psu` ({max(len(psu_cols), 1)}); "
+                f"got {len(fpc_cols)}: {fpc_cols!r}."
+            )
+        if pps is not None:
+            if fpc is None:
+                raise ValueError(f"`pps`={pps!r} needs `fpc`: the inclusion probabilities "
+                                 "of the PSUs.")
+            if pps != "brewer" and len(psu_cols) > 1:
+                raise ValueError(f"`pps`={pps!r} is for one-stage designs (as R); "
+                                 "use pps='brewer' for a multistage PPS design.")
+        if (joint_probabilities is None) != (pps != "ht"):
+            raise ValueError("`joint_probabilities` is needed with pps='ht' and only "
+                             "there.")
 
         self.data = data
         self.weights_column = weights
         self.strata_columns = strata_cols
-        self.psu_column = psu
+        self.psu_columns = psu_cols
+        self.psu_column = psu_cols[0] if psu_cols else None
+        self.fpc_columns = fpc_cols
         self.fpc_column = fpc
         self.lonely_psu = lonely_psu
+        self.pps = pps
+        self._joint = joint_probabilities
         self._codes = self._build_codes()
+        self._joint = None           # folded into the codes
 
     # -- building the codes ------------------------------------------------------------
     def _build_codes(self) -> DesignCodes:
@@ -134,21 +160,51 @@ class SurveyDesign(_DesignBase):
             row_psu, uniq, _ = _compact(nested, n_strata * len(psu_levels))
             psu_stratum = (uniq // len(psu_levels)).astype(np.intp)
         n_psu = np.bincount(psu_stratum, minlength=n_strata)
+        n_psus = len(psu_stratum)
 
         fraction = np.zeros(n_strata)
-        if self.fpc_column is not None:
-            fraction = self._fraction(row_stratum, n_psu, labels)
+        psu_fraction = None
+        stages = ()
+        row_fraction = None
+        if self.fpc_columns:
+            values, popsize = fpc_values(data, self.fpc_columns, self.pps is not None)
+            column = self.fpc_columns[0]
+            if self.pps is None:
+                fraction = group_fraction(
+                    values[0], column, row_stratum, n_strata, n_psu,
+                    lambda h: ("across the rows (the design has no strata, so it must be "
+                               "one value)" if labels[h] is None
+                               else f"within stratum {labels[h]!r}"), popsize)
+                row_fraction = fraction[row_stratum]
+            else:
+                psu_fraction = group_fraction(values[0], column, row_psu, n_psus,
+                                              np.ones(n_psus),
+                                              lambda p: "within a PSU", False)
+                low = np.full(n_strata, np.inf)
+                np.minimum.at(low, psu_stratum, psu_fraction)
+                fraction = low
+                row_fraction = psu_fraction[row_psu]
+            if len(self.psu_columns) > 1:
+                stages = build_stages(data, row_psu, n_psus, self.psu_columns, values,
+                                      self.fpc_columns, popsize, self.pps is not None)
+                for st in stages:
+                    row_fraction = row_fraction * st.unit_fraction[st.row_unit]
 
         if self.weights_column is None:
-            if self.fpc_column is not None:
-                weights = 1.0 / fraction[row_stratum]
-            else:
-                weights = np.ones(n)
+            weights = 1.0 / row_fraction if row_fraction is not None else np.ones(n)
         else:
             weights = self._weights()
+        pps_delta = None
+        if self.pps == "ht":
+            first = np.full(n_psus, n, dtype=np.intp)
+            np.minimum.at(first, row_psu, np.arange(n))
+            order = np.argsort(first, kind="stable")     # PSUs as they first appear
+            pps_delta = ht_delta(self._joint, psu_fraction, order)
         return DesignCodes(row_psu=row_psu, psu_stratum=psu_stratum, n_psu=n_psu,
                            fraction=fraction, weights=weights, lonely_psu=self.lonely_psu,
-                           row_stratum=row_stratum, stratum_labels=labels)
+                           row_stratum=row_stratum, stratum_labels=labels,
+                           psu_fraction=psu_fraction, stages=stages, pps=self.pps,
+                           pps_delta=pps_delta)
 
     def _weights(self) -> np.ndarray:
         column = self.weights_column
@@ -156,54 +212,6 @@ class SurveyDesign(_DesignBase):
         if not (values > 0).any():
             raise DataError(f"`weights` column {column!r} is zero in every row.")
         return values
-
-    def _fraction(self, row_stratum, n_psu, labels) -> np.ndarray:
-        column = self.fpc_column
-        values = _numeric(self.data, column, "fpc")
-        bad = np.flatnonzero(~np.isfinite(values) | (values <= 0))
-        if len(bad):
-            raise DataError(
-                f"`fpc` column {column!r} must hold positive numbers; found "
-                f"{plain_value(self.data[column].iloc[int(bad[0])])!r} in {describe_rows(bad)}."
-            )
-        n_strata = len(n_psu)
-        lo = np.full(n_strata, np.inf)
-        hi = np.full(n_strata, -np.inf)
-        np.minimum.at(lo, row_stratum, values)
-        np.maximum.at(hi, row_stratum, values)
-        varying = np.flatnonzero(lo != hi)
-        if len(varying):
-            h = int(varying[0])
-            rows = np.flatnonzero(row_stratum == h)
-            where_ = ("across the rows (the design has no strata, so it must be one value)"
-                      if labels[h] is None else f"within stratum {labels[h]!r}")
-            raise DataError(
-                f"`fpc` column {column!r} varies {where_} "
-                f"(values {plain_value(lo[h])!r} to {plain_value(hi[h])!r}, "
-                f"{describe_rows(rows)}); "
-                "it must be constant within a stratum."
-            )
-        if (values > 1).any():
-            small = np.flatnonzero(values < 1)
-            if len(small):
-                raise DataError(
-                    f"`fpc` column {column!r} mixes population sizes (>1) and sampling "
-                    f"fractions (<1), e.g. {plain_value(values[small[0]])!r} in "
-                    f"{describe_rows(small)}."
-                )
-            fraction = n_psu / lo
-        else:
-            fraction = lo.copy()
-        over = np.flatnonzero(fraction > 1 + 1e-12)
-        if len(over):
-            h = int(over[0])
-            rows = np.flatnonzero(row_stratum == h)
-            raise DataError(
-                f"`fpc` column {column!r} gives N_h = {plain_value(n_psu[h] / fraction[h])!r} "
-                f"population PSUs in stratum {labels[h]!r} but the sample has "
-                f"{int(n_psu[h])} PSUs there ({describe_rows(rows)})."
-            )
-        return np.minimum(fraction, 1.0)
 
     # -- public ---------------------------------------------------------------------
     def subset(self, mask) -> SurveyDesign:
@@ -271,6 +279,10 @@ class SurveyDesign(_DesignBase):
         """
         from harvest.replicate_design import replicate
 
+        if self.pps is not None:
+            raise ValueError("replicate() of a PPS design is not available: the replicate "
+                             "methods here assume equal-probability sampling of PSUs within "
+                             "strata; use the design's own (Taylor) variance.")
         if getattr(self, "_weighting", ()):
             raise ValueError("replicate() of a post-stratified, raked or calibrated design "
                              "would ignore the weighting in the replicates; build the "
@@ -280,22 +292,34 @@ class SurveyDesign(_DesignBase):
 
     def _summary(self) -> dict:
         c = self._codes
-        return {"strata": c.n_strata, "psus": c.n_psus, "df": c.n_psus - c.n_strata,
-                "fpc": self.fpc_column, "lonely_psu": self.lonely_psu}
+        out = {"strata": c.n_strata, "psus": c.n_psus, "df": c.n_psus - c.n_strata,
+               "fpc": self.fpc_column, "lonely_psu": self.lonely_psu}
+        if len(self.psu_columns) > 1:
+            out["stages"] = len(self.psu_columns)
+        if self.pps is not None:
+            out["pps"] = self.pps
+        return out
 
     def __repr__(self) -> str:
         c = self._codes
+        extra = "" if len(self.psu_columns) < 2 else f", stages={len(self.psu_columns)}"
+        extra += "" if self.pps is None else f", pps={self.pps!r}"
         return (f"SurveyDesign({len(self.data)} rows, {c.n_strata} strata, {c.n_psus} PSUs, "
                 f"weights={self.weights_column!r}, fpc={self.fpc_column!r}, "
-                f"lonely_psu={self.lonely_psu!r})")
+                f"lonely_psu={self.lonely_psu!r}{extra})")
 
     # -- what a design class supplies to _DesignBase ------------------------------------
-    def _check_lonely(self, present) -> None:
-        """Raise DataError naming a lonely stratum an estimate needs (``"fail"``)."""
+    def _check_lonely(self, present, parents_present=()) -> None:
+        """Raise DataError naming a lonely stratum an estimate needs (``"fail"``).
+
+        ``parents_present``: for a multistage design, which PSUs (stage-2 parents, ...)
+        hold each estimate; a PSU with one sampled stage-2 unit is lonely too (R).
+        """
         from harvest._core import lonely_strata
+        from harvest._stages import lonely_units
 
         c = self._codes
-        if c.lonely_psu != "fail":
+        if c.lonely_psu != "fail" or c.pps in ("overton", "ht"):
             return
         hit = lonely_strata(c.n_psu, c.fraction) & present.any(axis=1)
         if hit.any():
@@ -306,10 +330,26 @@ class SurveyDesign(_DesignBase):
                 f"one PSU ({describe_rows(rows)}); choose lonely_psu='remove', "
                 "'certainty', 'adjust' or 'average'."
             )
+        for (stage, lonely), here in zip(lonely_units(c.stages), parents_present,
+                                         strict=False):
+            hit = lonely & here.any(axis=1)
+            if hit.any():
+                parent = int(np.flatnonzero(hit)[0])
+                row_parent = c.row_psu if stage == 2 else c.stages[stage - 3].row_unit
+                rows = np.flatnonzero(row_parent == parent)
+                raise DataError(
+                    f"A stage-{stage - 1} unit ({self.psu_columns[stage - 2]!r} = "
+                    f"{self.data[self.psu_columns[stage - 2]].iloc[int(rows[0])]!r}, "
+                    f"{describe_rows(rows)}) has only one sampled stage-{stage} unit "
+                    f"({self.psu_columns[stage - 1]!r}) and is not a census; choose "
+                    "lonely_psu='remove', 'certainty', 'adjust' or 'average'."
+                )
 
     def _vcov(self, estimand, full: bool):
         c = self._codes
         present = estimand.stratum_present
+        if c.stages:
+            return self._multistage_vcov(estimand, full)
         self._check_lonely(present)
         # After the check, a lonely stratum under "fail" holds none of these domains, so
         # it adds nothing: "remove" gives the same numbers without a second check.
@@ -319,8 +359,34 @@ class SurveyDesign(_DesignBase):
             from harvest.weighting import adjust_scores  # residuals of the calibration model
 
             scores = adjust_scores(self, estimand, scores)
+        if c.pps == "overton":
+            from harvest._stages import overton_vcov
+
+            return overton_vcov(scores, c.psu_stratum, c.n_psu, c.psu_fraction, full=full)
+        if c.pps == "ht":
+            from harvest._stages import delta_vcov
+
+            return delta_vcov(scores, c.pps_delta, full=full)
         return stratified_vcov(scores, c.psu_stratum, c.n_psu, c.fraction,
-                               policy, full=full, stratum_present=None if full else present)
+                               policy, full=full, stratum_present=None if full else present,
+                               psu_fraction=c.psu_fraction)
+
+    def _multistage_vcov(self, estimand, full: bool):
+        """R ``multistage``: :func:`harvest._stages.multistage_vcov` on the unit totals."""
+        from harvest._stages import multistage_vcov, stage_scores
+
+        c = self._codes
+        unit = estimand.unit_scores()
+        if getattr(self, "_weighting", ()):
+            from harvest.weighting import adjust_scores
+
+            last = c.stages[-1]
+            unit = adjust_scores(self, estimand, unit, row_group=last.row_unit,
+                                 n_groups=len(last.unit_parent))
+        psu, scores, parents = stage_scores(c.stages, unit, estimand.unit_present, c.n_psus)
+        self._check_lonely(estimand.stratum_present, parents)
+        return multistage_vcov(c, psu, scores, parents, c.lonely_psu, full,
+                               stratum_present=estimand.stratum_present)
 
     def _df(self, estimand):
         return estimand.design_df(self._codes)

@@ -412,7 +412,7 @@ def describe_weighting(design) -> dict:
 
 
 # -- the variance ---------------------------------------------------------------------------
-def adjust_scores(design, estimand, scores):
+def adjust_scores(design, estimand, scores, row_group=None, n_groups=None):
     """PSU totals of the calibration residuals of the estimand's linearised variable.
 
     For each step ``s`` in order (R ``svyrecvar`` with ``postStrata``), the row-level
@@ -447,7 +447,9 @@ def adjust_scores(design, estimand, scores):
             a = np.where(den > 0, 1.0 / den, 0.0)
             b = np.where(den > 0, -est / den, 0.0)
     wf = codes.weights
-    P = codes.n_psus
+    # the units the scores are totals over: PSUs, or a multistage design's last stage
+    row_group = codes.row_psu if row_group is None else row_group
+    P = codes.n_psus if n_groups is None else n_groups
     out = np.array(scores, dtype=float)
     done = []
     for s in steps:
@@ -465,6 +467,6 @@ def adjust_scores(design, estimand, scores):
             C -= (s.X * (ratio * prev.after)[:, None]).T @ prev.X @ B
         A = s.X.T @ (s.X * s.before[:, None])
         B = np.linalg.lstsq(A, C, rcond=None)[0]
-        out -= group_sum(codes.row_psu, P, s.X * s.after[:, None]) @ B
+        out -= group_sum(row_group, P, s.X * s.after[:, None]) @ B
         done.append((s, B))
     return out
