@@ -193,6 +193,40 @@ class _DesignBase:
 
         return compare(self, indicators, between, baseline=baseline, by=by, **options)
 
+    def vcov(self, variables, by=None, kind="proportion", denominator=None, na="fail"):
+        """Covariance of a by-table, labelled by domain: :func:`harvest.contrasts.vcov`.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from harvest.design import SurveyDesign
+        >>> df = pd.DataFrame({"psu": range(4), "g": list("abab"), "y": [0, 1, 1, 1]})
+        >>> SurveyDesign(df, psu="psu").vcov("y", by="g").shape
+        (2, 2)
+        """
+        from harvest.contrasts import vcov
+
+        return vcov(self, variables, by=by, kind=kind, denominator=denominator, na=na)
+
+    def contrast(self, variables, by=None, kind="proportion", coefficients=None,
+                 function=None, level=0.95, denominator=None, na="fail"):
+        """Linear and delta-method contrasts (R ``svycontrast``):
+        :func:`harvest.contrasts.contrast`.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from harvest.design import SurveyDesign
+        >>> df = pd.DataFrame({"psu": range(4), "g": list("abab"), "y": [0, 1, 1, 1]})
+        >>> SurveyDesign(df, psu="psu").contrast(
+        ...     "y", by="g", coefficients={"b - a": {"b": 1, "a": -1}})["estimate"].tolist()
+        [0.5]
+        """
+        from harvest.contrasts import contrast
+
+        return contrast(self, variables, by=by, kind=kind, coefficients=coefficients,
+                        function=function, level=level, denominator=denominator, na=na)
+
     @property
     def weights(self):
         """The design's final weights, a Series on the caller's index.

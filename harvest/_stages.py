@@ -78,7 +78,7 @@ def fpc_values(data: pd.DataFrame, columns: list, pps: bool) -> tuple[list, bool
 
 
 def group_fraction(values, column, row_group, n_groups: int, n_sampled, describe,
-                   popsize: bool) -> np.ndarray:
+                   popsize: bool, unit: str = "units") -> np.ndarray:
     """Sampling fraction ``(G,)`` of each group from an fpc column constant within groups.
 
     ``describe(g)`` words group ``g`` for messages (e.g. "within stratum 'a'");
@@ -104,8 +104,8 @@ def group_fraction(values, column, row_group, n_groups: int, n_sampled, describe
         rows = np.flatnonzero(row_group == g)
         raise DataError(
             f"`fpc` column {column!r} gives N = {plain_value(n_sampled[g] / fraction[g])!r} "
-            f"population units {describe(g).replace('within ', 'in ')} but the sample has "
-            f"{int(n_sampled[g])} there ({describe_rows(rows)})."
+            f"population {unit} {describe(g).replace('within ', 'in ')} but the sample has "
+            f"{int(n_sampled[g])} {unit} ({describe_rows(rows)})."
         )
     return np.minimum(fraction, 1.0)
 

@@ -174,7 +174,7 @@ class SurveyDesign(_DesignBase):
                     values[0], column, row_stratum, n_strata, n_psu,
                     lambda h: ("across the rows (the design has no strata, so it must be "
                                "one value)" if labels[h] is None
-                               else f"within stratum {labels[h]!r}"), popsize)
+                               else f"within stratum {labels[h]!r}"), popsize, "PSUs")
                 row_fraction = fraction[row_stratum]
             else:
                 psu_fraction = group_fraction(values[0], column, row_psu, n_psus,
