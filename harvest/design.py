@@ -25,7 +25,7 @@ import pandas as pd
 from harvest._base import _DesignBase
 from harvest._codes import DesignCodes, _codes_of, _compact, weight_values
 from harvest._core import stratified_vcov
-from harvest._errors import DataError, check_columns, check_frame, describe_rows
+from harvest._errors import DataError, check_columns, check_frame, describe_rows, plain_value
 from harvest._options import LONELY_PSU, PPS, as_list, check_option
 from harvest._stages import build_stages, fpc_values, group_fraction, ht_delta
 
@@ -144,6 +144,8 @@ class SurveyDesign(_DesignBase):
         n = len(data)
         for column in self.strata_columns:
             _no_missing(data, column, "strata")
+        for column in self.psu_columns:
+            _no_missing(data, column, "psu")
         if self.strata_columns:
             row_stratum, labels = _codes_of(data, self.strata_columns)
         else:
@@ -339,7 +341,7 @@ class SurveyDesign(_DesignBase):
                 rows = np.flatnonzero(row_parent == parent)
                 raise DataError(
                     f"A stage-{stage - 1} unit ({self.psu_columns[stage - 2]!r} = "
-                    f"{self.data[self.psu_columns[stage - 2]].iloc[int(rows[0])]!r}, "
+                    f"{plain_value(self.data[self.psu_columns[stage - 2]].iloc[int(rows[0])])!r}, "
                     f"{describe_rows(rows)}) has only one sampled stage-{stage} unit "
                     f"({self.psu_columns[stage - 1]!r}) and is not a census; choose "
                     "lonely_psu='remove', 'certainty', 'adjust' or 'average'."
