@@ -137,7 +137,7 @@ def build_stages(data: pd.DataFrame, row_psu, n_psus: int, psu_columns: list,
         values = fpc_values_[s]
         if pps:
             frac_unit = group_fraction(values, fpc_columns[s], row_unit, len(keys),
-                                       np.ones(len(keys)), lambda g, c=column:
+                                       np.ones(len(keys)), lambda g, c=column, s=s:
                                        f"within a stage-{s + 1} unit ({c!r})", False)
         else:
             frac_parent = group_fraction(values, fpc_columns[s], parent_row, n_parent, n_units,
