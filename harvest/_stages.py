@@ -18,7 +18,7 @@ Examples
 >>> import numpy as np
 >>> z = np.array([[1.0], [3.0], [2.0]])
 >>> overton_vcov(z, np.zeros(3, dtype=int), np.array([3]), np.array([0.5, 0.5, 0.5]))
-array([[1.]])
+array([[1.5]])
 """
 
 from __future__ import annotations

@@ -175,7 +175,8 @@ def test_maths_typeset_offline_in_headless_chromium(site, tmp_path):
 
 
 @pytest.mark.parametrize("page", ["quickstart.md", "reporting.md",
-                                  "methods/disclosure.md", "methods/weighting.md"])
+                                  "methods/disclosure.md", "methods/weighting.md",
+                                  "methods/multistage.md", "methods/contrasts.md"])
 def test_python_examples_of_the_pages_run(page, tmp_path, monkeypatch):
     import matplotlib
 
