@@ -54,27 +54,48 @@ class SurveyDesign(_DesignBase):
         ``N_h / n_h`` implied by ``fpc`` when it is given (as R), else equal weights 1.
     strata : str or list of str, optional
         Column(s) whose combination defines the strata. ``None``: one stratum.
-    psu : str, optional
-        Column of first-stage cluster labels, nested within strata. ``None``: every row
-        is its own PSU.
-    fpc : str, optional
+    psu : str or list of str, optional
+        Column of first-stage cluster labels, nested within strata, or a list of
+        cluster columns, one per stage (``["district", "farm_id"]``), each nested in the
+        one before. ``None``: every row is its own PSU.
+    fpc : str or list of str, optional
         Column of the first-stage finite population correction: the number of PSUs in
         the stratum's population ``N_h`` when every value is at least 1 and some exceed 1,
-        else the sampling fraction ``n_h/N_h``. Must be constant within a stratum.
+        else the sampling fraction ``n_h/N_h``. Must be constant within a stratum. With
+        several stages, one column per stage (R ``fpc=~n1+n2``): stage ``s``'s column
+        is constant within each stage ``s - 1`` unit, and population sizes versus
+        fractions is decided over all of them, as R ``as.fpc``. With ``pps``: the
+        inclusion probabilities of the PSUs (constant within a PSU).
     lonely_psu : {"fail", "remove", "certainty", "adjust", "average"}
         What a stratum with a single PSU contributes to the variance (R
         ``options(survey.lonely.psu=)``): ``"fail"`` raises
         :class:`~harvest.DataError` naming the stratum when an estimate needs it,
         ``"remove"``/``"certainty"`` add zero, ``"adjust"`` uses the PSU total's
         deviation from the grand mean (zero), ``"average"`` replaces it by the average
-        of the other strata.
+        of the other strata. At later stages of a multistage design a unit with one
+        sampled sub-unit is handled the same way (``"average"`` gives NaN, as R).
+    pps : {"brewer", "overton", "ht"}, optional
+        PPS sampling without replacement with the inclusion probabilities in ``fpc``
+        (R ``svydesign(..., fpc=~p, pps=...)``): Brewer's approximation, Overton's
+        approximation of the joint probabilities, or the Horvitz-Thompson variance with
+        ``joint_probabilities``. ``None``: the with-replacement (or fpc) variance.
+    joint_probabilities : array_like, shape (P, P), optional
+        Joint inclusion probabilities of the PSUs for ``pps="ht"`` (R ``ppsmat``), in
+        the order the PSUs first appear in the data, diagonal equal to ``fpc``.
 
     Notes
     -----
     Totals are Horvitz-Thompson sums :math:`\\hat Y = \\sum_i w_i y_i`; means, proportions
     and ratios are ratios of such totals, linearised. The variance is the
     ultimate-cluster estimator with first-stage fpc, see
-    :func:`harvest._core.stratified_vcov` and ``docs/methods/estimation.md``.
+    :func:`harvest._core.stratified_vcov` and ``docs/methods/estimation.md``. A
+    multistage design with fpc adds, per later stage, the stratified variance of the
+    stage's unit totals within their parents times the parents' sampling fractions
+    (R ``multistage``; ``docs/methods/multistage.md``):
+
+    .. math::
+
+        \\hat V = V_1 + \\sum_i f_{1i} \\Big( V_2(i) + \\sum_j f_{2ij} V_3(ij) + \\dots \\Big).
 
     Examples
     --------
@@ -86,6 +107,14 @@ class SurveyDesign(_DesignBase):
       region indicator  estimate  n
     0      A         y  0.666667  3
     1      B         y  0.333333  3
+
+    A two-stage design, fpc as population sizes (R ``fpc=~n1+n2``):
+
+    >>> two = pd.DataFrame({"d": [1, 1, 2, 2, 3, 3], "f": [1, 2, 1, 2, 1, 2],
+    ...                     "N1": 10, "N2": 5, "y": [1.0, 2, 3, 4, 5, 7]})
+    >>> d2 = SurveyDesign(two, psu=["d", "f"], fpc=["N1", "N2"])
+    >>> round(float(d2.weights.iloc[0]), 4)      # 10/3 districts x 5/2 farms
+    8.3333
     """
 
     _linearised = True
