@@ -48,9 +48,13 @@ def _designs():
     el = pd.read_csv(REF / "multistage_election_pps.csv")
     joint = pd.read_csv(REF / "multistage_election_jointprob.csv").to_numpy()
     el_w = el.assign(w=1 / el["p"])
+    two = SurveyDesign(api2, psu=["dnum", "snum"], fpc=["fpc1", "fpc2"])
     return {
         "mu284": SurveyDesign(mu, psu=["id1", "id2"], fpc=["n1", "n2"]),
-        "apiclus2": SurveyDesign(api2, psu=["dnum", "snum"], fpc=["fpc1", "fpc2"]),
+        "apiclus2": two,
+        "apiclus2_poststratified": two.poststratify("stype", {"E": 4421, "H": 755,
+                                                              "M": 1018}),
+        "apiclus2_calibrated": two.calibrate({"api99": 3914069.0}, population_size=6194),
         "apiclus2_fraction": SurveyDesign(api2, psu=["dnum", "snum"], fpc=["f1", "f2"]),
         "farms": SurveyDesign(farms, weights="weight", strata="stratum",
                               psu=["district", "farm_id"], fpc=["n_districts", "n_farms"]),

@@ -50,6 +50,13 @@ d2 <- update(d2, yes = as.numeric(sch.wide == "Yes"))
 stat("apiclus2", "proportion", svymean(~yes, d2))
 by_table("apiclus2", "mean", svyby(~api00, ~stype, d2, svymean), "api00")
 by_table("apiclus2", "proportion", svyby(~yes, ~stype, d2, svymean), "yes")
+# post-stratified and calibrated two-stage designs (residuals at the rows, then the stages)
+ps <- postStratify(d2, ~stype, data.frame(stype = c("E", "H", "M"),
+                                          Freq = c(4421, 755, 1018)))
+stat("apiclus2_poststratified", "mean", svymean(~api00, ps))
+stat("apiclus2_poststratified", "total", svytotal(~api99, ps))
+cal <- calibrate(d2, ~api99, c(`(Intercept)` = 6194, api99 = 3914069))
+stat("apiclus2_calibrated", "mean", svymean(~api00, cal))
 # the same with sampling fractions instead of population sizes
 apiclus2$f1 <- ave(apiclus2$dnum, FUN = function(x) length(unique(x))) / apiclus2$fpc1
 apiclus2$f2 <- ave(apiclus2$snum, apiclus2$dnum, FUN = length) / apiclus2$fpc2
