@@ -142,3 +142,26 @@ def test_replicate_design_vcov_and_contrast(designs):
     g = np.array([1.0, 0.0, -1.0])
     assert t["se"].iloc[0] == pytest.approx(float(np.sqrt(g @ v.to_numpy() @ g)), rel=1e-12)
     assert est.shape[1] == 3
+
+
+def test_labels_for_two_by_columns_and_several_indicators():
+    df = pd.DataFrame({"psu": range(12), "r": list("aabb") * 3, "t": [1, 2] * 6,
+                       "y": np.arange(12.0), "z": np.arange(12.0) ** 2})
+    d = SurveyDesign(df, psu="psu")
+    v = d.vcov("y", by=["r", "t"], kind="mean")
+    assert list(v.index) == ["a.1", "a.2", "b.1", "b.2"]
+    v2 = d.vcov(["y", "z"], by="r", kind="total")
+    assert list(v2.columns) == ["a:y", "a:z", "b:y", "b:z"]
+    table = d.total(["y", "z"], by="r")
+    np.testing.assert_allclose(np.sqrt(np.diag(v2.to_numpy())), table["se"], rtol=1e-12)
+
+
+def test_a_contrast_ignores_an_empty_domain_it_does_not_use():
+    df = pd.DataFrame({"psu": range(6), "g": list("aabbcc"),
+                       "y": [1.0, 2, 3, 5, np.nan, np.nan]})
+    d = SurveyDesign(df, psu="psu")
+    t = d.contrast("y", by="g", kind="mean", na="drop",
+                   coefficients={"b - a": {"b": 1, "a": -1}, "c - a": {"c": 1, "a": -1}})
+    assert t["estimate"].iloc[0] == pytest.approx(2.5)
+    assert np.isfinite(t["se"].iloc[0])
+    assert np.isnan(t["estimate"].iloc[1]) and np.isnan(t["se"].iloc[1])
