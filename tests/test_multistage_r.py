@@ -49,7 +49,10 @@ def _designs():
     joint = pd.read_csv(REF / "multistage_election_jointprob.csv").to_numpy()
     el_w = el.assign(w=1 / el["p"])
     two = SurveyDesign(api2, psu=["dnum", "snum"], fpc=["fpc1", "fpc2"])
+    pps2 = pd.read_csv(REF / "multistage_apiclus2_pps.csv")
     return {
+        "apiclus2_brewer": SurveyDesign(pps2, psu=["dnum", "snum"], fpc=["p1", "p2"],
+                                        pps="brewer"),
         "mu284": SurveyDesign(mu, psu=["id1", "id2"], fpc=["n1", "n2"]),
         "apiclus2": two,
         "apiclus2_poststratified": two.poststratify("stype", {"E": 4421, "H": 755,

@@ -104,6 +104,18 @@ for (nm in names(designs)) {
   r <- svyratio(~Bush, ~votes, designs[[nm]])
   add(paste0("election_", nm), "ratio", "Bush/votes", "", coef(r), SE(r))
 }
+# two-stage PPS (Brewer) with unequal first- and second-stage inclusion probabilities
+# (made up from apiclus2; rows sorted by cluster, as R's rowsum order needs)
+a <- apiclus2
+a$p1 <- length(unique(a$dnum)) / a$fpc1 * (1 + (a$dnum %% 3) / 10)
+a$p2 <- pmin(1, ave(a$snum, a$dnum, FUN = length) / a$fpc2 * (1 + (a$snum %% 5) / 20))
+a <- a[order(a$dnum, a$snum), ]
+write.csv(a[, c("dnum", "snum", "p1", "p2", "api00")],
+          file.path(out, "multistage_apiclus2_pps.csv"), row.names = FALSE)
+db <- svydesign(id = ~dnum + snum, fpc = ~p1 + p2, data = a, pps = "brewer")
+stat("apiclus2_brewer", "mean", svymean(~api00, db))
+stat("apiclus2_brewer", "total", svytotal(~api00, db))
+
 write.csv(do.call(rbind, rows), file.path(out, "multistage_reference.csv"),
           row.names = FALSE)
 
