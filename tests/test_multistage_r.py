@@ -65,6 +65,10 @@ def _designs():
                                        psu="district", fpc="n_districts"),
         "election_brewer": SurveyDesign(el, psu=None, fpc="p", pps="brewer"),
         "election_overton": SurveyDesign(el, fpc="p", pps="overton"),
+        "election_strata_brewer": SurveyDesign(el.assign(s=np.tile([1, 2], 20)), strata="s",
+                                               fpc="p", pps="brewer"),
+        "election_strata_overton": SurveyDesign(el.assign(s=np.tile([1, 2], 20)),
+                                                strata="s", fpc="p", pps="overton"),
         "election_ht": SurveyDesign(el, fpc="p", pps="ht", joint_probabilities=joint),
         "election_with_replacement": SurveyDesign(el_w, weights="w"),
     }

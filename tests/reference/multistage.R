@@ -104,6 +104,14 @@ for (nm in names(designs)) {
   r <- svyratio(~Bush, ~votes, designs[[nm]])
   add(paste0("election_", nm), "ratio", "Bush/votes", "", coef(r), SE(r))
 }
+# stratified PPS: two made-up strata (alternate rows) of election_pps
+e2 <- election_pps; e2$s <- rep(1:2, 20)
+for (m in c("brewer", "overton")) {
+  ds <- svydesign(id = ~1, strata = ~s, fpc = ~p, data = e2, pps = m)
+  stat(paste0("election_strata_", m), "total", svytotal(~Bush + Kerry, ds))
+  stat(paste0("election_strata_", m), "mean", svymean(~Bush, ds))
+}
+
 # two-stage PPS (Brewer) with unequal first- and second-stage inclusion probabilities
 # (made up from apiclus2; rows sorted by cluster, as R's rowsum order needs)
 a <- apiclus2
