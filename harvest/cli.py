@@ -831,9 +831,11 @@ def compare(file, indicators, between, baseline, by, measure, adjust, level, na,
               help="Stack records that appear in more than one input file (same id and "
                    "year) instead of stopping; the report then says so.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@_weighting_options
 @_friendly
 def report(files, out, visits, baseline, level, title, min_n, min_each, allow_weak_disclosure,
-           reliability, bayes, seed, allow_repeated_records, quiet):
+           reliability, bayes, seed, allow_repeated_records, quiet, calibrate_file,
+           calibrate_method, calibrate_bounds, nonresponse, nonresponse_by):
     """Write the HTML report for one or more field-data files.
 
     Give each instrument's file (farms, employees, ...): the instrument is recognised
@@ -848,6 +850,8 @@ def report(files, out, visits, baseline, level, title, min_n, min_each, allow_we
     from harvest.report import ID_COLUMNS, build_report
 
     policy = _policy(min_n, min_each, allow_weak_disclosure)
+    weighting = _weighting(calibrate_file, calibrate_method, calibrate_bounds, nonresponse,
+                           nonresponse_by)
     frames: dict[str, list] = {}
     names: dict[str, list] = {}
     for f in files:
@@ -858,6 +862,12 @@ def report(files, out, visits, baseline, level, title, min_n, min_each, allow_we
                 "picker_id, employee_id or institution_id column).")
         frames.setdefault(instrument, []).append(df)
         names.setdefault(instrument, []).append(f.name)
+    if (weighting is not None and weighting.margins is not None and len(frames) > 1
+            and "instrument" not in weighting.margins.columns):
+        raise HarvestCLIError(
+            f"{weighting.source} has no instrument column, but the report holds several "
+            f"instruments ({', '.join(frames)}): add a column instrument saying which "
+            "table each population figure is for.")
     notices = []
     for instrument, dfs in frames.items():
         rep = refuse_repeated(list(zip(names[instrument], dfs, strict=True)),
@@ -874,7 +884,7 @@ def report(files, out, visits, baseline, level, title, min_n, min_each, allow_we
                         policy=policy,
                         reliability=None if reliability == "none" else reliability,
                         bayes=bayes, rng=seed, title=title, sources=[f.name for f in files],
-                        progress=not quiet, notices=notices)
+                        progress=not quiet, notices=notices, weighting=weighting)
     click.echo(f"Wrote the report to {path.resolve()}. Open it in a web browser.")
 
 

@@ -272,7 +272,7 @@ def _crossed(data: pd.DataFrame, table: pd.DataFrame, source: str):
         per_year[y] = margins_from_table(table.iloc[at], data[(year_text == y).to_numpy()],
                                          source, rows=at)
     kinds = {}
-    for y, m in per_year.items():
+    for m in per_year.values():
         for column, value in m.items():
             kind = "cat" if isinstance(value, dict) else "num"
             if kinds.setdefault(column, kind) != kind:
