@@ -516,6 +516,20 @@ def _weighting_frame(df, instrument, weighting):
     return prepare(df, weighting)
 
 
+def _na_with_nonresponse(df, indicators, weighting, na):
+    """--na for the estimates: with --nonresponse, answers missing only on non-respondents
+    (weight 0 after the adjustment) need no --na drop; elsewhere they stop as usual."""
+    import pandas as pd
+
+    if weighting is None or weighting.nonresponse is None or na != "fail":
+        return na
+    responded = pd.to_numeric(df[weighting.nonresponse], errors="coerce").eq(1).to_numpy()
+    cols = [c for c in indicators if c in df.columns]
+    if cols and not df.loc[responded, cols].isna().any().any():
+        return "drop"
+    return na
+
+
 def _weighted(design, weighting, margins):
     """The design weighted as the options say, with a line saying how."""
     from harvest.weighting_spec import apply_weighting, weighting_summary
@@ -689,6 +703,7 @@ def estimate(file, indicators, by, list_count, treatment, statistic, ci, level, 
     if not indicators:
         raise click.UsageError("give --indicator COLUMN (or --list-experiment COUNT "
                                "--treatment FORM).")
+    na = _na_with_nonresponse(df, indicators, weighting, na)
     if statistic == "proportion":
         table = design.proportion(indicators, by=by, ci=ci, level=level, na=na)
     else:
@@ -782,6 +797,7 @@ def compare(file, indicators, between, baseline, by, measure, adjust, level, na,
                      replicate_weights=replicate_weights, replicate_method=replicate_method,
                      rho=rho, scale=scale, mse=mse)
     design = _weighted(design, weighting, margins)
+    na = _na_with_nonresponse(df, list(indicators), weighting, na)
     table = design.compare(list(indicators), between, baseline=baseline, by=by or None,
                            measure=measure, level=level,
                            adjust=None if adjust == "none" else adjust, na=na)

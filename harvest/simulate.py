@@ -85,8 +85,12 @@ class Scenario:
     known), with the columns ``responded`` (0/1) and ``size_class`` (``"small"``,
     ``"large"``) and the *base* weights ``N_h/n_h * M_d/m_d`` (``m_d`` attempted visits),
     ready for ``design.adjust_nonresponse("responded", by="size_class")``. Employees are
-    interviewed in completed institutions as always. ``Mission.margins`` gives the
-    population counts to calibrate to.
+    interviewed in completed institutions as always; with ``keep_refusals`` their
+    weights are the base weights too (``w_base * S_j/k_j``), and ``employees`` gains
+    one row per institution not completed, standing for its ``n_staff`` employees
+    (answers missing, ``responded`` 0, the visit's ``visit_status``), so the same
+    adjustment works on the employee table. ``Mission.margins`` gives the population
+    counts to calibrate to.
     """
 
     year: int = 2024
@@ -812,6 +816,8 @@ def _sample(pop: Population, rng: np.random.Generator, n: int) -> dict:
     for c, v in cols.items():
         emp[c] = v
     emp = _finish(emp, "employee")
+    if sc.keep_refusals:
+        emp = _employees_with_refusals(emp, every, I_, ipos, S[ipos] / k[ipos], sc)
     vis = pd.concat(visits, ignore_index=True)
     vis = vis.astype({c: "str" for c in ("instrument", "region", "district", "unit_id",
                                          "visit_status")})
@@ -837,6 +843,34 @@ def _every_institution_visit(every, I_, sc) -> pd.DataFrame:
     inst["size_class"] = np.where(I_["n_staff"][idx] >= sc.large_institution, "large",
                                   "small").astype(object)
     return inst.astype({"size_class": "str"})
+
+
+def _employees_with_refusals(emp, every, I_, pos, staff_per_interview,
+                             sc) -> pd.DataFrame:
+    """Employees on base weights, plus one row per institution not visited to the end
+    (``keep_refusals=True``): it stands for all its staff (weight ``w_base * n_staff``),
+    answers missing, ``responded`` 0."""
+    frame, idx, _, _, status, _ = every
+    done = status == 0
+    base = frame["weight"].to_numpy()
+    # row j of emp is an employee of the pos[j]-th completed visit
+    emp = emp.assign(weight=base[done][pos] * staff_per_interview, responded=1)
+    gone = ~done
+    ids = frame["institution_id"].to_numpy()[gone]
+    missing = frame.loc[gone, ["sim", "year", "region", "district", "stratum",
+                               "n_districts"]].reset_index(drop=True)
+    missing["employee_id"] = np.char.add(ids.astype(str), "-staff").astype(object)
+    missing["institution_id"] = ids
+    missing["sector"] = np.asarray(TURKMENISTAN.sectors, object)[I_["sector"][idx[gone]]]
+    missing["weight"] = base[gone] * I_["n_staff"][idx[gone]]
+    missing["responded"] = 0
+    missing["visit_status"] = _STATUS[status[gone]]
+    emp = emp.assign(visit_status="completed")
+    out = pd.concat([emp, missing], ignore_index=True)[list(emp.columns)]
+    n_staff = np.r_[I_["n_staff"][idx[done]][pos], I_["n_staff"][idx[gone]]]
+    out["size_class"] = np.where(n_staff >= sc.large_institution, "large", "small")
+    return out.astype({c: "str" for c in ("employee_id", "institution_id", "sector",
+                                          "size_class", "region", "district", "stratum")})
 
 
 def _margins(pop: Population, instrument: str) -> pd.DataFrame:

@@ -156,7 +156,8 @@ def test_cli_nonresponse_adjustment(tmp_path):
     ms, _ = sized_institutions(1, 5)
     path = tmp_path / "institutions.csv"
     ms.institutions.drop(columns="sim").to_csv(path, index=False)
-    result = run("estimate", path, "-i", "received_quota", "--na", "drop", "--format", "csv",
+    # answers missing on the non-respondents only: no --na drop needed
+    result = run("estimate", path, "-i", "received_quota", "--format", "csv",
                  "--nonresponse", "responded", "--nonresponse-by", "size_class")
     assert result.exit_code == 0, result.stderr
     assert "stay in the design as non-respondents" in result.stderr
