@@ -211,6 +211,24 @@ def test_covariate_nonresponse_bias_and_its_removal():
     assert unadjusted.mean() < truth   # the large institutions, with more quotas, refuse
 
 
+def test_employee_sample_adjusted_for_institution_refusals():
+    """The employees of refusing institutions are missing; one row per refusal standing
+    for its staff lets the same adjustment remove the bias of employee estimates."""
+    ms, _ = sized_institutions(100, 11)
+    emp = ms.employees
+    truth = ms.truth.query("instrument == 'employee' and indicator == 'any_consequence' "
+                           "and region == 'All'")["value"].item()
+    design = hv.SurveyDesign(emp, weights="weight", strata=["sim", "stratum"],
+                             psu="district", fpc="n_districts")
+    unadjusted = design.subset(emp["responded"].to_numpy() == 1).proportion(
+        "any_consequence", by="sim", na="drop")["estimate"].to_numpy()
+    adjusted = design.adjust_nonresponse("responded", by=["sim", "size_class"]).proportion(
+        "any_consequence", by="sim", na="drop")["estimate"].to_numpy()
+    for est, biased in ((unadjusted, True), (adjusted, False)):
+        z = (est.mean() - truth) / (est.std(ddof=1) / np.sqrt(est.size))
+        assert (abs(z) > 4) == biased, (est.mean(), truth, z)
+
+
 @pytest.fixture(scope="module")
 def calibration_frame():
     pop = hv.simulate.population(2024, rng=21)
