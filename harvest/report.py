@@ -24,7 +24,7 @@ import html
 import io
 import re
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -275,6 +275,10 @@ def analyse(frames: dict, *, visits=None, design: dict | None = None, level: flo
     used_design, designs, weighted = {}, {}, {}
     for instrument, raw in frames.items():
         rule = weighting.for_instrument(instrument) if weighting is not None else None
+        if rule is not None and rule.nonresponse is not None \
+                and rule.nonresponse not in raw.columns:
+            # the nonresponse column is in some instruments' tables: adjust those
+            rule = replace(rule, nonresponse=None, nonresponse_by=[])
         df = _prepare(raw, instrument, keep_all=rule is not None and
                       rule.nonresponse is not None)
         wanted = [c for c in INDICATORS.get(instrument, {}) if c in df.columns]
@@ -302,6 +306,10 @@ def analyse(frames: dict, *, visits=None, design: dict | None = None, level: flo
         if "year" in df.columns:
             years.update(df["year"].dropna().unique().tolist())
         step(f"{instrument}: estimates")
+    if weighting is not None and weighting.nonresponse is not None and not any(
+            weighting.nonresponse in raw.columns for raw in frames.values()):
+        raise DataError(f"the nonresponse column {weighting.nonresponse!r} (--nonresponse) "
+                        "is in none of the tables.")
     if not estimates:
         raise DataError(
             "none of the tables holds an indicator the report knows "

@@ -345,6 +345,17 @@ def apply_weighting(design, weighting: Weighting | None, margins: dict | None = 
     """
     if weighting is None or not weighting.active:
         return design
+    for method in ("adjust_nonresponse", "calibrate"):
+        if not callable(getattr(design, method, None)):
+            raise ValueError(f"{type(design).__name__} cannot be weighted here (no "
+                             f"`{method}`); weight the Taylor design instead.")
+    try:
+        return _apply(design, weighting, margins)
+    except TypeError as err:  # a kind of design the weighting does not take (yet)
+        raise ValueError(str(err)) from None
+
+
+def _apply(design, weighting, margins):
     if weighting.nonresponse is not None:
         design = design.adjust_nonresponse(weighting.nonresponse,
                                            by=as_list(weighting.nonresponse_by) or None)

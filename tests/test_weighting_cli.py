@@ -193,6 +193,23 @@ def test_report_states_the_weighting(tmp_path):
     assert result.exit_code == 2 and "add a column instrument" in result.stderr
 
 
+def test_report_with_nonresponse_adjustment(tmp_path):
+    ms, _ = sized_institutions(1, 5)
+    path = tmp_path / "employees.csv"
+    ms.employees.drop(columns="sim").to_csv(path, index=False)
+    farms = tmp_path / "farms.csv"
+    pd.read_csv(FARMS).query("year == 2024").to_csv(farms, index=False)
+    out = tmp_path / "r.html"
+    result = run("report", farms, path, "--nonresponse", "responded", "--nonresponse-by",
+                 "size_class", "-q", "--out", out)
+    assert result.exit_code == 0, result.stderr
+    page = out.read_text()
+    assert "Weighting of the employees: nonresponse adjustment of" in page
+    assert "treated as fixed" in page and "Weighting of the farms" not in page
+    result = run("report", FARMS, "--nonresponse", "answered", "-q", "--out", out)
+    assert result.exit_code == 2 and "in none of the tables" in result.stderr
+
+
 def test_covariate_nonresponse_bias_and_its_removal():
     """Large institutions refuse 7 times as often and get more quotas: the unadjusted
     estimate is biased; adjusting within size classes removes the bias (4 MC SE)."""
