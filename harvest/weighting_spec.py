@@ -315,7 +315,14 @@ def prepare(data: pd.DataFrame, weighting: Weighting | None):
     table = check_margins(table, weighting.source)
     if "year" in table.columns:
         return _crossed(data, table, weighting.source)
-    return data, margins_from_table(table, data, weighting.source)
+    margins = margins_from_table(table, data, weighting.source)
+    if "year" in data.columns and data["year"].nunique() > 1:
+        years = ", ".join(sorted(map(str, data["year"].dropna().unique())))
+        raise DataError(f"the data hold several years ({years}) but {weighting.source} has "
+                        "no year column: stacked missions are weighted each to its own "
+                        "figures, so add a year column (the year of each figure), or keep "
+                        "one year in the data file.")
+    return data, margins
 
 
 def apply_weighting(design, weighting: Weighting | None, margins: dict | None = None):

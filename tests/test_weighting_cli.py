@@ -111,6 +111,8 @@ def test_cli_estimate_calibrated(tmp_path):
      ["registry.csv line 3", "needs a level"]),
     ("column,level,total,source\nregion,Ahal,4569,x\n", ["unknown column(s) source"]),
     ("year,column,level,total\n2024,region,Ahal,4569\n", ["year(s) 2023"]),
+    ("column,level,total\nregion,Ahal,4569\n", ["several years (2023, 2024)",
+                                               "add a year column"]),
 ])
 def test_cli_bad_margins_files(tmp_path, content, words):
     path = tmp_path / "registry.csv"
