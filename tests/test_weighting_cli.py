@@ -154,8 +154,18 @@ def sized_institutions(n_missions, seed, **settings):
     return hv.simulate.missions(n=n_missions, population=pop, rng=seed + 1), truth
 
 
-def test_cli_nonresponse_adjustment(tmp_path):
-    ms, _ = sized_institutions(1, 5)
+@pytest.fixture(scope="module")
+def one_mission():
+    return sized_institutions(1, 5)[0]
+
+
+@pytest.fixture(scope="module")
+def many_missions():
+    return sized_institutions(150, 11)
+
+
+def test_cli_nonresponse_adjustment(tmp_path, one_mission):
+    ms = one_mission
     path = tmp_path / "institutions.csv"
     ms.institutions.drop(columns="sim").to_csv(path, index=False)
     # answers missing on the non-respondents only: no --na drop needed
@@ -195,8 +205,8 @@ def test_report_states_the_weighting(tmp_path):
     assert result.exit_code == 2 and "add a column instrument" in result.stderr
 
 
-def test_report_with_nonresponse_adjustment(tmp_path):
-    ms, _ = sized_institutions(1, 5)
+def test_report_with_nonresponse_adjustment(tmp_path, one_mission):
+    ms = one_mission
     path = tmp_path / "employees.csv"
     ms.employees.drop(columns="sim").to_csv(path, index=False)
     farms = tmp_path / "farms.csv"
@@ -212,10 +222,10 @@ def test_report_with_nonresponse_adjustment(tmp_path):
     assert result.exit_code == 2 and "in none of the tables" in result.stderr
 
 
-def test_covariate_nonresponse_bias_and_its_removal():
+def test_covariate_nonresponse_bias_and_its_removal(many_missions):
     """Large institutions refuse 7 times as often and get more quotas: the unadjusted
     estimate is biased; adjusting within size classes removes the bias (4 MC SE)."""
-    ms, truth = sized_institutions(150, 11)
+    ms, truth = many_missions
     inst = ms.institutions
     design = hv.SurveyDesign(inst, weights="weight", strata=["sim", "stratum"],
                              psu="district", fpc="n_districts")
@@ -230,10 +240,10 @@ def test_covariate_nonresponse_bias_and_its_removal():
     assert unadjusted.mean() < truth   # the large institutions, with more quotas, refuse
 
 
-def test_employee_sample_adjusted_for_institution_refusals():
+def test_employee_sample_adjusted_for_institution_refusals(many_missions):
     """The employees of refusing institutions are missing; one row per refusal standing
     for its staff lets the same adjustment remove the bias of employee estimates."""
-    ms, _ = sized_institutions(100, 11)
+    ms, _ = many_missions
     emp = ms.employees
     truth = ms.truth.query("instrument == 'employee' and indicator == 'any_consequence' "
                            "and region == 'All'")["value"].item()
