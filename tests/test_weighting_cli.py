@@ -285,3 +285,20 @@ def test_calibrated_intervals_cover(calibration_frame, method, bounds):
         covered.append(t["ci_low"] <= truth <= t["ci_high"])
     rate, n = np.mean(covered), len(covered)
     assert abs(rate - 0.95) <= 3 * np.sqrt(0.95 * 0.05 / n), rate
+
+
+def test_guide_weighting_example_output_is_what_the_command_prints(tmp_path):
+    """docs/guide.md section 7: the registry file and the printed table are real."""
+    text = (Path(__file__).resolve().parent.parent / "docs" / "guide.md").read_text()
+    section = text.split("## 7. Weight the farm sample")[1].split("## 8.")[0]
+    blocks = section.split("```text\n")
+    registry_text = blocks[1].split("```")[0]
+    shown = blocks[2].split("```")[0].splitlines()
+    path = tmp_path / "registry_farms.csv"
+    path.write_text(registry_text)
+    result = run("estimate", FARMS, "--indicator", "child_labour", "--by", "year",
+                 "--calibrate", path)
+    assert result.exit_code == 0, result.stderr
+    assert shown[0] in result.stderr           # the weighting line
+    for line in shown[1:]:
+        assert line in result.stdout, line
