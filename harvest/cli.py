@@ -479,36 +479,16 @@ def _weighting(calibrate_file, calibrate_method, calibrate_bounds, nonresponse,
                      nonresponse=nonresponse, nonresponse_by=list(nonresponse_by))
 
 
-def _respondents_kept(df, weighting):
-    """With --nonresponse every visit stays; a non-completed visit must be a non-respondent."""
-    import numpy as np
-
-    column = weighting.nonresponse
-    if column not in df.columns:
-        raise DataError(f"the column {column!r} (--nonresponse) is not in the file; its "
-                        f"columns are: {', '.join(map(str, df.columns))}.")
-    if "visit_status" in df.columns:
-        status = df["visit_status"].astype("string").fillna("completed")
-        said = df[column].astype("string").str.strip()
-        bad = np.flatnonzero(((status != "completed") & (said == "1")).to_numpy())
-        if bad.size:
-            raise DataError(f"--nonresponse {column}: rows {', '.join(map(str, bad[:10]))} "
-                            f"are {status.iloc[int(bad[0])]} visits but marked as "
-                            "respondents (1).")
-        n_out = int((status != "completed").sum())
-        if n_out:
-            _note(f"note: {n_out} visit(s) not completed stay in the design as "
-                  f"non-respondents (--nonresponse {column}), with weight 0.")
-    return df
-
-
 def _weighting_frame(df, instrument, weighting):
     """Completed visits (all of them with --nonresponse) and the frame and margins the
     weighting needs (year-crossed margin columns added to the command's own copy)."""
-    from harvest.weighting_spec import prepare
+    from harvest.weighting_spec import check_respondents, prepare
 
     if weighting is not None and weighting.nonresponse is not None:
-        df = _respondents_kept(df, weighting)
+        n_out = check_respondents(df, weighting.nonresponse)
+        if n_out:
+            _note(f"note: {n_out} visit(s) not completed stay in the design as "
+                  f"non-respondents (--nonresponse {weighting.nonresponse}), with weight 0.")
     else:
         df = _completed(df, instrument)
     if weighting is not None and instrument is not None:
@@ -516,18 +496,10 @@ def _weighting_frame(df, instrument, weighting):
     return prepare(df, weighting)
 
 
-def _na_with_nonresponse(df, indicators, weighting, na):
-    """--na for the estimates: with --nonresponse, answers missing only on non-respondents
-    (weight 0 after the adjustment) need no --na drop; elsewhere they stop as usual."""
-    import pandas as pd
+def _na_for(df, indicators, weighting, na):
+    from harvest.weighting_spec import na_policy
 
-    if weighting is None or weighting.nonresponse is None or na != "fail":
-        return na
-    responded = pd.to_numeric(df[weighting.nonresponse], errors="coerce").eq(1).to_numpy()
-    cols = [c for c in indicators if c in df.columns]
-    if cols and not df.loc[responded, cols].isna().any().any():
-        return "drop"
-    return na
+    return na_policy(df, indicators, weighting, na)
 
 
 def _weighted(design, weighting, margins):
@@ -703,7 +675,7 @@ def estimate(file, indicators, by, list_count, treatment, statistic, ci, level, 
     if not indicators:
         raise click.UsageError("give --indicator COLUMN (or --list-experiment COUNT "
                                "--treatment FORM).")
-    na = _na_with_nonresponse(df, indicators, weighting, na)
+    na = _na_for(df, indicators, weighting, na)
     if statistic == "proportion":
         table = design.proportion(indicators, by=by, ci=ci, level=level, na=na)
     else:
@@ -797,7 +769,7 @@ def compare(file, indicators, between, baseline, by, measure, adjust, level, na,
                      replicate_weights=replicate_weights, replicate_method=replicate_method,
                      rho=rho, scale=scale, mse=mse)
     design = _weighted(design, weighting, margins)
-    na = _na_with_nonresponse(df, list(indicators), weighting, na)
+    na = _na_for(df, list(indicators), weighting, na)
     table = design.compare(list(indicators), between, baseline=baseline, by=by or None,
                            measure=measure, level=level,
                            adjust=None if adjust == "none" else adjust, na=na)

@@ -44,7 +44,7 @@ from harvest._options import CALIBRATION_METHODS, as_list, check_option
 from harvest.weighting import describe_weighting
 
 __all__ = ["Weighting", "read_margins", "margins_from_table", "apply_weighting",
-           "weighting_summary", "MARGIN_COLUMNS"]
+           "weighting_summary", "check_respondents", "na_policy", "MARGIN_COLUMNS"]
 
 #: Required columns of a margins file.
 MARGIN_COLUMNS = ("column", "level", "total")
@@ -323,6 +323,48 @@ def prepare(data: pd.DataFrame, weighting: Weighting | None):
                         "figures, so add a year column (the year of each figure), or keep "
                         "one year in the data file.")
     return data, margins
+
+
+def check_respondents(df: pd.DataFrame, column: str) -> int:
+    """Check the 0/1 respondent ``column`` against ``visit_status``; the visits not completed.
+
+    Every visit stays in the design for a nonresponse adjustment; a visit that was not
+    completed cannot be a respondent (DataError naming the rows).
+
+    Returns
+    -------
+    int
+        The number of visits not completed (non-respondents by their status).
+    """
+    if column not in df.columns:
+        raise DataError(f"the column {column!r} (--nonresponse) is not in the file; its "
+                        f"columns are: {', '.join(map(str, df.columns))}.")
+    if "visit_status" not in df.columns:
+        return 0
+    status = df["visit_status"].astype("string").fillna("completed")
+    said = pd.to_numeric(df[column], errors="coerce")
+    bad = np.flatnonzero(((status != "completed") & (said == 1)).to_numpy())
+    if bad.size:
+        raise DataError(f"--nonresponse {column}: rows {', '.join(map(str, bad[:10]))} "
+                        f"are {status.iloc[int(bad[0])]} visits but marked as respondents "
+                        "(1).")
+    return int((status != "completed").sum())
+
+
+def na_policy(df: pd.DataFrame, indicators, weighting: Weighting | None, na: str) -> str:
+    """The ``na`` for estimates on a nonresponse-adjusted design.
+
+    Answers missing only on non-respondents (weight 0 after the adjustment) need no
+    ``na="drop"``: they are ``"drop"`` then, which leaves the estimates as they are.
+    Missing answers of respondents keep ``na`` (and stop with ``"fail"``).
+    """
+    if weighting is None or weighting.nonresponse is None or na != "fail":
+        return na
+    responded = pd.to_numeric(df[weighting.nonresponse], errors="coerce").eq(1).to_numpy()
+    cols = [c for c in indicators if c in df.columns]
+    if cols and not df.loc[responded, cols].isna().any().any():
+        return "drop"
+    return na
 
 
 def apply_weighting(design, weighting: Weighting | None, margins: dict | None = None):
