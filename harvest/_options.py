@@ -28,6 +28,8 @@ PPS = ("brewer", "overton", "ht", None)
 RR_MODELS = ("forced", "warner", "unrelated", "crosswise")
 #: Replicate-weight methods a user can name for supplied weights (``"other"``: own scale).
 SUPPLIED_METHODS = (*REPLICATE_METHODS, "other")
+#: Calibration functions (R ``calfun``): ``design.calibrate(method=...)``, ``--calibrate-method``.
+CALIBRATION_METHODS = ("linear", "raking", "logit")
 #: What ``harvest estimate --statistic`` can estimate (design methods of these names).
 STATISTICS = ("proportion", "mean", "total")
 

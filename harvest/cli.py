@@ -30,6 +30,7 @@ import click
 from harvest._errors import DataError, HarvestWarning
 from harvest._options import (
     ADJUST,
+    CALIBRATION_METHODS,
     COMPARE_MEASURES,
     LONELY_PSU,
     NA_POLICY,
@@ -419,6 +420,99 @@ def _sheet(value):
     return int(value) if str(value).isdigit() else value
 
 
+def _weighting_options(func):
+    """--calibrate, --calibrate-method, --calibrate-bounds, --nonresponse, --nonresponse-by."""
+    options = [
+        click.option("--calibrate", "calibrate_file", default=None,
+                     type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                     help="Calibrate the weights to population figures in this file "
+                          "(CSV or XLSX; columns column, level, total, optionally year "
+                          "and instrument): one row per level count, or a row with an "
+                          "empty level for the total of a numeric column."),
+        click.option("--calibrate-method", type=click.Choice(CALIBRATION_METHODS),
+                     default="linear", show_default=True,
+                     help="Calibration function (as R calibrate's calfun): linear "
+                          "(GREG), raking (always positive weights) or logit (needs "
+                          "--calibrate-bounds)."),
+        click.option("--calibrate-bounds", type=float, nargs=2, default=None,
+                     metavar="LO HI",
+                     help="Keep every weight between LO and HI times its design weight "
+                          "(LO < 1 < HI), e.g. 0.5 3."),
+        click.option("--nonresponse", default=None, metavar="COLUMN",
+                     help="0/1 column, 1 for a respondent: respondents carry the weight "
+                          "of the non-respondents of their cell (rows of every visit "
+                          "status are kept for this)."),
+        click.option("--nonresponse-by", multiple=True, metavar="COLUMN",
+                     help="The nonresponse adjustment cells (e.g. region, or a farm-size "
+                          "class). Repeat to cross columns. Default: the whole sample."),
+    ]
+    for opt in reversed(options):
+        func = opt(func)
+    return func
+
+
+def _weighting(calibrate_file, calibrate_method, calibrate_bounds, nonresponse,
+               nonresponse_by):
+    """The Weighting of the options (the margins file read and checked), or None."""
+    from harvest.weighting_spec import Weighting, read_margins
+
+    if nonresponse_by and nonresponse is None:
+        raise click.UsageError("--nonresponse-by needs --nonresponse COLUMN.")
+    if calibrate_file is None and (calibrate_bounds or calibrate_method != "linear"):
+        raise click.UsageError("--calibrate-method and --calibrate-bounds need "
+                               "--calibrate FILE.")
+    if calibrate_method == "logit" and not calibrate_bounds:
+        raise click.UsageError("--calibrate-method logit needs --calibrate-bounds LO HI.")
+    if calibrate_bounds and not calibrate_bounds[0] < 1 < calibrate_bounds[1]:
+        raise click.BadParameter(f"need LO < 1 < HI; got {calibrate_bounds[0]:g} "
+                                 f"{calibrate_bounds[1]:g}.", param_hint="'--calibrate-bounds'")
+    if calibrate_file is None and nonresponse is None:
+        return None
+    margins = None
+    if calibrate_file is not None:
+        _STATE.update(file=Path(calibrate_file), rows=None)
+        margins = read_margins(calibrate_file)
+        _STATE.update(file=None)
+    return Weighting(margins=margins, source=Path(calibrate_file).name if calibrate_file
+                     else "margins", method=calibrate_method,
+                     bounds=tuple(calibrate_bounds) if calibrate_bounds else None,
+                     nonresponse=nonresponse, nonresponse_by=list(nonresponse_by))
+
+
+def _weighting_frame(df, instrument, weighting):
+    """Completed visits (all of them with --nonresponse) and the frame and margins the
+    weighting needs (year-crossed margin columns added to the command's own copy)."""
+    from harvest.weighting_spec import check_respondents, prepare
+
+    if weighting is not None and weighting.nonresponse is not None:
+        n_out = check_respondents(df, weighting.nonresponse)
+        if n_out:
+            _note(f"note: {n_out} visit(s) not completed stay in the design as "
+                  f"non-respondents (--nonresponse {weighting.nonresponse}), with weight 0.")
+    else:
+        df = _completed(df, instrument)
+    if weighting is not None and instrument is not None:
+        weighting = weighting.for_instrument(instrument)
+    return prepare(df, weighting)
+
+
+def _na_for(df, indicators, weighting, na):
+    from harvest.weighting_spec import na_policy
+
+    return na_policy(df, indicators, weighting, na)
+
+
+def _weighted(design, weighting, margins):
+    """The design weighted as the options say, with a line saying how."""
+    from harvest.weighting_spec import apply_weighting, weighting_summary
+
+    if weighting is None:
+        return design
+    design = apply_weighting(design, weighting, margins)
+    _note(f"weighting: {weighting_summary(design)}")
+    return design
+
+
 # ----------------------------------------------------------------------------- commands
 
 
@@ -531,6 +625,7 @@ def validate(file, instrument, sheet, encoding, problems_out):
               help="Missing values in an indicator: stop with the rows, or leave those rows "
                    "out of that estimate.")
 @_design_options
+@_weighting_options
 @_min_n_option
 @_reliability_option
 @_out_option
@@ -538,7 +633,8 @@ def validate(file, instrument, sheet, encoding, problems_out):
 @_friendly
 def estimate(file, indicators, by, list_count, treatment, statistic, ci, level, na, strata,
              psu, weights, fpc, lonely_psu, no_design, replicate_weights, replicate_method,
-             rho, scale, mse, instrument, sheet, encoding, min_n, min_each,
+             rho, scale, mse, instrument, sheet, encoding, calibrate_file, calibrate_method,
+             calibrate_bounds, nonresponse, nonresponse_by, min_n, min_each,
              allow_weak_disclosure, reliability, out, fmt):
     """Estimate indicators (shares, means or totals) with confidence intervals.
 
@@ -551,13 +647,16 @@ def estimate(file, indicators, by, list_count, treatment, statistic, ci, level, 
     policy = _policy(min_n, min_each, allow_weak_disclosure)
     _check_out(out)
     by = _by_columns(by)
+    weighting = _weighting(calibrate_file, calibrate_method, calibrate_bounds, nonresponse,
+                           nonresponse_by)
     df, instrument = _read(file, instrument, _sheet(sheet), encoding)
-    df = _completed(df, instrument)
+    df, margins = _weighting_frame(df, instrument, weighting)
     _pooled_years(df, by)
     design = _design(df, strata=strata, psu=psu, weights=weights, fpc=fpc,
                      lonely_psu=lonely_psu, no_design=no_design,
                      replicate_weights=replicate_weights, replicate_method=replicate_method,
                      rho=rho, scale=scale, mse=mse)
+    design = _weighted(design, weighting, margins)
     by = list(by) or None
     indicators = list(indicators)
     if list_count is not None:   # issue #17: list experiment (harvest.sensitive)
@@ -576,6 +675,7 @@ def estimate(file, indicators, by, list_count, treatment, statistic, ci, level, 
     if not indicators:
         raise click.UsageError("give --indicator COLUMN (or --list-experiment COUNT "
                                "--treatment FORM).")
+    na = _na_for(df, indicators, weighting, na)
     if statistic == "proportion":
         table = design.proportion(indicators, by=by, ci=ci, level=level, na=na)
     else:
@@ -620,6 +720,7 @@ def estimate(file, indicators, by, list_count, treatment, statistic, ci, level, 
 @click.option("--na", type=click.Choice(NA_POLICY), default="fail", show_default=True,
               help="Missing values in an indicator: stop, or leave those rows out.")
 @_design_options
+@_weighting_options
 @_min_n_option
 @_reliability_option
 @_out_option
@@ -627,8 +728,9 @@ def estimate(file, indicators, by, list_count, treatment, statistic, ci, level, 
 @_friendly
 def compare(file, indicators, between, baseline, by, measure, adjust, level, na, strata, psu,
             weights, fpc, lonely_psu, no_design, replicate_weights, replicate_method, rho,
-            scale, mse, instrument, sheet, encoding, min_n, min_each, allow_weak_disclosure,
-            reliability, out, fmt):
+            scale, mse, instrument, sheet, encoding, calibrate_file, calibrate_method,
+            calibrate_bounds, nonresponse, nonresponse_by, min_n, min_each,
+            allow_weak_disclosure, reliability, out, fmt):
     """Compare indicators between groups, such as 2024 against 2023, with intervals.
 
     The interval and p-value of each change use the covariance between the groups from
@@ -641,8 +743,10 @@ def compare(file, indicators, between, baseline, by, measure, adjust, level, na,
     policy = _policy(min_n, min_each, allow_weak_disclosure)
     _check_out(out)
     by = _by_columns(by)
+    weighting = _weighting(calibrate_file, calibrate_method, calibrate_bounds, nonresponse,
+                           nonresponse_by)
     df, instrument = _read(file, instrument, _sheet(sheet), encoding)
-    df = _completed(df, instrument)
+    df, margins = _weighting_frame(df, instrument, weighting)
     if between not in df.columns:
         raise HarvestCLIError(
             f"{file.name}: the column {between!r} (--between) is not in the file; its "
@@ -664,6 +768,8 @@ def compare(file, indicators, between, baseline, by, measure, adjust, level, na,
                      lonely_psu=lonely_psu, no_design=no_design,
                      replicate_weights=replicate_weights, replicate_method=replicate_method,
                      rho=rho, scale=scale, mse=mse)
+    design = _weighted(design, weighting, margins)
+    na = _na_for(df, list(indicators), weighting, na)
     table = design.compare(list(indicators), between, baseline=baseline, by=by or None,
                            measure=measure, level=level,
                            adjust=None if adjust == "none" else adjust, na=na)
@@ -713,9 +819,11 @@ def compare(file, indicators, between, baseline, by, measure, adjust, level, na,
               help="Stack records that appear in more than one input file (same id and "
                    "year) instead of stopping; the report then says so.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@_weighting_options
 @_friendly
 def report(files, out, visits, baseline, level, title, min_n, min_each, allow_weak_disclosure,
-           reliability, bayes, seed, allow_repeated_records, quiet):
+           reliability, bayes, seed, allow_repeated_records, quiet, calibrate_file,
+           calibrate_method, calibrate_bounds, nonresponse, nonresponse_by):
     """Write the HTML report for one or more field-data files.
 
     Give each instrument's file (farms, employees, ...): the instrument is recognised
@@ -730,6 +838,8 @@ def report(files, out, visits, baseline, level, title, min_n, min_each, allow_we
     from harvest.report import ID_COLUMNS, build_report
 
     policy = _policy(min_n, min_each, allow_weak_disclosure)
+    weighting = _weighting(calibrate_file, calibrate_method, calibrate_bounds, nonresponse,
+                           nonresponse_by)
     frames: dict[str, list] = {}
     names: dict[str, list] = {}
     for f in files:
@@ -740,6 +850,12 @@ def report(files, out, visits, baseline, level, title, min_n, min_each, allow_we
                 "picker_id, employee_id or institution_id column).")
         frames.setdefault(instrument, []).append(df)
         names.setdefault(instrument, []).append(f.name)
+    if (weighting is not None and weighting.margins is not None and len(frames) > 1
+            and "instrument" not in weighting.margins.columns):
+        raise HarvestCLIError(
+            f"{weighting.source} has no instrument column, but the report holds several "
+            f"instruments ({', '.join(frames)}): add a column instrument saying which "
+            "table each population figure is for.")
     notices = []
     for instrument, dfs in frames.items():
         rep = refuse_repeated(list(zip(names[instrument], dfs, strict=True)),
@@ -756,7 +872,7 @@ def report(files, out, visits, baseline, level, title, min_n, min_each, allow_we
                         policy=policy,
                         reliability=None if reliability == "none" else reliability,
                         bayes=bayes, rng=seed, title=title, sources=[f.name for f in files],
-                        progress=not quiet, notices=notices)
+                        progress=not quiet, notices=notices, weighting=weighting)
     click.echo(f"Wrote the report to {path.resolve()}. Open it in a web browser.")
 
 

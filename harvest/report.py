@@ -24,7 +24,7 @@ import html
 import io
 import re
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -125,6 +125,7 @@ class ReportData:
     synthetic: bool = False
     seed: object = None
     notices: list = field(default_factory=list)
+    weighting: dict = field(default_factory=dict)
 
 
 def observed_summary(frames: dict, visits: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -204,11 +205,12 @@ def _design_columns(df: pd.DataFrame, design: dict | None) -> dict:
     }
 
 
-def _prepare(df: pd.DataFrame, instrument: str) -> pd.DataFrame:
-    """Completed visits only, with the derived indicators added when missing."""
+def _prepare(df: pd.DataFrame, instrument: str, keep_all: bool = False) -> pd.DataFrame:
+    """Completed visits only (every visit with ``keep_all``: a nonresponse adjustment),
+    with the derived indicators added when missing."""
     from harvest.indicators import add_indicators
 
-    if "visit_status" in df.columns:
+    if "visit_status" in df.columns and not keep_all:
         status = df["visit_status"].astype("string").fillna("completed")
         df = df[(status == "completed").to_numpy()]
     wanted = INDICATORS.get(instrument, {})
@@ -220,7 +222,8 @@ def _prepare(df: pd.DataFrame, instrument: str) -> pd.DataFrame:
 
 def analyse(frames: dict, *, visits=None, design: dict | None = None, level: float = 0.95,
             ci: str = "korn-graubard", baseline=None, bayes: bool = False,
-            bayes_options: dict | None = None, rng=2024, progress=None) -> ReportData:
+            bayes_options: dict | None = None, rng=2024, progress=None,
+            weighting=None) -> ReportData:
     """Run the report's analysis on instrument tables and return tidy tables.
 
     Parameters
@@ -253,29 +256,44 @@ def analyse(frames: dict, *, visits=None, design: dict | None = None, level: flo
         Seed for every random step (the Bayesian fit); recorded in the report.
     progress : callable, optional
         Called with a short text after each step (for a progress bar).
+    weighting : harvest.weighting_spec.Weighting, optional
+        Nonresponse adjustment and calibration applied to every instrument's design
+        (margins rows of another ``instrument`` left out); the methods section says
+        which and the weights' spread.
 
     Returns
     -------
     ReportData
     """
     from harvest.design import SurveyDesign
+    from harvest.weighting_spec import apply_weighting, prepare, weighting_summary
 
     step = progress or (lambda _text: None)
     estimates, national, comparisons, national_cmp, labels = {}, {}, {}, {}, {}
     prepared = {}
     years = set()
-    used_design = {}
+    used_design, designs, weighted = {}, {}, {}
     for instrument, raw in frames.items():
-        df = _prepare(raw, instrument)
+        rule = weighting.for_instrument(instrument) if weighting is not None else None
+        if rule is not None and rule.nonresponse is not None \
+                and rule.nonresponse not in raw.columns:
+            # the nonresponse column is in some instruments' tables: adjust those
+            rule = replace(rule, nonresponse=None, nonresponse_by=[])
+        df = _prepare(raw, instrument, keep_all=rule is not None and
+                      rule.nonresponse is not None)
         wanted = [c for c in INDICATORS.get(instrument, {}) if c in df.columns]
         if not wanted or len(df) == 0:
             step(f"{instrument}: nothing to estimate")
             continue
-        prepared[instrument] = df
         labels.update({c: INDICATORS[instrument][c] for c in wanted})
         cols = _design_columns(df, design)
         used_design[instrument] = cols
-        des = SurveyDesign(df, **cols)
+        df, margins = prepare(df, rule)
+        prepared[instrument] = df
+        des = apply_weighting(SurveyDesign(df, **cols), rule, margins)
+        designs[instrument] = des
+        if rule is not None and rule.active:
+            weighted[instrument] = (weighting_summary(des), bool(margins))
         by_region = ["year", "region"] if "year" in df.columns else ["region"]
         by_year = ["year"] if "year" in df.columns else None
         # with the unweighted yes counts for the attribute rule of disclosure control
@@ -288,6 +306,10 @@ def analyse(frames: dict, *, visits=None, design: dict | None = None, level: flo
         if "year" in df.columns:
             years.update(df["year"].dropna().unique().tolist())
         step(f"{instrument}: estimates")
+    if weighting is not None and weighting.nonresponse is not None and not any(
+            weighting.nonresponse in raw.columns for raw in frames.values()):
+        raise DataError(f"the nonresponse column {weighting.nonresponse!r} (--nonresponse) "
+                        "is in none of the tables.")
     if not estimates:
         raise DataError(
             "none of the tables holds an indicator the report knows "
@@ -302,7 +324,7 @@ def analyse(frames: dict, *, visits=None, design: dict | None = None, level: flo
                         f"{', '.join(map(str, years))}).")
     if baseline is not None:
         for instrument, df in prepared.items():
-            des = SurveyDesign(df, **used_design[instrument])
+            des = designs[instrument]
             wanted = list(estimates[instrument]["indicator"].unique())
             keep = df["year"].isin([baseline, year]).to_numpy()
             sub = des.subset(keep)
@@ -338,7 +360,7 @@ def analyse(frames: dict, *, visits=None, design: dict | None = None, level: flo
         year=year, baseline=baseline, level=level, ci=ci, design=used_design, labels=labels,
         model=model, model_indicator=model_indicator, model_settings=settings,
         model_diagnostics=diagnostics,
-        seed=rng if isinstance(rng, (int, np.integer)) else None,
+        seed=rng if isinstance(rng, (int, np.integer)) else None, weighting=weighted,
     )
 
 
@@ -849,6 +871,14 @@ def _methods(data: ReportData, policy: DisclosurePolicy, reliability="flag") -> 
                          "(as R survey.lonely.psu)")
         out.append(f"Design for {unit}: " + "; ".join(parts) + ". Standard errors by Taylor "
                    "linearisation with ultimate-cluster variance, as R survey's svydesign.")
+        if instrument in data.weighting:
+            text, calibrated = data.weighting[instrument]
+            out.append(f"Weighting of the {unit}: {text} (Kish: 1 + the squared "
+                       "coefficient of variation of the weights). " + (
+                           "The standard errors account for the calibration (residuals of "
+                           "the calibration regression, as R survey's calibrate)."
+                           if calibrated else "The adjusted weights are treated as fixed "
+                           "in the standard errors."))
     names = {"korn-graubard": "Korn-Graubard (R svyciprop method 'beta')",
              "logit": "logit", "wilson": "Wilson with the effective sample size"}
     out.append(f"Confidence intervals for proportions: {names.get(data.ci, data.ci)}, at "
@@ -913,7 +943,8 @@ def build_report(frames: dict, out="report.html", *, visits=None, design: dict |
                  min_n: int = 10, reliability: str | None = "flag", bayes: bool = False,
                  bayes_options: dict | None = None, rng=2024, title: str | None = None,
                  sources=None, synthetic: bool = False, progress: bool = True,
-                 policy: DisclosurePolicy | None = None, notices=None) -> Path:
+                 policy: DisclosurePolicy | None = None, notices=None,
+                 weighting=None) -> Path:
     """Analyse instrument tables and write the self-contained HTML report.
 
     Parameters
@@ -922,7 +953,7 @@ def build_report(frames: dict, out="report.html", *, visits=None, design: dict |
         Instrument tables keyed by instrument, e.g. ``{"farm": farms, "employee": emp}``.
     out : str or pathlib.Path, default ``"report.html"``
         The file to write.
-    visits, design, level, ci, baseline, bayes, bayes_options, rng
+    visits, design, level, ci, baseline, bayes, bayes_options, rng, weighting
         As :func:`analyse`.
     min_n : int, default 10
         Disclosure threshold (see :func:`harvest.tables.disclose`); ignored with
@@ -959,7 +990,7 @@ def build_report(frames: dict, out="report.html", *, visits=None, design: dict |
     try:
         data = analyse(frames, visits=visits, design=design, level=level, ci=ci,
                        baseline=baseline, bayes=bayes, bayes_options=bayes_options, rng=rng,
-                       progress=bar)
+                       progress=bar, weighting=weighting)
         data.sources = list(sources or [])
         data.synthetic = synthetic
         data.notices = list(notices or [])

@@ -74,6 +74,23 @@ class Scenario:
     weights matter; ``refusal_bias`` shifts the logit of refusal for farms with child
     labour (0: refusals completely at random, estimates unbiased; > 0: farms with child
     labour refuse more, estimates biased downwards, for sensitivity studies).
+
+    Nonresponse that depends on a known covariate (for weighting studies, off by
+    default): ``refusal_size`` is the log of how much more likely a *large* institution
+    (``n_staff >= large_institution``, a size the registry knows) is to refuse than a
+    small one (0: at random). Quotas and mobilisation grow with the size of the
+    institution, so the refusals bias the estimates; a nonresponse adjustment within
+    size classes removes the bias. ``keep_refusals=True`` keeps the refused and dropped
+    institution visits in ``institutions`` (answers missing; ``sector`` and ``n_staff``
+    known), with the columns ``responded`` (0/1) and ``size_class`` (``"small"``,
+    ``"large"``) and the *base* weights ``N_h/n_h * M_d/m_d`` (``m_d`` attempted visits),
+    ready for ``design.adjust_nonresponse("responded", by="size_class")``. Employees are
+    interviewed in completed institutions as always; with ``keep_refusals`` their
+    weights are the base weights too (``w_base * S_j/k_j``), and ``employees`` gains
+    one row per institution not completed, standing for its ``n_staff`` employees
+    (answers missing, ``responded`` 0, the visit's ``visit_status``), so the same
+    adjustment works on the employee table. ``Mission.margins`` gives the population
+    counts to calibrate to.
     """
 
     year: int = 2024
@@ -117,6 +134,9 @@ class Scenario:
     picker_consequence: float = 0.12
     picker_alongside_children: float = 0.11
     employee_alongside_children: float = 0.14
+    refusal_size: float = 0.0                         # log relative refusal, large inst.
+    large_institution: int = 35                       # staff from which one is "large"
+    keep_refusals: bool = False                       # institutions: every attempted visit
 
     def replace(self, **changes) -> Scenario:
         """A copy with some settings changed."""
@@ -196,6 +216,36 @@ class Mission:
     def table(self, instrument: str) -> pd.DataFrame:
         """The sample table of an instrument (``"farm"`` -> ``farms`` ...)."""
         return getattr(self, _TABLES[instrument])
+
+    def margins(self, instrument: str = "farm") -> pd.DataFrame:
+        """Population counts to calibrate to, as a tidy margins table.
+
+        The registry's figures for the simulated population: units per region, per
+        ``sector`` (institutions, employees), per ``size_class`` (institutions) and the
+        total of the size column (``n_pickers`` of farms, ``n_staff`` of institutions).
+
+        Parameters
+        ----------
+        instrument : {"farm", "institution", "employee"}
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``column``, ``level`` (empty for the total of a numeric column) and
+            ``total``: the file format of ``harvest estimate --calibrate`` and of
+            :func:`harvest.weighting_spec.margins_from_table`.
+
+        Examples
+        --------
+        >>> m = mission(2024, rng=3)
+        >>> t = m.margins("farm")
+        >>> t["column"].unique().tolist()
+        ['region', 'n_pickers']
+        >>> farms = int(m.truth.query("instrument == 'farm' and region == 'All'")["N"].iloc[0])
+        >>> int(t.loc[t["column"] == "region", "total"].sum()) == farms
+        True
+        """
+        return _margins(self.population, instrument)
 
 
 @dataclass
@@ -654,12 +704,17 @@ def _sample(pop: Population, rng: np.random.Generator, n: int) -> dict:
     def farm_refusal(idx):
         return np.exp(sc.refusal_bias * farm_child[idx])
 
+    large = pop.institutions["n_staff"] >= sc.large_institution
+
+    def institution_refusal(idx):
+        return np.exp(sc.refusal_size * large[idx])
+
     out = {}
     visits = []
     for kind, units, n_visits, n_ref, n_drop, ref_w in (
         ("farm", pop.farms, sc.farm_visits, sc.farm_refusals, sc.farm_dropped, farm_refusal),
         ("institution", pop.institutions, sc.institution_visits, sc.institution_refusals,
-         sc.institution_dropped, None),
+         sc.institution_dropped, institution_refusal if sc.refusal_size else None),
     ):
         pair, idx, status, inter = _stage(units, sel_sim, sel_d, n, n_visits, n_ref, n_drop,
                                           sc.interference, rng, ref_w)
@@ -676,6 +731,13 @@ def _sample(pop: Population, rng: np.random.Generator, n: int) -> dict:
             "visit_status": _STATUS[status],
             "interference": np.where(status == 1, np.nan, inter)}))
         done = status == 0
+        if kind == "institution" and sc.keep_refusals:
+            attempted = np.bincount(pair, minlength=len(sel_d))
+            n_sel = np.bincount(sel_sim * H + d_region[sel_d], minlength=n * H)
+            base = (np.asarray(sc.districts, float)[d_region[sel_d]]
+                    / n_sel[sel_sim * H + d_region[sel_d]] * units["M"][sel_d]
+                    / np.maximum(attempted, 1))[pair]
+            every = (frame.assign(weight=base), idx, rnd, obs_group[pair], status, inter)
         out[kind] = (frame[done].reset_index(drop=True), idx[done], rnd[done],
                      obs_group[pair][done], inter[done], w[done])
 
@@ -730,6 +792,8 @@ def _sample(pop: Population, rng: np.random.Generator, n: int) -> dict:
     for c in ("received_quota", "n_staff", "n_staff_sent"):
         inst[c] = I_[c][i_idx]
     inst = _finish(inst, "institution")
+    if sc.keep_refusals:
+        inst = _every_institution_visit(every, I_, sc)
 
     # employees within completed institutions
     S = I_["n_staff"][i_idx]
@@ -752,11 +816,89 @@ def _sample(pop: Population, rng: np.random.Generator, n: int) -> dict:
     for c, v in cols.items():
         emp[c] = v
     emp = _finish(emp, "employee")
+    if sc.keep_refusals:
+        emp = _employees_with_refusals(emp, every, I_, ipos, S[ipos] / k[ipos], sc)
     vis = pd.concat(visits, ignore_index=True)
     vis = vis.astype({c: "str" for c in ("instrument", "region", "district", "unit_id",
                                          "visit_status")})
     return {"farms": farms, "pickers": pickers, "employees": emp, "institutions": inst,
             "visits": vis}
+
+
+def _every_institution_visit(every, I_, sc) -> pd.DataFrame:
+    """The institutions table with every attempted visit (``keep_refusals=True``)."""
+    frame, idx, rnd, grp, status, inter = every
+    done = status == 0
+    inst = frame.reset_index(drop=True)
+    inst.insert(4, "round", rnd)
+    inst.insert(5, "obs_group", grp)
+    inst.insert(6, "visit_status", _STATUS[status])
+    inst.insert(7, "interference", np.where(status == 1, np.nan, inter))
+    inst["sector"] = np.asarray(TURKMENISTAN.sectors, object)[I_["sector"][idx]]
+    inst["n_staff"] = I_["n_staff"][idx]
+    for c in ("received_quota", "n_staff_sent"):
+        inst[c] = np.where(done, I_[c][idx], np.nan)
+    inst = _finish(inst, "institution")
+    inst["responded"] = done.astype(np.int64)
+    inst["size_class"] = np.where(I_["n_staff"][idx] >= sc.large_institution, "large",
+                                  "small").astype(object)
+    return inst.astype({"size_class": "str"})
+
+
+def _employees_with_refusals(emp, every, I_, pos, staff_per_interview,
+                             sc) -> pd.DataFrame:
+    """Employees on base weights, plus one row per institution not visited to the end
+    (``keep_refusals=True``): it stands for all its staff (weight ``w_base * n_staff``),
+    answers missing, ``responded`` 0."""
+    frame, idx, _, _, status, _ = every
+    done = status == 0
+    base = frame["weight"].to_numpy()
+    # row j of emp is an employee of the pos[j]-th completed visit
+    emp = emp.assign(weight=base[done][pos] * staff_per_interview, responded=1)
+    gone = ~done
+    ids = frame["institution_id"].to_numpy()[gone]
+    missing = frame.loc[gone, ["sim", "year", "region", "district", "stratum",
+                               "n_districts"]].reset_index(drop=True)
+    missing["employee_id"] = np.char.add(ids.astype(str), "-staff").astype(object)
+    missing["institution_id"] = ids
+    missing["sector"] = np.asarray(TURKMENISTAN.sectors, object)[I_["sector"][idx[gone]]]
+    missing["weight"] = base[gone] * I_["n_staff"][idx[gone]]
+    missing["responded"] = 0
+    missing["visit_status"] = _STATUS[status[gone]]
+    emp = emp.assign(visit_status="completed")
+    out = pd.concat([emp, missing], ignore_index=True)[list(emp.columns)]
+    n_staff = np.r_[I_["n_staff"][idx[done]][pos], I_["n_staff"][idx[gone]]]
+    out["size_class"] = np.where(n_staff >= sc.large_institution, "large", "small")
+    return out.astype({c: "str" for c in ("employee_id", "institution_id", "sector",
+                                          "size_class", "region", "district", "stratum")})
+
+
+def _margins(pop: Population, instrument: str) -> pd.DataFrame:
+    """Population counts by region (and sector, size class) and the size total."""
+    if instrument not in ("farm", "institution", "employee"):
+        raise ValueError("`instrument` must be one of 'farm', 'institution', 'employee'; "
+                         f"got {instrument!r}.")
+    sc = pop.scenario
+    regions = np.asarray(sc.regions, dtype=object)
+    units = {"farm": pop.farms, "institution": pop.institutions,
+             "employee": pop.employees}[instrument]
+    region = regions[pop.district_region[units["district"]]]
+    parts = [("region", pd.Series(region).value_counts().reindex(regions, fill_value=0))]
+    if instrument in ("institution", "employee"):
+        sector = np.asarray(TURKMENISTAN.sectors, object)[units["sector"]]
+        parts.append(("sector", pd.Series(sector).value_counts().reindex(
+            TURKMENISTAN.sectors, fill_value=0)))
+    if instrument == "institution":
+        large = units["n_staff"] >= sc.large_institution
+        parts.append(("size_class", pd.Series(np.where(large, "large", "small")).value_counts(
+        ).reindex(["small", "large"], fill_value=0)))
+    rows = [pd.DataFrame({"column": name, "level": counts.index.astype(str),
+                          "total": counts.to_numpy(dtype=float)}) for name, counts in parts]
+    size = {"farm": "n_pickers", "institution": "n_staff"}.get(instrument)
+    if size is not None:
+        rows.append(pd.DataFrame({"column": [size], "level": [""],
+                                  "total": [float(units[size].sum())]}))
+    return pd.concat(rows, ignore_index=True)
 
 
 def _ids(year, prefix, idx) -> np.ndarray:
