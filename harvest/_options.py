@@ -26,6 +26,8 @@ ADJUST = ("holm", "bonferroni", "fdr_bh", None)
 RR_MODELS = ("forced", "warner", "unrelated", "crosswise")
 #: Replicate-weight methods a user can name for supplied weights (``"other"``: own scale).
 SUPPLIED_METHODS = (*REPLICATE_METHODS, "other")
+#: Families of ``design.glm`` (R ``svyglm``).
+GLM_FAMILIES = ("gaussian", "binomial", "quasibinomial", "poisson", "quasipoisson")
 #: What ``harvest estimate --statistic`` can estimate (design methods of these names).
 STATISTICS = ("proportion", "mean", "total")
 
