@@ -523,8 +523,7 @@ def fit_glm(design, formula, family="gaussian", subset=None, level=0.95) -> GLMR
     design_df = float(np.asarray(design._df(estimand), dtype=float)[0])
     dispersion = 1.0
     if fam.estimated:
-        pw = w / w.mean()
-        pearson = (y - mu) * np.sqrt(pw / v)
+        pearson = (y - mu) / np.sqrt(v)     # R residuals.svyglm(type="pearson")
         mean = np.sum(w * pearson) / w.sum()
         n = rows.size
         dispersion = float(np.sum(w * (pearson - mean) ** 2) / w.sum() * n / (n - 1))
