@@ -31,6 +31,7 @@ from harvest._errors import DataError, HarvestWarning
 from harvest._options import (
     ADJUST,
     COMPARE_MEASURES,
+    GLM_FAMILIES,
     LONELY_PSU,
     NA_POLICY,
     PROPORTION_CI,
@@ -687,6 +688,52 @@ def compare(file, indicators, between, baseline, by, measure, adjust, level, na,
             if c in tidy.columns]
     tidy.loc[small, cols] = float("nan")
     tidy["suppressed"] = small
+    _emit(tidy, text, notes, out, fmt)
+
+
+@main.command()
+@_file_argument()
+@click.option("--formula", required=True, metavar="'Y ~ TERMS'",
+              help="Model formula, e.g. \"child_labour ~ region + n_pickers\" (R's "
+                   "treatment coding: the first level of a category is the reference).")
+@click.option("--family", type=click.Choice(GLM_FAMILIES), default="gaussian",
+              show_default=True, help="Model family, as R svyglm (quasibinomial for 0/1 "
+                                      "indicators).")
+@click.option("--level", type=click.FloatRange(0, 1, min_open=True, max_open=True),
+              default=0.95, show_default=True, help="Confidence level.")
+@_design_options
+@_out_option
+@_format_option
+@_friendly
+def model(file, formula, family, level, strata, psu, weights, fpc, lonely_psu, no_design,
+          replicate_weights, replicate_method, rho, scale, mse, instrument, sheet, encoding,
+          out, fmt):
+    """Fit a design-based regression model (R svyglm) and print its coefficients.
+
+    Example: harvest model farms.csv --formula "child_labour ~ region + n_pickers"
+    --family quasibinomial
+    """
+    _check_out(out)
+    df, instrument = _read(file, instrument, _sheet(sheet), encoding)
+    df = _completed(df, instrument)
+    design = _design(df, strata=strata, psu=psu, weights=weights, fpc=fpc,
+                     lonely_psu=lonely_psu, no_design=no_design,
+                     replicate_weights=replicate_weights, replicate_method=replicate_method,
+                     rho=rho, scale=scale, mse=mse)
+    fit = design.glm(formula, family=family, level=level)
+    tidy = fit.table
+    text = tidy.assign(**{c: tidy[c].map(lambda v: f"{v:.4g}")
+                          for c in ("estimate", "se", "ci_low", "ci_high", "statistic")},
+                       p_value=tidy["p_value"].map(lambda v: f"{v:.3g}"),
+                       df=tidy["df"].map(lambda v: f"{v:g}")).drop(columns="level")
+    notes = [f"{family} model of {formula} on {fit.n} rows; t tests and {level:.0%} "
+             f"intervals on {fit.df:g} degrees of freedom (design df + 1 - coefficients)."]
+    for term in fit.terms:
+        test = fit.wald_test(term).iloc[0]
+        if test["df_num"] > 1:
+            notes.append(f"{term}: F = {test['statistic']:.4g} on ({test['df_num']:g}, "
+                         f"{test['df_den']:g}) df, p = {test['p_value']:.3g} (Wald test of "
+                         "all its coefficients).")
     _emit(tidy, text, notes, out, fmt)
 
 
