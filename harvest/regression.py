@@ -26,7 +26,7 @@ Examples
 >>> fit.table["term"].tolist()
 ['(Intercept)', 'x']
 >>> round(float(fit.table["estimate"].iloc[1]), 2)
-1.95
+1.97
 """
 
 from __future__ import annotations
