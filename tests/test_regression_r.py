@@ -40,18 +40,21 @@ def _designs():
     rw = _read("boot_repweights")
     boot = hv.ReplicateDesign(pd.concat([STRAT, rw], axis=1), weights="pw",
                               replicate_weights="rw", method="bootstrap")
-    return {"strat": dstrat, "clus1": dclus1, "nhanes": dnh, "farms": dfarm,
+    post = dstrat.poststratify("stype", {"E": 4421, "H": 755, "M": 1018})
+    return {"strat": dstrat, "post": post, "clus1": dclus1, "nhanes": dnh, "farms": dfarm,
             "jk1": dclus1.replicate("jk1"), "boot": boot}
 
 
 DESIGNS = _designs()
-FRAMES = {"strat": STRAT, "clus1": CLUS1, "nhanes": NHANES, "farms": FARMS,
+FRAMES = {"strat": STRAT, "post": STRAT, "clus1": CLUS1, "nhanes": NHANES, "farms": FARMS,
           "jk1": CLUS1, "boot": STRAT}
 
 #: case -> (design, formula, family, subset, rows of predict's new frame)
 CASES = {
     "strat_gaussian": ("strat", "api00 ~ ell + meals + mobility", "gaussian", None,
                        [0, 1, 2, 3, 4]),
+    "poststrat_gaussian": ("post", "api00 ~ ell + meals", "gaussian", None,
+                           [0, 1, 2, 3, 4]),
     "strat_quasibinomial": ("strat", "sch_wide ~ ell + stype", "quasibinomial", None,
                             [0, 1, 100, 150, 199]),
     "strat_binomial_interaction": ("strat", "sch_wide ~ ell * stype", "binomial", None,

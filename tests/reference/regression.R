@@ -67,6 +67,10 @@ add <- function(case, fit, terms, newdata) {
 
 add("strat_gaussian", svyglm(api00 ~ ell + meals + mobility, dstrat, control = ctl), c("ell", "meals"),
     strat[1:5, ])
+dps <- postStratify(dstrat, ~stype, data.frame(stype = c("E", "H", "M"),
+                                               Freq = c(4421, 755, 1018)))
+add("poststrat_gaussian", svyglm(api00 ~ ell + meals, dps, control = ctl), c("ell"),
+    strat[1:5, ])
 add("strat_quasibinomial", svyglm(sch_wide ~ ell + stype, dstrat, family = quasibinomial, control = ctl),
     c("stype"), strat[c(1, 2, 101, 151, 200), ])
 add("strat_binomial_interaction",
