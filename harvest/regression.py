@@ -42,13 +42,18 @@ from harvest._domains import Estimand
 from harvest._errors import DataError, HarvestWarning, describe_rows
 from harvest._options import GLM_FAMILIES, check_level, check_option
 
-__all__ = ["GLMResult", "fit_glm", "TABLE_COLUMNS", "WALD_COLUMNS"]
+__all__ = ["GLMResult", "fit_glm", "odds_ratios", "TABLE_COLUMNS", "WALD_COLUMNS",
+           "ODDS_RATIO_COLUMNS"]
 
 #: Columns of :attr:`GLMResult.table` (API.md).
 TABLE_COLUMNS = ["term", "estimate", "se", "ci_low", "ci_high", "level", "df", "statistic",
                  "p_value"]
 #: Columns of :meth:`GLMResult.wald_test` (API.md).
 WALD_COLUMNS = ["terms", "statistic", "df_num", "df_den", "p_value"]
+
+#: Columns of :func:`odds_ratios`.
+ODDS_RATIO_COLUMNS = ["indicator", "term", "estimate", "ci_low", "ci_high", "level", "df",
+                      "p_value", "n"]
 
 #: IRLS stops when no coefficient moves by more than this (relative to 1 + |beta|).
 TOLERANCE = 1e-10
@@ -533,3 +538,60 @@ def fit_glm(design, formula, family="gaussian", subset=None, level=0.95) -> GLMR
                        converged=converged, term_columns=term_columns)
     result.table["term"] = names
     return result
+
+
+def odds_ratios(design, indicators, covariates, level=0.95, subset=None) -> pd.DataFrame:
+    """Odds ratios of 0/1 indicators on covariates: "who is most affected".
+
+    One quasibinomial model ``indicator ~ covariate_1 + ... + covariate_k`` per indicator
+    (:meth:`~harvest._base._DesignBase.glm`); each coefficient but the intercept becomes
+    an odds ratio :math:`e^{\\hat\\beta_j}` with the interval
+    :math:`e^{\\hat\\beta_j \\pm t_{\\nu} \\mathrm{se}_j}`, adjusted for the other
+    covariates.
+
+    Parameters
+    ----------
+    design : SurveyDesign or ReplicateDesign
+    indicators : str or list of str
+        0/1 columns.
+    covariates : list of str
+        Formula terms (columns; a category is compared with its first sorted level).
+    level : float
+    subset : optional
+        As :meth:`~harvest._base._DesignBase.glm`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``indicator, term, estimate, ci_low, ci_high, level, df, p_value, n``
+        (``estimate`` is the odds ratio; ``p_value`` of the t test of the coefficient).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> import harvest as hv
+    >>> rng = np.random.default_rng(2)
+    >>> df = pd.DataFrame({"psu": range(200), "x": rng.normal(size=200)})
+    >>> df["y"] = (rng.random(200) < 1 / (1 + np.exp(-df["x"]))).astype(int)
+    >>> t = odds_ratios(hv.SurveyDesign(df, psu="psu"), "y", ["x"])
+    >>> t["term"].tolist(), bool(t["estimate"].iloc[0] > 1)
+    (['x'], True)
+    """
+    if isinstance(indicators, str):
+        indicators = [indicators]
+    if isinstance(covariates, str):
+        covariates = [covariates]
+    if not indicators or not covariates:
+        raise ValueError("`indicators` and `covariates` must each name at least one column.")
+    parts = []
+    for indicator in indicators:  # one model per indicator (not a loop over domains)
+        fit = design.glm(f"{indicator} ~ {' + '.join(covariates)}", family="quasibinomial",
+                         subset=subset, level=level)
+        t = fit.table[fit.table["term"] != "(Intercept)"]
+        parts.append(pd.DataFrame({
+            "indicator": indicator, "term": t["term"].to_numpy(),
+            "estimate": np.exp(t["estimate"].to_numpy()),
+            "ci_low": np.exp(t["ci_low"].to_numpy()),
+            "ci_high": np.exp(t["ci_high"].to_numpy()), "level": t["level"].to_numpy(),
+            "df": t["df"].to_numpy(), "p_value": t["p_value"].to_numpy(), "n": fit.n}))
+    return pd.concat(parts, ignore_index=True)[ODDS_RATIO_COLUMNS]

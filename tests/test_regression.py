@@ -120,3 +120,30 @@ def test_bad_options(frame):
         d.glm("y ~ x").wald_test("g")
     with pytest.raises(ValueError, match="formula"):
         d.glm("y x")
+
+
+def test_odds_ratios_are_the_exponentiated_coefficients(frame):
+    from harvest.regression import ODDS_RATIO_COLUMNS, odds_ratios
+
+    d = hv.SurveyDesign(frame, psu="psu")
+    table = odds_ratios(d, ["b"], ["x", "g"])
+    assert list(table.columns) == ODDS_RATIO_COLUMNS
+    fit = d.glm("b ~ x + g", family="quasibinomial").table.iloc[1:]
+    np.testing.assert_allclose(table["estimate"], np.exp(fit["estimate"]), rtol=1e-12)
+    np.testing.assert_allclose(table["ci_low"], np.exp(fit["ci_low"]), rtol=1e-12)
+    assert table["term"].tolist() == ["x", "gnorth", "gsouth"]
+
+
+def test_odds_ratio_forest_plot(frame):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from harvest.regression import odds_ratios
+
+    table = odds_ratios(hv.SurveyDesign(frame, psu="psu"), ["b"], ["x", "g"])
+    ax = hv.plot.odds_ratios(table)
+    assert ax.get_xscale() == "log"
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["x", "gnorth", "gsouth"]
+    plt.close(ax.figure)
