@@ -755,6 +755,9 @@ def model(file, formula, family, level, strata, psu, weights, fpc, lonely_psu, n
 @_min_n_option
 @_reliability_option
 @_bayes_option
+@click.option("--who-is-most-affected", "affected", is_flag=True,
+              help="Add the section 'Who is most affected': a design-based logistic model "
+                   "of each indicator on the instrument's covariates (odds ratios).")
 @_seed_option
 @click.option("--allow-repeated-records", is_flag=True,
               help="Stack records that appear in more than one input file (same id and "
@@ -762,7 +765,7 @@ def model(file, formula, family, level, strata, psu, weights, fpc, lonely_psu, n
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @_friendly
 def report(files, out, visits, baseline, level, title, min_n, min_each, allow_weak_disclosure,
-           reliability, bayes, seed, allow_repeated_records, quiet):
+           reliability, bayes, affected, seed, allow_repeated_records, quiet):
     """Write the HTML report for one or more field-data files.
 
     Give each instrument's file (farms, employees, ...): the instrument is recognised
@@ -803,7 +806,7 @@ def report(files, out, visits, baseline, level, title, min_n, min_each, allow_we
                         policy=policy,
                         reliability=None if reliability == "none" else reliability,
                         bayes=bayes, rng=seed, title=title, sources=[f.name for f in files],
-                        progress=not quiet, notices=notices)
+                        progress=not quiet, notices=notices, affected=affected)
     click.echo(f"Wrote the report to {path.resolve()}. Open it in a web browser.")
 
 

@@ -43,3 +43,12 @@ def test_model_bad_formula_is_a_message_not_a_traceback():
                                        "interference ~ no_such_column"])
     assert result.exit_code != 0
     assert "Traceback" not in result.output
+
+
+def test_report_who_is_most_affected_section(tmp_path):
+    out = tmp_path / "report.html"
+    result = CliRunner().invoke(main, ["report", str(FARMS), "--out", str(out), "--quiet",
+                                       "--who-is-most-affected"])
+    assert result.exit_code == 0, result.output
+    page = out.read_text()
+    assert 'id="affected"' in page and "regionBalkan" in page

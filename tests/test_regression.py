@@ -147,3 +147,25 @@ def test_odds_ratio_forest_plot(frame):
     assert ax.get_xscale() == "log"
     assert [t.get_text() for t in ax.get_yticklabels()] == ["x", "gnorth", "gsouth"]
     plt.close(ax.figure)
+
+
+def test_report_section_withholds_odds_ratios_of_small_categories():
+    from harvest import report
+    from harvest.disclosure import DisclosurePolicy
+
+    farms = hv.datasets.load("farms")
+    data = report.analyse({"farm": farms}, affected=True)
+    assert set(data.affected["indicator"]) >= {"child_labour"}
+
+    def withheld(page):
+        section = page[page.index('id="affected"'):page.index('id="methods"')]
+        return section.count(">*<")
+
+    page = report.render_report(data)
+    assert "Who is most affected" in page
+    # Balkan has 59 farms: with min_n 100 its odds ratios are withheld too
+    strict = report.render_report(data, policy=DisclosurePolicy(min_n=100))
+    assert withheld(strict) > withheld(page)
+    assert "withheld too" in strict
+    plain = report.render_report(report.analyse({"farm": farms}))
+    assert 'id="affected"' not in plain
