@@ -100,6 +100,13 @@ add("farms_quasibinomial",
 add("farms_poisson", svyglm(n_children ~ region + n_pickers, dfarm, family = poisson, control = ctl),
     c("region"), farms[1:5, ])
 
+# the chi-squared form (df = Inf) of regTermTest
+fq <- svyglm(interference ~ region + n_pickers, dfarm, family = quasibinomial, control = ctl)
+wq <- regTermTest(fq, "region", df = Inf)
+wald_rows[["farms_quasibinomial region chisq"]] <- data.frame(case = "farms_quasibinomial",
+  terms = "region", statistic = as.numeric(wq$chisq), df_num = wq$df, df_den = Inf,
+  p_value = as.numeric(wq$p))
+
 write.csv(do.call(rbind, coef_rows), file.path(here, "regression_coef.csv"),
           row.names = FALSE)
 write.csv(do.call(rbind, wald_rows), file.path(here, "regression_wald.csv"),
