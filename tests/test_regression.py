@@ -169,3 +169,20 @@ def test_report_section_withholds_odds_ratios_of_small_categories():
     assert "withheld too" in strict
     plain = report.render_report(report.analyse({"farm": farms}))
     assert 'id="affected"' not in plain
+
+
+def test_batched_replicate_refits_equal_one_fit_per_replicate(frame):
+    """The stacked IRLS gives each replicate's own weighted fit; blocks change nothing."""
+    d = hv.SurveyDesign(frame, psu="psu")
+    rep = d.replicate("bootstrap", replicates=40, rng=5)
+    se = rep.glm("k ~ x + g", family="poisson").table["se"].to_numpy()
+    small = d.replicate("bootstrap", replicates=40, rng=5, batch=7)
+    np.testing.assert_allclose(small.glm("k ~ x + g", family="poisson").table["se"], se,
+                               rtol=1e-10)
+    F = rep._factors.matrix()[:, d._codes.row_psu]
+    betas = np.array([
+        hv.SurveyDesign(frame.assign(w=f), weights="w").glm(
+            "k ~ x + g", family="poisson").coefficients.to_numpy() for f in F])
+    dev = betas - betas.mean(axis=0)
+    manual = np.sqrt(np.diag(rep.scale * (dev.T * rep.rscales) @ dev))
+    np.testing.assert_allclose(se, manual, rtol=1e-8)
