@@ -36,6 +36,7 @@ _LAZY_MODULES = {
     "datasets", "simulate", "plot", "plan", "bayes", "report", "indicators",
     "instruments", "io", "intervals", "compare", "replicates", "design", "tables",
     "prepare",
+    "regression",
     "sensitive", "forced_labour",
 }
 

@@ -227,6 +227,28 @@ class _DesignBase:
         return contrast(self, variables, by=by, kind=kind, coefficients=coefficients,
                         function=function, level=level, denominator=denominator, na=na)
 
+    def glm(self, formula, family="gaussian", subset=None, level=0.95):
+        """Design-based generalised linear model: :func:`harvest.regression.fit_glm`.
+
+        As R ``svyglm``: ``family`` is ``"gaussian"``, ``"binomial"``,
+        ``"quasibinomial"``, ``"poisson"`` or ``"quasipoisson"``; ``subset`` (a column or
+        a mask) is the domain, the full design stays for the variance. Returns a
+        :class:`~harvest.regression.GLMResult` (``table``, ``vcov``, ``wald_test``,
+        ``predict``).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from harvest.design import SurveyDesign
+        >>> df = pd.DataFrame({"psu": range(6), "x": [1.0, 2, 3, 4, 5, 6],
+        ...                    "y": [3.0, 5, 7, 9, 11, 13]})
+        >>> SurveyDesign(df, psu="psu").glm("y ~ x").table["estimate"].round(6).tolist()
+        [1.0, 2.0]
+        """
+        from harvest.regression import fit_glm
+
+        return fit_glm(self, formula, family=family, subset=subset, level=level)
+
     @property
     def weights(self):
         """The design's final weights, a Series on the caller's index.

@@ -30,6 +30,8 @@ RR_MODELS = ("forced", "warner", "unrelated", "crosswise")
 SUPPLIED_METHODS = (*REPLICATE_METHODS, "other")
 #: Calibration functions (R ``calfun``): ``design.calibrate(method=...)``, ``--calibrate-method``.
 CALIBRATION_METHODS = ("linear", "raking", "logit")
+#: Families of ``design.glm`` (R ``svyglm``).
+GLM_FAMILIES = ("gaussian", "binomial", "quasibinomial", "poisson", "quasipoisson")
 #: What ``harvest estimate --statistic`` can estimate (design methods of these names).
 STATISTICS = ("proportion", "mean", "total")
 

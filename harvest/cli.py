@@ -32,6 +32,7 @@ from harvest._options import (
     ADJUST,
     CALIBRATION_METHODS,
     COMPARE_MEASURES,
+    GLM_FAMILIES,
     LONELY_PSU,
     NA_POLICY,
     PROPORTION_CI,
@@ -797,6 +798,52 @@ def compare(file, indicators, between, baseline, by, measure, adjust, level, na,
 
 
 @main.command()
+@_file_argument()
+@click.option("--formula", required=True, metavar="'Y ~ TERMS'",
+              help="Model formula, e.g. \"child_labour ~ region + n_pickers\" (R's "
+                   "treatment coding: the first level of a category is the reference).")
+@click.option("--family", type=click.Choice(GLM_FAMILIES), default="gaussian",
+              show_default=True, help="Model family, as R svyglm (quasibinomial for 0/1 "
+                                      "indicators).")
+@click.option("--level", type=click.FloatRange(0, 1, min_open=True, max_open=True),
+              default=0.95, show_default=True, help="Confidence level.")
+@_design_options
+@_out_option
+@_format_option
+@_friendly
+def model(file, formula, family, level, strata, psu, weights, fpc, lonely_psu, no_design,
+          replicate_weights, replicate_method, rho, scale, mse, instrument, sheet, encoding,
+          out, fmt):
+    """Fit a design-based regression model (R svyglm) and print its coefficients.
+
+    Example: harvest model farms.csv --formula "child_labour ~ region + n_pickers"
+    --family quasibinomial
+    """
+    _check_out(out)
+    df, instrument = _read(file, instrument, _sheet(sheet), encoding)
+    df = _completed(df, instrument)
+    design = _design(df, strata=strata, psu=psu, weights=weights, fpc=fpc,
+                     lonely_psu=lonely_psu, no_design=no_design,
+                     replicate_weights=replicate_weights, replicate_method=replicate_method,
+                     rho=rho, scale=scale, mse=mse)
+    fit = design.glm(formula, family=family, level=level)
+    tidy = fit.table
+    text = tidy.assign(**{c: tidy[c].map(lambda v: f"{v:.4g}")
+                          for c in ("estimate", "se", "ci_low", "ci_high", "statistic")},
+                       p_value=tidy["p_value"].map(lambda v: f"{v:.3g}"),
+                       df=tidy["df"].map(lambda v: f"{v:g}")).drop(columns="level")
+    notes = [f"{family} model of {formula} on {fit.n} rows; t tests and {level:.0%} "
+             f"intervals on {fit.df:g} degrees of freedom (design df + 1 - coefficients)."]
+    for term in fit.terms:
+        test = fit.wald_test(term).iloc[0]
+        if test["df_num"] > 1:
+            notes.append(f"{term}: F = {test['statistic']:.4g} on ({test['df_num']:g}, "
+                         f"{test['df_den']:g}) df, p = {test['p_value']:.3g} (Wald test of "
+                         "all its coefficients).")
+    _emit(tidy, text, notes, out, fmt)
+
+
+@main.command()
 @click.argument("files", nargs=-1, required=True,
                 type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--out", "-o", type=click.Path(dir_okay=False, writable=True, path_type=Path),
@@ -814,6 +861,9 @@ def compare(file, indicators, between, baseline, by, measure, adjust, level, na,
 @_min_n_option
 @_reliability_option
 @_bayes_option
+@click.option("--who-is-most-affected", "affected", is_flag=True,
+              help="Add the section 'Who is most affected': a design-based logistic model "
+                   "of each indicator on the instrument's covariates (odds ratios).")
 @_seed_option
 @click.option("--allow-repeated-records", is_flag=True,
               help="Stack records that appear in more than one input file (same id and "
@@ -822,7 +872,7 @@ def compare(file, indicators, between, baseline, by, measure, adjust, level, na,
 @_weighting_options
 @_friendly
 def report(files, out, visits, baseline, level, title, min_n, min_each, allow_weak_disclosure,
-           reliability, bayes, seed, allow_repeated_records, quiet, calibrate_file,
+           reliability, bayes, affected, seed, allow_repeated_records, quiet, calibrate_file,
            calibrate_method, calibrate_bounds, nonresponse, nonresponse_by):
     """Write the HTML report for one or more field-data files.
 
@@ -872,7 +922,8 @@ def report(files, out, visits, baseline, level, title, min_n, min_each, allow_we
                         policy=policy,
                         reliability=None if reliability == "none" else reliability,
                         bayes=bayes, rng=seed, title=title, sources=[f.name for f in files],
-                        progress=not quiet, notices=notices, weighting=weighting)
+                        progress=not quiet, notices=notices, weighting=weighting,
+                        affected=affected)
     click.echo(f"Wrote the report to {path.resolve()}. Open it in a web browser.")
 
 

@@ -7,6 +7,8 @@ global style: it draws with explicit colours and leaves ``rcParams`` alone.
 * :func:`forest`: estimates with their intervals, one row per domain and indicator;
 * :func:`change`: the change between two groups (e.g. 2023 and 2024) per domain with the
   interval of the difference, from ``design.compare``;
+* :func:`odds_ratios`: a forest plot of odds ratios on a log scale, from
+  :func:`harvest.regression.odds_ratios`;
 * :func:`direct_vs_model`: direct (design-based) estimates beside model-based (Bayesian)
   ones, per area.
 """
@@ -18,7 +20,7 @@ import pandas as pd
 
 from harvest._errors import DataError, check_table
 
-__all__ = ["forest", "change", "direct_vs_model"]
+__all__ = ["forest", "change", "direct_vs_model", "odds_ratios"]
 
 #: Colour-blind safe colours (Okabe and Ito) used by the figures.
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442")
@@ -390,4 +392,29 @@ def direct_vs_model(direct: pd.DataFrame, model: pd.DataFrame, ax=None, *,
         ax.spines[side].set_visible(False)
     if title:
         ax.set_title(_literal(title))
+    return ax
+
+
+def odds_ratios(table: pd.DataFrame, ax=None, *, title: str | None = None, **kwargs):
+    """Forest plot of odds ratios (log scale, a line at 1) from ``regression.odds_ratios``.
+
+    Rows are labelled ``indicator · term`` when the table holds several indicators, else
+    by term. Other keywords as :func:`forest`.
+
+    Examples
+    --------
+    >>> import pandas as pd, harvest as hv
+    >>> t = pd.DataFrame({"indicator": "child_labour", "term": ["regionMary", "n_pickers"],
+    ...                   "estimate": [1.5, 1.01], "ci_low": [0.9, 0.99],
+    ...                   "ci_high": [2.5, 1.03], "level": 0.95})
+    >>> ax = hv.plot.odds_ratios(t)
+    >>> ax.get_xscale(), ax.get_xlabel()
+    ('log', 'Odds ratio with 95% confidence interval')
+    """
+    _require(table, ["indicator", "term", "estimate", "ci_low", "ci_high"], "table")
+    label = ["indicator", "term"] if table["indicator"].nunique() > 1 else ["term"]
+    ax = forest(table, ax, label=label, percent=False, title=title, **kwargs)
+    ax.set_xscale("log")
+    ax.axvline(1.0, color="#888888", linewidth=1, linestyle=":")
+    ax.set_xlabel(ax.get_xlabel().replace("Estimate", "Odds ratio"))
     return ax

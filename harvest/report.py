@@ -126,6 +126,41 @@ class ReportData:
     seed: object = None
     notices: list = field(default_factory=list)
     weighting: dict = field(default_factory=dict)
+    affected: pd.DataFrame | None = None
+    affected_counts: list = field(default_factory=list)
+
+
+#: Covariates of the optional "Who is most affected" models, per instrument (those
+#: present in the data are used; ``C(year)`` is added when the data hold several years).
+AFFECTED_COVARIATES = {
+    "farm": ["region", "n_pickers", "quota_pressure"],
+    "employee": ["region", "sector"],
+    "picker": ["region", "sex", "age_group", "employer_type"],
+    "institution": ["region"],
+}
+
+
+def _affected(df, des, instrument, wanted, level):
+    """Odds ratios of each indicator on the instrument's covariates (harvest.regression)."""
+    from harvest.regression import odds_ratios
+
+    covariates = [c for c in AFFECTED_COVARIATES.get(instrument, []) if c in df.columns]
+    if "year" in df.columns and df["year"].nunique() > 1:
+        covariates.append("C(year)")
+    parts = []
+    for v in wanted:
+        try:
+            parts.append(odds_ratios(des, v, covariates, level=level))
+        except DataError:  # e.g. an indicator constant in a category: no model for it
+            continue
+    if not parts:
+        return None
+    out = pd.concat(parts, ignore_index=True)
+    out.insert(0, "instrument", instrument)
+    # unweighted counts per category level, for disclosure control at rendering
+    counts = [answer_counts(df, wanted, by=[c], na="drop") for c in covariates
+              if c in df.columns and not pd.api.types.is_numeric_dtype(df[c].dtype)]
+    return out, counts
 
 
 def observed_summary(frames: dict, visits: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -223,7 +258,7 @@ def _prepare(df: pd.DataFrame, instrument: str, keep_all: bool = False) -> pd.Da
 def analyse(frames: dict, *, visits=None, design: dict | None = None, level: float = 0.95,
             ci: str = "korn-graubard", baseline=None, bayes: bool = False,
             bayes_options: dict | None = None, rng=2024, progress=None,
-            weighting=None) -> ReportData:
+            weighting=None, affected: bool = False) -> ReportData:
     """Run the report's analysis on instrument tables and return tidy tables.
 
     Parameters
@@ -260,6 +295,10 @@ def analyse(frames: dict, *, visits=None, design: dict | None = None, level: flo
         Nonresponse adjustment and calibration applied to every instrument's design
         (margins rows of another ``instrument`` left out); the methods section says
         which and the weights' spread.
+    affected : bool, default False
+        Also fit the "Who is most affected" models: a quasibinomial model of each
+        indicator on the instrument's covariates (:data:`AFFECTED_COVARIATES`,
+        :func:`harvest.regression.odds_ratios`).
 
     Returns
     -------
@@ -273,6 +312,7 @@ def analyse(frames: dict, *, visits=None, design: dict | None = None, level: flo
     prepared = {}
     years = set()
     used_design, designs, weighted = {}, {}, {}
+    odds = []
     for instrument, raw in frames.items():
         rule = weighting.for_instrument(instrument) if weighting is not None else None
         if rule is not None and rule.nonresponse is not None \
@@ -305,6 +345,8 @@ def analyse(frames: dict, *, visits=None, design: dict | None = None, level: flo
             answer_counts(df, wanted, by=by_year, na="drop"))
         if "year" in df.columns:
             years.update(df["year"].dropna().unique().tolist())
+        if affected:
+            odds.append(_affected(df, des, instrument, wanted, level))
         step(f"{instrument}: estimates")
     if weighting is not None and weighting.nonresponse is not None and not any(
             weighting.nonresponse in raw.columns for raw in frames.values()):
@@ -361,6 +403,9 @@ def analyse(frames: dict, *, visits=None, design: dict | None = None, level: flo
         model=model, model_indicator=model_indicator, model_settings=settings,
         model_diagnostics=diagnostics,
         seed=rng if isinstance(rng, (int, np.integer)) else None, weighting=weighted,
+        affected=pd.concat([o[0] for o in odds if o is not None], ignore_index=True)
+        if any(o is not None for o in odds) else None,
+        affected_counts=[c for o in odds if o is not None for c in o[1]],
     )
 
 
@@ -664,7 +709,7 @@ def _footer_text(policy: DisclosurePolicy) -> str:
             "are suppressed (*).").capitalize()
 
 
-def _page(data, title, indicators, cards, observed, model, methods, policy):
+def _page(data, title, indicators, cards, observed, model, methods, policy, affected=None):
     """Step 6: the HTML page from the parts (autoescaped template)."""
     import jinja2
 
@@ -685,13 +730,17 @@ def _page(data, title, indicators, cards, observed, model, methods, policy):
     if model:
         model["table"] = safe(model["table"])
         model["figure"] = safe(model["figure"]) if model.get("figure") else None
+    if affected:
+        affected["table"] = safe(affected["table"])
+        affected["figures"] = [safe(f) for f in affected["figures"]]
     banners = [b for b in [policy.banner(), *data.notices] if b]
     observed_table, observed_text, observed_notes = observed
     return template.render(
         title=title, subtitle=subtitle, synthetic=data.synthetic, summary_text=summary_text,
         cards=cards, observed_table=safe(observed_table), observed_text=observed_text,
         observed_notes=observed_notes, indicators=indicators, baseline=_label(data.baseline),
-        model=model, methods=methods, version=harvest.__version__, banners=banners,
+        model=model, affected=affected, methods=methods, version=harvest.__version__,
+        banners=banners,
         footer_disclosure=_footer_text(policy), level_text=f"{data.level * 100:g}%",
         generated=_dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
     )
@@ -737,8 +786,11 @@ def render_report(data: ReportData, *, min_n: int = 10, reliability: str | None 
     observed = _observed(data.observed, protected, policy, shown_years(data))
     model = _model_section(data, protected, policy, fig_no, reliability) \
         if data.model is not None else None
+    affected = _affected_section(data, policy, fig_no + 1 + (model is not None)) \
+        if data.affected is not None else None
     methods = _methods(data, policy, reliability)
-    return _page(data, title, indicators, cards, observed, model, methods, policy)
+    return _page(data, title, indicators, cards, observed, model, methods, policy,
+                 affected=affected)
 
 
 def _observed(observed: pd.DataFrame, protected: dict, policy: DisclosurePolicy, years):
@@ -853,6 +905,72 @@ def _model_section(data: ReportData, protected: dict, policy: DisclosurePolicy, 
                        "credible interval) estimates by region."}
 
 
+def _affected_section(data: ReportData, policy: DisclosurePolicy, fig_no: int):
+    """The optional "Who is most affected" section: odds ratios, table and forest plots.
+
+    The odds ratio of a category level is withheld when disclosure control
+    (:func:`harvest.disclosure.protect`, on the unweighted counts of the indicator by that
+    category) withholds the level or the reference level it is compared with.
+    """
+    import matplotlib.pyplot as plt
+
+    from harvest import plot
+
+    table = data.affected.copy()
+    hidden = set()   # (indicator, column, level) withheld
+    for counts in data.affected_counts:
+        column = counts.columns[0]
+        flags = protect(counts, policy)
+        for r in flags.itertuples(index=False):
+            if r.suppressed:
+                hidden.add((r.indicator, column, str(getattr(r, column))))
+        reference = str(sorted(counts[column].map(str))[0])
+        for ind in counts["indicator"].unique():
+            if (ind, column, reference) in hidden:
+                hidden.update((ind, column, str(v)) for v in counts[column])
+    columns = sorted({c.columns[0] for c in data.affected_counts}, key=len, reverse=True)
+
+    def withheld(row):
+        for c in columns:
+            if row["term"].startswith(c) and (row["indicator"], c,
+                                               row["term"][len(c):]) in hidden:
+                return True
+        return False
+
+    hide = table.apply(withheld, axis=1).to_numpy(dtype=bool) if len(table) else \
+        np.zeros(0, dtype=bool)
+    table.loc[hide, ["estimate", "ci_low", "ci_high", "p_value"]] = np.nan
+    lvl = f"{data.level * 100:g}%"
+    rows = [{"Indicator": data.labels.get(r.indicator, r.indicator), "Term": r.term,
+             "Odds ratio": SUPPRESSED if h else f"{r.estimate:.2f}",
+             f"{lvl} confidence interval": SUPPRESSED if h else
+             f"{r.ci_low:.2f} to {r.ci_high:.2f}",
+             "p": SUPPRESSED if h else f"{r.p_value:.3f}"}
+            for r, h in zip(table.itertuples(index=False), hide, strict=True)]
+    figures = []
+    for k, (instrument, part) in enumerate(table.groupby("instrument", sort=False)):
+        part = part[part["estimate"].notna()]
+        if not len(part):
+            continue
+        fig, ax = plt.subplots(figsize=(6.0, 0.3 * len(part) + 1.4))
+        plot.odds_ratios(part, ax=ax)
+        figures.append(_svg(fig, f"harvest-{fig_no + k}", f"odds ratios, {instrument}"))
+    text = ("Which farms, employees or pickers are most affected? For each indicator a "
+            "design-based logistic model (quasibinomial, as R svyglm) on the instrument's "
+            "covariates gives odds ratios adjusted for the other covariates: a category "
+            "against its first level in alphabetical order, a number per unit. Standard "
+            "errors and intervals use the survey design (Binder's sandwich) on the "
+            "design's degrees of freedom plus one minus the number of coefficients.")
+    if hide.any():
+        text += (" Odds ratios of categories withheld by disclosure control (or compared "
+                 "with a withheld category) are withheld too (*).")
+    return {"text": text, "table": _html_table(pd.DataFrame(rows),
+                                               caption="Odds ratios, all years"),
+            "figures": figures,
+            "caption": f"Odds ratios with {lvl} confidence intervals (log scale; the "
+                       "dotted line is no association)."}
+
+
 def _methods(data: ReportData, policy: DisclosurePolicy, reliability="flag") -> list[str]:
     """Step 5b: the methods section, with the disclosure settings and the seed."""
     out = []
@@ -944,7 +1062,7 @@ def build_report(frames: dict, out="report.html", *, visits=None, design: dict |
                  bayes_options: dict | None = None, rng=2024, title: str | None = None,
                  sources=None, synthetic: bool = False, progress: bool = True,
                  policy: DisclosurePolicy | None = None, notices=None,
-                 weighting=None) -> Path:
+                 weighting=None, affected: bool = False) -> Path:
     """Analyse instrument tables and write the self-contained HTML report.
 
     Parameters
@@ -953,7 +1071,7 @@ def build_report(frames: dict, out="report.html", *, visits=None, design: dict |
         Instrument tables keyed by instrument, e.g. ``{"farm": farms, "employee": emp}``.
     out : str or pathlib.Path, default ``"report.html"``
         The file to write.
-    visits, design, level, ci, baseline, bayes, bayes_options, rng, weighting
+    visits, design, level, ci, baseline, bayes, bayes_options, rng, weighting, affected
         As :func:`analyse`.
     min_n : int, default 10
         Disclosure threshold (see :func:`harvest.tables.disclose`); ignored with
@@ -990,7 +1108,7 @@ def build_report(frames: dict, out="report.html", *, visits=None, design: dict |
     try:
         data = analyse(frames, visits=visits, design=design, level=level, ci=ci,
                        baseline=baseline, bayes=bayes, bayes_options=bayes_options, rng=rng,
-                       progress=bar, weighting=weighting)
+                       progress=bar, weighting=weighting, affected=affected)
         data.sources = list(sources or [])
         data.synthetic = synthetic
         data.notices = list(notices or [])

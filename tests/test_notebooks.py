@@ -8,7 +8,8 @@ import nbformat
 import pytest
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
-NAMES = ["prevalence_report", "year_over_year", "bayes_small_area", "sensitive_questions"]
+NAMES = ["prevalence_report", "year_over_year", "bayes_small_area", "sensitive_questions",
+         "who_is_most_affected"]
 
 
 def test_every_notebook_is_listed():
@@ -91,3 +92,11 @@ def test_sensitive_questions_notebook(tmp_path):
     assert errors == []
     assert "list experiment" in text and "forced response" in text
     assert "under-report" in text
+
+
+def test_who_is_most_affected_notebook(tmp_path):
+    nb = run_notebook("who_is_most_affected", tmp_path)
+    text, images, errors = outputs(nb)
+    assert errors == []
+    assert "regionBalkan" in text and "civil_servants_on_farm" in text
+    assert images == 1
