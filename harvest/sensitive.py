@@ -57,6 +57,8 @@ __all__ = [
     "direct_vs_list",
     "plain_note",
     "report_section",
+    "list_module",
+    "report_tables",
 ]
 
 #: Columns of `list_experiment` after the ``by`` columns (API.md); with
@@ -792,6 +794,78 @@ def compare_sensitive(design, indicators, between, baseline=None, by=None, kind=
 #: Columns of :func:`direct_vs_list` after the ``by`` columns.
 DIRECT_COLUMNS = ["quantity", "estimate", "se", "ci_low", "ci_high", "level", "df", "n"]
 
+#: Columns `report_tables` and the disclosure policy add (not ``by`` columns).
+_PUBLICATION_COLUMNS = ["indicator", "n_yes", "suppressed", "suppression"]
+
+#: Treatment columns of the instruments' list-experiment module, in order of preference.
+_LIST_FORMS = ("list_form", "long_list")
+
+
+def list_module(df: pd.DataFrame):
+    """The list-experiment module of an instrument table, or None when it has none.
+
+    The picker and employee instruments' optional module: a list form (``list_form``
+    ``"long"``/``"short"``, or ``long_list`` 0/1), the ``item_count`` and the
+    ``direct_answer`` to the same item asked directly.
+
+    Returns
+    -------
+    dict or None
+        ``{"direct": ..., "count": ..., "treatment": ...}`` column names.
+
+    Examples
+    --------
+    >>> list_module(pd.DataFrame({"long_list": [0], "item_count": [1],
+    ...                           "direct_answer": [0]}))["treatment"]
+    'long_list'
+    """
+    treatment = next((c for c in _LIST_FORMS if c in df.columns), None)
+    if treatment is None or "item_count" not in df.columns or \
+            "direct_answer" not in df.columns:
+        return None
+    if df["item_count"].notna().sum() == 0 or df["direct_answer"].notna().sum() == 0:
+        return None
+    return {"direct": "direct_answer", "count": "item_count", "treatment": treatment}
+
+
+def report_tables(design, module: dict, by=None, level=0.95) -> pd.DataFrame:
+    """`direct_vs_list` by domain, ready for the disclosure policy.
+
+    The ``by`` columns, then ``indicator`` (the quantity: ``"direct"``,
+    ``"list_experiment"``, ``"difference"``), then the `direct_vs_list` columns and
+    ``n_yes``: the unweighted yes answers to the direct question (on the ``"direct"``
+    rows; missing on the others), for the attribute rule of
+    :func:`harvest.disclosure.protect`. The three rows of a domain share its cell, so a
+    withheld cell withholds all three (the pattern is per cell, for every indicator).
+
+    Examples
+    --------
+    >>> import harvest as hv
+    >>> df = pd.DataFrame({"psu": range(8), "long_list": [0, 1] * 4,
+    ...                    "direct_answer": [0, 0, 1, 0, 0, 0, 0, 1],
+    ...                    "item_count": [1, 2, 2, 3, 0, 2, 1, 1]})
+    >>> t = report_tables(hv.SurveyDesign(df, psu="psu"), list_module(df))
+    >>> t[["indicator", "n_yes"]].to_dict("list")
+    {'indicator': ['direct', 'list_experiment', 'difference'], 'n_yes': [2.0, nan, nan]}
+    """
+    by = as_list(by)
+    table = direct_vs_list(design, module["direct"], module["count"], module["treatment"],
+                           by=by, level=level, na="drop")
+    data = design.data
+    used = (design._codes.weights > 0) & data[module["direct"]].notna().to_numpy() & \
+        data[module["count"]].notna().to_numpy()
+    yes = pd.to_numeric(data[module["direct"]], errors="coerce").where(used, 0.0)
+    if by:
+        counts = yes.groupby([data[c] for c in by], observed=True, dropna=False).sum()
+        keys = pd.MultiIndex.from_frame(table[by]) if len(by) > 1 else table[by[0]]
+        n_yes = counts.reindex(keys).to_numpy(dtype=float)
+    else:
+        n_yes = np.full(len(table), float(yes.sum()))
+    table.insert(len(by), "indicator", table.pop("quantity"))
+    table["quantity"] = table["indicator"]
+    table["n_yes"] = np.where(table["indicator"] == "direct", n_yes, np.nan)
+    return table
+
 
 def direct_vs_list(design, direct, count, treatment, by=None, level=0.95, na="fail", *,
                    treated=None):
@@ -891,12 +965,16 @@ def plain_note(table: pd.DataFrame) -> list:
     >>> plain_note(t)[0][:61]
     'All respondents: asked directly, 20.0% said yes (95% CI 17.0%'
     """
-    by = [c for c in table.columns if c not in DIRECT_COLUMNS]
+    by = [c for c in table.columns if c not in DIRECT_COLUMNS + _PUBLICATION_COLUMNS]
     rows = table.to_dict("records")
     notes = []
     for i in range(0, len(rows), 3):
         direct, lst, diff = rows[i:i + 3]
         where = ", ".join(str(direct[c]) for c in by) or "All respondents"
+        if any(bool(r.get("suppressed", False)) for r in (direct, lst, diff)):
+            notes.append(f"{where}: not shown (disclosure control: too few respondents, or "
+                         "a figure that would give a withheld one back).")
+            continue
         level = f"{100 * float(direct['level']):g}%"
         text = (f"{where}: asked directly, {_pct(direct['estimate'])} said yes ({level} CI "
                 f"{_pct(direct['ci_low'])} to {_pct(direct['ci_high'])}); the list "
@@ -920,11 +998,14 @@ def plain_note(table: pd.DataFrame) -> list:
     return notes
 
 
-def report_section(table: pd.DataFrame, title: str = "Direct and indirect answers") -> str:
+def report_section(table: pd.DataFrame, title: str = "Direct and indirect answers",
+                   withheld: str = "*") -> str:
     """An HTML fragment (heading, table, notes) for a report, from `direct_vs_list`.
 
     Only estimates, intervals and counts appear (no row-level data); every text is
-    HTML-escaped. The report module can place it as one section.
+    HTML-escaped. A table protected by :func:`harvest.disclosure.protect` (column
+    ``suppressed``) shows ``withheld`` for every figure of a withheld cell and no note
+    on it; `harvest.report` places the protected `report_tables` here.
 
     Examples
     --------
@@ -937,14 +1018,20 @@ def report_section(table: pd.DataFrame, title: str = "Direct and indirect answer
     """
     from html import escape
 
-    by = [c for c in table.columns if c not in DIRECT_COLUMNS]
+    by = [c for c in table.columns if c not in DIRECT_COLUMNS + _PUBLICATION_COLUMNS]
     head = "".join(f"<th>{escape(str(c))}</th>" for c in
                    [*by, "Quantity", "Estimate", "CI", "n"])
     body = []
     for row in table.to_dict("records"):
+        if bool(row.get("suppressed", False)):
+            # withheld by the disclosure policy: nothing of the cell is printed
+            values = [withheld] * 3
+        else:
+            values = [_pct(row["estimate"]),
+                      f"{_pct(row['ci_low'])} to {_pct(row['ci_high'])}",
+                      str(int(row["n"])) if np.isfinite(row["n"]) else "n/a"]
         cells = [*(str(row[c]) for c in by), str(row["quantity"]).replace("_", " "),
-                 _pct(row["estimate"]), f"{_pct(row['ci_low'])} to {_pct(row['ci_high'])}",
-                 str(row["n"])]
+                 *values]
         body.append("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in cells) + "</tr>")
     notes = "".join(f"<p>{escape(n)}</p>" for n in plain_note(table))
     return (f'<section class="sensitive"><h2>{escape(title)}</h2><table><thead><tr>{head}'
