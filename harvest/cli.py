@@ -142,7 +142,7 @@ def _note(text: str) -> None:
 # ----------------------------------------------------------------------------- reading
 
 
-def _read(path: Path, instrument: str | None, sheet=0, encoding=None):
+def _read(path: Path, instrument: str | None, sheet=0, encoding=None, codes=None):
     """Read a file once; validate it when it is (or is declared as) a field instrument.
 
     Returns the frame and the instrument (None for a table of another kind). The file
@@ -151,7 +151,7 @@ def _read(path: Path, instrument: str | None, sheet=0, encoding=None):
     from harvest import io
 
     _STATE.update(file=Path(path), rows=None)
-    return io.read_any(path, instrument, sheet=sheet, encoding=encoding)
+    return io.read_any(path, instrument, sheet=sheet, encoding=encoding, codes=codes)
 
 
 def _completed(df, instrument):
@@ -519,6 +519,10 @@ def validate(file, instrument, sheet, encoding, problems_out):
 @click.option("--treatment", default=None, metavar="FORM",
               help="List experiment: the column saying which list was shown (0/1 or "
                    "short/long).")
+@click.option("--control-items", "control_items", type=click.IntRange(min=1), default=None,
+              metavar="J", help="List experiment: the number of control items J (counts "
+                                "0..J, J+1 on the long list); the instrument's setting "
+                                "list_control_items when the file is validated.")
 @click.option("--statistic", type=click.Choice(STATISTICS),
               default="proportion", show_default=True,
               help="What to estimate for each indicator.")
@@ -536,7 +540,8 @@ def validate(file, instrument, sheet, encoding, problems_out):
 @_out_option
 @_format_option
 @_friendly
-def estimate(file, indicators, by, list_count, treatment, statistic, ci, level, na, strata,
+def estimate(file, indicators, by, list_count, treatment, control_items, statistic, ci,
+             level, na, strata,
              psu, weights, fpc, lonely_psu, no_design, replicate_weights, replicate_method,
              rho, scale, mse, instrument, sheet, encoding, min_n, min_each,
              allow_weak_disclosure, reliability, out, fmt):
@@ -551,7 +556,9 @@ def estimate(file, indicators, by, list_count, treatment, statistic, ci, level, 
     policy = _policy(min_n, min_each, allow_weak_disclosure)
     _check_out(out)
     by = _by_columns(by)
-    df, instrument = _read(file, instrument, _sheet(sheet), encoding)
+    df, instrument = _read(file, instrument, _sheet(sheet), encoding,
+                           codes={"list_control_items": control_items}
+                           if control_items is not None else None)
     df = _completed(df, instrument)
     _pooled_years(df, by)
     design = _design(df, strata=strata, psu=psu, weights=weights, fpc=fpc,
@@ -564,7 +571,7 @@ def estimate(file, indicators, by, list_count, treatment, statistic, ci, level, 
         if treatment is None:
             raise click.UsageError("--list-experiment needs --treatment COLUMN.")
         table = design.list_experiment(list_count, treatment=treatment, by=by, level=level,
-                                       na=na)
+                                       na=na, control_items=control_items)
         table["n"] = table["n_treatment"] + table["n_control"]
         # the one disclosure policy, as every other table (no 0/1 answer: no attribute rule)
         tidy = disclosure.protect(table, policy)

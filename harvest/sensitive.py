@@ -828,7 +828,8 @@ def list_module(df: pd.DataFrame):
     return {"direct": "direct_answer", "count": "item_count", "treatment": treatment}
 
 
-def report_tables(design, module: dict, by=None, level=0.95) -> pd.DataFrame:
+def report_tables(design, module: dict, by=None, level=0.95,
+                  control_items=None) -> pd.DataFrame:
     """`direct_vs_list` by domain, ready for the disclosure policy.
 
     The ``by`` columns, then ``indicator`` (the quantity: ``"direct"``,
@@ -850,7 +851,7 @@ def report_tables(design, module: dict, by=None, level=0.95) -> pd.DataFrame:
     """
     by = as_list(by)
     table = direct_vs_list(design, module["direct"], module["count"], module["treatment"],
-                           by=by, level=level, na="drop")
+                           by=by, level=level, na="drop", control_items=control_items)
     data = design.data
     used = (design._codes.weights > 0) & data[module["direct"]].notna().to_numpy() & \
         data[module["count"]].notna().to_numpy()
@@ -868,7 +869,7 @@ def report_tables(design, module: dict, by=None, level=0.95) -> pd.DataFrame:
 
 
 def direct_vs_list(design, direct, count, treatment, by=None, level=0.95, na="fail", *,
-                   treated=None):
+                   treated=None, control_items=None):
     """The direct answer's share, the list-experiment estimate of the same item, and
     their difference (list minus direct) with its design-based standard error.
 
@@ -877,8 +878,8 @@ def direct_vs_list(design, direct, count, treatment, by=None, level=0.95, na="fa
     design : SurveyDesign or ReplicateDesign
     direct : str
         0/1 answer to the question asked directly.
-    count, treatment, by, level, na, treated
-        As `list_experiment` (single list).
+    count, treatment, by, level, na, treated, control_items
+        As `list_experiment` (single list); ``control_items=J`` checks the counts.
 
     Returns
     -------
@@ -908,6 +909,8 @@ def direct_vs_list(design, direct, count, treatment, by=None, level=0.95, na="fa
     _check_design(design)
     level = check_level(level)
     check_option("na", na, NA_POLICY)
+    if control_items is not None:   # counts in 0..J (J+1 on the long list)
+        _list_core(design, count, treatment, as_list(by), na, treated, control_items)
     by, d, y = _direct_and_count(design, count, direct, by, treatment)
     tb = _totals_by_list(design, {"__harvest_one": np.ones_like(d), "__harvest_d": d,
                                   "__harvest_y": y}, by, treatment, na, treated)
