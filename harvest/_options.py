@@ -26,6 +26,8 @@ ADJUST = ("holm", "bonferroni", "fdr_bh", None)
 RR_MODELS = ("forced", "warner", "unrelated", "crosswise")
 #: Replicate-weight methods a user can name for supplied weights (``"other"``: own scale).
 SUPPLIED_METHODS = (*REPLICATE_METHODS, "other")
+#: The tests of ``design.chisq`` (R ``svychisq(statistic=)``; harvest.association).
+CHISQ_STATISTICS = ("F", "Chisq", "Wald", "adjWald", "lincom", "saddlepoint")
 #: What ``harvest estimate --statistic`` can estimate (design methods of these names).
 STATISTICS = ("proportion", "mean", "total")
 

@@ -33,13 +33,10 @@ import pandas as pd
 from scipy import special
 
 from harvest._errors import DataError, check_columns, describe_rows
-from harvest._options import NA_POLICY, check_level, check_option
+from harvest._options import CHISQ_STATISTICS, NA_POLICY, check_level, check_option
 
 __all__ = ["CHISQ_STATISTICS", "CHISQ_COLUMNS", "TTEST_COLUMNS", "chisq", "ttest",
            "pchisqsum", "saddle"]
-
-#: The tests of `chisq` (R ``svychisq(statistic=)``).
-CHISQ_STATISTICS = ("F", "Chisq", "Wald", "adjWald", "lincom", "saddlepoint")
 
 #: Columns of `chisq`.
 CHISQ_COLUMNS = ["rows", "cols", "test", "statistic", "df_num", "df_den", "p_value"]

@@ -30,6 +30,7 @@ import click
 from harvest._errors import DataError, HarvestWarning
 from harvest._options import (
     ADJUST,
+    CHISQ_STATISTICS,
     COMPARE_MEASURES,
     LONELY_PSU,
     NA_POLICY,
@@ -694,6 +695,50 @@ def compare(file, indicators, between, baseline, by, measure, adjust, level, na,
             if c in tidy.columns]
     tidy.loc[small, cols] = float("nan")
     tidy["suppressed"] = small
+    _emit(tidy, text, notes, out, fmt)
+
+
+@main.command("test")
+@_file_argument()
+@click.option("--rows", required=True, metavar="COLUMN", help="Row variable of the table.")
+@click.option("--cols", required=True, metavar="COLUMN",
+              help="Column variable of the table.")
+@click.option("--statistic", "test_statistic", type=click.Choice(CHISQ_STATISTICS),
+              default="F", show_default=True,
+              help="F: Rao-Scott second order; Chisq: first order; Wald, adjWald: Wald "
+                   "tests; lincom, saddlepoint: the exact reference distribution of the "
+                   "Pearson statistic (as R svychisq).")
+@click.option("--na", type=click.Choice(NA_POLICY), default="fail", show_default=True,
+              help="Missing values in either column: stop with the rows, or leave those "
+                   "rows out of the table.")
+@_design_options
+@_out_option
+@_format_option
+@_friendly
+def test(file, rows, cols, test_statistic, na, strata, psu, weights, fpc, lonely_psu,
+         no_design, replicate_weights, replicate_method, rho, scale, mse, instrument, sheet,
+         encoding, out, fmt):
+    """Test whether two categorical columns are associated, with the survey design.
+
+    Example: harvest test employees.csv --rows sector --cols any_consequence
+    """
+    _check_out(out)
+    df, instrument = _read(file, instrument, _sheet(sheet), encoding)
+    df = _completed(df, instrument)
+    design = _design(df, strata=strata, psu=psu, weights=weights, fpc=fpc,
+                     lonely_psu=lonely_psu, no_design=no_design,
+                     replicate_weights=replicate_weights, replicate_method=replicate_method,
+                     rho=rho, scale=scale, mse=mse)
+    import pandas as pd
+
+    tidy = design.chisq(rows, cols, statistic=test_statistic, na=na)
+    r = tidy.iloc[0]
+    text = pd.DataFrame({"Rows": [rows], "Columns": [cols], "Test": [test_statistic],
+                         "Statistic": [f"{r['statistic']:.4g}"],
+                         "df": [f"{r['df_num']:.4g}, {r['df_den']:.4g}"],
+                         "p": [f"{r['p_value']:.3g}"]})
+    notes = ["Test of independence with the design's covariance (R svychisq); a test "
+             "statistic shows no cell of the table."]
     _emit(tidy, text, notes, out, fmt)
 
 

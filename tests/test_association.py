@@ -144,3 +144,27 @@ def test_rao_scott_f_holds_its_size_under_independence():
     assert abs(size - 0.05) < 3 * se, size
     # the uncorrected Pearson test, on the same tables, rejects far too often
     assert (p_naive < 0.05).mean() > 0.05 + 6 * se
+
+
+def test_cli_test_command(tmp_path):
+    from click.testing import CliRunner
+
+    from harvest.cli import main
+
+    path = tmp_path / "employees.csv"
+    emp = pd.read_csv(REF / "association_employees.csv")
+    emp.to_csv(path, index=False)
+    ref = pd.read_csv(REF / "association_chisq.csv")
+    want = ref[(ref["design"] == "employees") & (ref["rows"] == "sector")
+               & (ref["test"] == "F")].iloc[0]
+    out = CliRunner().invoke(main, ["test", str(path), "--rows", "sector", "--cols",
+                                    "any_consequence", "--lonely-psu", "adjust",
+                                    "--format", "csv"], catch_exceptions=False)
+    assert out.exit_code == 0, out.output
+    import io
+
+    got = pd.read_csv(io.StringIO(out.output[out.output.index("rows,"):].split("note:")[0]))
+    assert _rel(got["statistic"].iloc[0], want["statistic"]) < TOL
+    assert _rel(got["p_value"].iloc[0], want["p_value"]) < TOL
+    bad = CliRunner().invoke(main, ["test", str(path), "--rows", "sector", "--cols", "nope"])
+    assert bad.exit_code == 2 and "nope" in bad.output
