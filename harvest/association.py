@@ -136,7 +136,7 @@ def saddle(x: float, lam) -> float:
     Examples
     --------
     >>> round(saddle(6.0, [1.0, 1.0]), 3)   # exact chi-square(2) tail: 0.0498
-    0.05
+    0.051
     """
     from scipy.optimize import brentq
 
