@@ -715,9 +715,9 @@ def compare(file, indicators, between, baseline, by, measure, adjust, level, na,
 @_out_option
 @_format_option
 @_friendly
-def test(file, rows, cols, test_statistic, na, strata, psu, weights, fpc, lonely_psu,
-         no_design, replicate_weights, replicate_method, rho, scale, mse, instrument, sheet,
-         encoding, out, fmt):
+def association_command(file, rows, cols, test_statistic, na, strata, psu, weights, fpc,
+                        lonely_psu, no_design, replicate_weights, replicate_method, rho,
+                        scale, mse, instrument, sheet, encoding, out, fmt):
     """Test whether two categorical columns are associated, with the survey design.
 
     Example: harvest test employees.csv --rows sector --cols any_consequence
