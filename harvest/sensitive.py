@@ -435,7 +435,7 @@ def list_experiment(design, count, treatment, by=None, level=0.95, na="fail", *,
 
 
 def design_effect_test(design, count, treatment, control_items, by=None, na="fail",
-                       treated=None):
+                       treated=None, draws=20_000, rng=2012):
     """Blair and Imai (2012) test for design effects in a single list experiment.
 
     Parameters
@@ -444,6 +444,11 @@ def design_effect_test(design, count, treatment, control_items, by=None, na="fai
         As `list_experiment` (``count`` one column).
     control_items : int
         Number of control items ``J``.
+    draws : int
+        Normal draws for the null distribution of the likelihood-ratio statistic
+        (``p_gms``).
+    rng : int or numpy.random.Generator
+        Seed of those draws (fixed by default, so the p-value is reproducible).
 
     Returns
     -------
@@ -454,7 +459,8 @@ def design_effect_test(design, count, treatment, control_items, by=None, na="fai
         :math:`\\hat\\pi_{yz}`), ``se``, ``statistic`` (``estimate / se``), ``p_value``
         (one-sided, of :math:`\\pi_{yz} \\ge 0`, t with the domain's df) and
         ``p_bonferroni`` (the domain's Bonferroni-combined p-value, repeated on its
-        rows). A small ``p_bonferroni`` says the treatment list changed how people
+        rows) and ``p_gms`` (the domain's likelihood-ratio test with generalised moment
+        selection, below). A small p-value says the treatment list changed how people
         answered the control items (floor or ceiling effects, a design effect).
 
     Notes
@@ -469,8 +475,28 @@ def design_effect_test(design, count, treatment, control_items, by=None, na="fai
     of design-based means with its design variance; the test of the intersection of
     the :math:`2(J+1)` one-sided hypotheses rejects when
     :math:`\\min(1, K \\min_j p_j)` is small, :math:`K` the number of shares with a
-    positive se. This is the Bonferroni form; Blair and Imai's generalised moment
-    selection is less conservative and not implemented here.
+    positive se (the Bonferroni form).
+
+    ``p_gms`` is Blair and Imai's (2012) likelihood-ratio form, as R
+    ``list::ict.test(gms=TRUE)``, with the design covariance in place of the
+    simple-random-sampling one. For each sign :math:`z` separately, take the testable
+    shares (:math:`y = 0..J-1` for :math:`z=1`, :math:`y = 1..J` for :math:`z=0`), drop
+    those with zero se or, by generalised moment selection (Andrews and Soares 2010),
+    with :math:`\\hat\\pi/\\mathrm{se} > \\sqrt{\\log n}` (far from binding; ``n`` the
+    domain's rows), and compute
+
+    .. math:: \\lambda = \\min_{t \\ge 0}(\\hat\\pi - t)^\\top \\Sigma^{-1}(\\hat\\pi - t)
+
+    with :math:`\\Sigma` the design covariance of the kept shares (exactly, by the
+    active sets). Its null distribution at the least favourable point is that of the
+    same statistic of :math:`Z \\sim N(0, \\Sigma)`, a chi-bar-square mixture that
+    R evaluates with closed-form weights for up to 3 shares and by simulation beyond;
+    here it is simulated for every size (``draws`` draws, seeded by ``rng``), so
+    ``p_gms`` carries a Monte Carlo error of about
+    :math:`\\sqrt{p(1-p)/\\text{draws}}`. The two signs are combined as R does:
+    :math:`\\min(1, 2\\min(p_1, p_0))`. R's code scales the selection statistic by the
+    spread of the vector of shares (``var(pi.y1)``); harvest uses each share's own
+    design se, as the moment selection of Andrews and Soares.
 
     Examples
     --------
@@ -537,6 +563,11 @@ def design_effect_test(design, count, treatment, control_items, by=None, na="fai
     K = np.maximum(tested.sum(axis=1), 1)
     pmin = np.nanmin(np.where(np.isnan(p), np.inf, p).reshape(G, 2 * k), axis=1)
     p_bonf = np.where(present, np.minimum(1.0, K * pmin), np.nan)
+    n_dom = np.bincount(estimand.row_domain, minlength=estimand.n_domains)
+    n_g = np.where(present, n_dom[dt] + n_dom[dc], 0)
+    p_gms = _gms_test(theta.reshape(G, 2 * k), cov, se.reshape(G, 2 * k), n_g, J,
+                      draws, rng)
+    p_gms = np.where(present, p_gms, np.nan)
     g = np.repeat(np.arange(G), 2 * k)
     out = group_table.iloc[g].reset_index(drop=True)
     return pd.concat([out, pd.DataFrame({
@@ -544,8 +575,72 @@ def design_effect_test(design, count, treatment, control_items, by=None, na="fai
         "y": np.tile(np.r_[ys, ys], G).astype(np.int64),
         "z": np.tile(np.r_[np.ones(k), np.zeros(k)], G).astype(np.int64),
         "estimate": theta, "se": se, "statistic": stat, "p_value": p,
-        "p_bonferroni": p_bonf[g],
+        "p_bonferroni": p_bonf[g], "p_gms": p_gms[g],
     })], axis=1)
+
+
+def _cone_statistic(z, P, free):
+    """``min_{t >= 0 on the constrained coordinates} (z - t)' P (z - t)``, exactly.
+
+    ``z`` is ``(G, D, m)`` (domains x draws x shares), ``P`` ``(G, m, m)`` and ``free``
+    ``(G, m)`` the coordinates left unconstrained (dropped by moment selection). The
+    optimum has some support ``F`` of positive ``t``; for each ``F`` (a loop over the
+    ``2**m`` active sets) the minimiser on ``t_{F^c} = 0`` is closed-form, and the
+    smallest value among the feasible ones is the minimum."""
+    from itertools import product
+
+    G, D, m = z.shape
+    best = np.full((G, D), np.inf)
+    for mask in product((False, True), repeat=m):  # loop over active sets (2**m)
+        F = np.array(mask)
+        if not F.any():
+            value = np.einsum("gdi,gij,gdj->gd", z, P, z)
+            ok = ~free.any(axis=1)[:, None] & np.ones((G, D), dtype=bool)
+        else:
+            Fc = ~F
+            PFF = P[:, F][:, :, F]
+            PFc = P[:, F][:, :, Fc]
+            A = np.linalg.solve(PFF, PFc)                       # (G, |F|, |Fc|)
+            r = np.zeros_like(z)
+            r[:, :, F] = -np.einsum("gij,gdj->gdi", A, z[:, :, Fc])
+            r[:, :, Fc] = z[:, :, Fc]
+            value = np.einsum("gdi,gij,gdj->gd", r, P, r)
+            t = z[:, :, F] - r[:, :, F]
+            constrained = ~free[:, F]
+            ok = ((t >= -1e-12) | ~constrained[:, None, :]).all(axis=2)
+            ok &= ~(free & Fc[None, :]).any(axis=1)[:, None]   # free coordinates in F
+        best = np.where(ok, np.minimum(best, value), best)
+    return best
+
+
+def _gms_test(theta, cov, se, n, J, draws, rng):
+    """Blair-Imai likelihood-ratio p-value with moment selection, per domain
+    (`design_effect_test`): ``(G,)``."""
+    G, two_k = theta.shape
+    k = J + 1
+    gen = np.random.default_rng(rng)
+    cov_g = np.stack([cov[g * two_k:(g + 1) * two_k, g * two_k:(g + 1) * two_k]
+                      for g in range(G)]) if G else np.zeros((0, two_k, two_k))
+    p_sign = []
+    for z_pos in (np.arange(0, J), k + np.arange(1, k)):  # the two signs, z=1 and z=0
+        pi = np.nan_to_num(theta[:, z_pos])
+        s = np.nan_to_num(se[:, z_pos])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            slack = pi / s > np.sqrt(np.log(np.maximum(n, 2)))[:, None]
+        free = (s <= 0) | (pi == 0) | slack
+        S = cov_g[:, z_pos][:, :, z_pos]
+        # dropped shares: decoupled with unit variance, their t left free (no effect)
+        keep = ~free
+        S = np.where(keep[:, :, None] & keep[:, None, :], S, 0.0)
+        S = S + np.eye(J)[None] * free[:, :, None]
+        P = np.linalg.inv(S)
+        observed = _cone_statistic(np.where(free, 0.0, pi)[:, None, :], P, free)[:, 0]
+        L = np.linalg.cholesky(S + 1e-300 * np.eye(J)[None])
+        Z = np.einsum("gij,dj->gdi", L, gen.standard_normal((draws, J)))
+        null = _cone_statistic(Z, P, free)
+        p = (null >= observed[:, None] - 1e-12).mean(axis=1)
+        p_sign.append(np.where(observed <= 1e-14, 1.0, p))
+    return np.minimum(1.0, 2.0 * np.minimum(*p_sign))
 
 
 # ---------------------------------------------------------------------------------------
