@@ -132,18 +132,18 @@ def _independent_clusters(rng, n_psu=30, size=10):
 
 def test_rao_scott_f_holds_its_size_under_independence():
     rng = np.random.default_rng(17)
-    reps = 300
-    p_f, p_naive = np.empty(reps), np.empty(reps)
+    reps, naive_reps = 200, 50
+    p_f, p_naive = np.empty(reps), np.empty(naive_reps)
     for i in range(reps):  # simulation replicates
         d = hv.SurveyDesign(_independent_clusters(rng), weights="w", psu="psu")
-        t = d.chisq("r", "c", statistic="Chisq").iloc[0]
-        p_naive[i] = special.chdtrc(t["df_num"], t["statistic"])
         p_f[i] = d.chisq("r", "c", statistic="F").iloc[0]["p_value"]
+        if i < naive_reps:
+            t = d.chisq("r", "c", statistic="Chisq").iloc[0]
+            p_naive[i] = special.chdtrc(t["df_num"], t["statistic"])
     size = (p_f < 0.05).mean()
-    se = np.sqrt(0.05 * 0.95 / reps)
-    assert abs(size - 0.05) < 3 * se, size
+    assert abs(size - 0.05) < 3 * np.sqrt(0.05 * 0.95 / reps), size
     # the uncorrected Pearson test, on the same tables, rejects far too often
-    assert (p_naive < 0.05).mean() > 0.05 + 6 * se
+    assert (p_naive < 0.05).mean() > 0.05 + 6 * np.sqrt(0.05 * 0.95 / naive_reps)
 
 
 def test_cli_test_command(tmp_path):

@@ -14,9 +14,13 @@ from harvest.report import analyse, protect_report, render_report
 
 
 @pytest.fixture(scope="module")
-def report_data():
-    m = hv.simulate.mission(year=2024, rng=3)
-    employees = hv.simulate.sensitive_questions(m.employees, rng=4)
+def mission_employees():
+    return hv.simulate.mission(year=2024, rng=3).employees
+
+
+@pytest.fixture(scope="module")
+def report_data(mission_employees):
+    employees = hv.simulate.sensitive_questions(mission_employees, rng=4)
     return analyse({"employee": employees}, progress=None)
 
 
@@ -77,9 +81,8 @@ def test_attribute_rule_on_the_direct_answers(report_data):
     assert (s_reg.loc[s_reg["suppressed"], "suppression"] != "").all()
 
 
-def test_no_section_without_the_module():
-    m = hv.simulate.mission(year=2024, rng=5)
-    data = analyse({"employee": m.employees}, progress=None)
+def test_no_section_without_the_module(mission_employees):
+    data = analyse({"employee": mission_employees}, progress=None)
     assert data.sensitive == {}
     assert '<section class="sensitive">' not in render_report(data)
     assert np.isfinite(data.national["employee"]["estimate"]).all()

@@ -16,9 +16,10 @@ from harvest.instruments import LIST_CONTROL_ITEMS, CodeLists, problems, resolve
 
 @pytest.fixture(scope="module")
 def three_items():
-    """A simulated mission whose list has three control items (J = 3)."""
-    m = hv.simulate.mission(year=2024, rng=11)
-    return hv.simulate.sensitive_questions(m.employees, rng=12, control=(0.3, 0.5, 0.2))
+    """The bundled 2024 employees with a simulated list of three control items (J = 3)."""
+    employees = hv.datasets.load("employees")
+    employees = employees[employees["year"] == 2024].reset_index(drop=True)
+    return hv.simulate.sensitive_questions(employees, rng=12, control=(0.3, 0.5, 0.2))
 
 
 def test_default_and_setting():
