@@ -397,6 +397,38 @@ class _DesignBase:
         return randomized_response(self, answer, model=model, by=by, level=level, na=na,
                                    **options)
 
+    # -- tests (harvest.association) --------------------------------------------------
+    def chisq(self, rows, cols, statistic="F", na="fail"):
+        """Test of independence in a two-way table: :func:`harvest.association.chisq`.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from harvest.design import SurveyDesign
+        >>> df = pd.DataFrame({"psu": range(8), "a": list("xxxxyyyy"),
+        ...                    "b": [0, 0, 1, 1, 0, 1, 1, 1]})
+        >>> SurveyDesign(df, psu="psu").chisq("a", "b")["test"].tolist()
+        ['F']
+        """
+        from harvest.association import chisq
+
+        return chisq(self, rows, cols, statistic=statistic, na=na)
+
+    def ttest(self, variable, by=None, level=0.95, na="fail"):
+        """Design-based t test of a mean or a difference: :func:`harvest.association.ttest`.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from harvest.design import SurveyDesign
+        >>> df = pd.DataFrame({"psu": range(4), "y": [1.0, 2, 4, 5], "g": [0, 0, 1, 1]})
+        >>> SurveyDesign(df, psu="psu").ttest("y", by="g")["estimate"].tolist()
+        [3.0]
+        """
+        from harvest.association import ttest
+
+        return ttest(self, variable, by=by, level=level, na=na)
+
     # -- what the design is (survives any DataFrame operation) --------------------------
     def summary(self) -> dict:
         """The design in one dict: what a report or a result needs to say about it.

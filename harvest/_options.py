@@ -32,6 +32,8 @@ SUPPLIED_METHODS = (*REPLICATE_METHODS, "other")
 CALIBRATION_METHODS = ("linear", "raking", "logit")
 #: Families of ``design.glm`` (R ``svyglm``).
 GLM_FAMILIES = ("gaussian", "binomial", "quasibinomial", "poisson", "quasipoisson")
+#: The tests of ``design.chisq`` (R ``svychisq(statistic=)``; harvest.association).
+CHISQ_STATISTICS = ("F", "Chisq", "Wald", "adjWald", "lincom", "saddlepoint")
 #: What ``harvest estimate --statistic`` can estimate (design methods of these names).
 STATISTICS = ("proportion", "mean", "total")
 

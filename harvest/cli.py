@@ -31,6 +31,7 @@ from harvest._errors import DataError, HarvestWarning
 from harvest._options import (
     ADJUST,
     CALIBRATION_METHODS,
+    CHISQ_STATISTICS,
     COMPARE_MEASURES,
     GLM_FAMILIES,
     LONELY_PSU,
@@ -144,7 +145,7 @@ def _note(text: str) -> None:
 # ----------------------------------------------------------------------------- reading
 
 
-def _read(path: Path, instrument: str | None, sheet=0, encoding=None):
+def _read(path: Path, instrument: str | None, sheet=0, encoding=None, codes=None):
     """Read a file once; validate it when it is (or is declared as) a field instrument.
 
     Returns the frame and the instrument (None for a table of another kind). The file
@@ -153,7 +154,7 @@ def _read(path: Path, instrument: str | None, sheet=0, encoding=None):
     from harvest import io
 
     _STATE.update(file=Path(path), rows=None)
-    return io.read_any(path, instrument, sheet=sheet, encoding=encoding)
+    return io.read_any(path, instrument, sheet=sheet, encoding=encoding, codes=codes)
 
 
 def _completed(df, instrument):
@@ -614,6 +615,10 @@ def validate(file, instrument, sheet, encoding, problems_out):
 @click.option("--treatment", default=None, metavar="FORM",
               help="List experiment: the column saying which list was shown (0/1 or "
                    "short/long).")
+@click.option("--control-items", "control_items", type=click.IntRange(min=1), default=None,
+              metavar="J", help="List experiment: the number of control items J (counts "
+                                "0..J, J+1 on the long list); the instrument's setting "
+                                "list_control_items when the file is validated.")
 @click.option("--statistic", type=click.Choice(STATISTICS),
               default="proportion", show_default=True,
               help="What to estimate for each indicator.")
@@ -632,7 +637,8 @@ def validate(file, instrument, sheet, encoding, problems_out):
 @_out_option
 @_format_option
 @_friendly
-def estimate(file, indicators, by, list_count, treatment, statistic, ci, level, na, strata,
+def estimate(file, indicators, by, list_count, treatment, control_items, statistic, ci,
+             level, na, strata,
              psu, weights, fpc, lonely_psu, no_design, replicate_weights, replicate_method,
              rho, scale, mse, instrument, sheet, encoding, calibrate_file, calibrate_method,
              calibrate_bounds, nonresponse, nonresponse_by, min_n, min_each,
@@ -650,7 +656,9 @@ def estimate(file, indicators, by, list_count, treatment, statistic, ci, level, 
     by = _by_columns(by)
     weighting = _weighting(calibrate_file, calibrate_method, calibrate_bounds, nonresponse,
                            nonresponse_by)
-    df, instrument = _read(file, instrument, _sheet(sheet), encoding)
+    df, instrument = _read(file, instrument, _sheet(sheet), encoding,
+                           codes={"list_control_items": control_items}
+                           if control_items is not None else None)
     df, margins = _weighting_frame(df, instrument, weighting)
     _pooled_years(df, by)
     design = _design(df, strata=strata, psu=psu, weights=weights, fpc=fpc,
@@ -664,7 +672,7 @@ def estimate(file, indicators, by, list_count, treatment, statistic, ci, level, 
         if treatment is None:
             raise click.UsageError("--list-experiment needs --treatment COLUMN.")
         table = design.list_experiment(list_count, treatment=treatment, by=by, level=level,
-                                       na=na)
+                                       na=na, control_items=control_items)
         table["n"] = table["n_treatment"] + table["n_control"]
         # the one disclosure policy, as every other table (no 0/1 answer: no attribute rule)
         tidy = disclosure.protect(table, policy)
@@ -794,6 +802,50 @@ def compare(file, indicators, between, baseline, by, measure, adjust, level, na,
             if c in tidy.columns]
     tidy.loc[small, cols] = float("nan")
     tidy["suppressed"] = small
+    _emit(tidy, text, notes, out, fmt)
+
+
+@main.command("test")
+@_file_argument()
+@click.option("--rows", required=True, metavar="COLUMN", help="Row variable of the table.")
+@click.option("--cols", required=True, metavar="COLUMN",
+              help="Column variable of the table.")
+@click.option("--statistic", "test_statistic", type=click.Choice(CHISQ_STATISTICS),
+              default="F", show_default=True,
+              help="F: Rao-Scott second order; Chisq: first order; Wald, adjWald: Wald "
+                   "tests; lincom, saddlepoint: the exact reference distribution of the "
+                   "Pearson statistic (as R svychisq).")
+@click.option("--na", type=click.Choice(NA_POLICY), default="fail", show_default=True,
+              help="Missing values in either column: stop with the rows, or leave those "
+                   "rows out of the table.")
+@_design_options
+@_out_option
+@_format_option
+@_friendly
+def association_command(file, rows, cols, test_statistic, na, strata, psu, weights, fpc,
+                        lonely_psu, no_design, replicate_weights, replicate_method, rho,
+                        scale, mse, instrument, sheet, encoding, out, fmt):
+    """Test whether two categorical columns are associated, with the survey design.
+
+    Example: harvest test employees.csv --rows sector --cols any_consequence
+    """
+    _check_out(out)
+    df, instrument = _read(file, instrument, _sheet(sheet), encoding)
+    df = _completed(df, instrument)
+    design = _design(df, strata=strata, psu=psu, weights=weights, fpc=fpc,
+                     lonely_psu=lonely_psu, no_design=no_design,
+                     replicate_weights=replicate_weights, replicate_method=replicate_method,
+                     rho=rho, scale=scale, mse=mse)
+    import pandas as pd
+
+    tidy = design.chisq(rows, cols, statistic=test_statistic, na=na)
+    r = tidy.iloc[0]
+    text = pd.DataFrame({"Rows": [rows], "Columns": [cols], "Test": [test_statistic],
+                         "Statistic": [f"{r['statistic']:.4g}"],
+                         "df": [f"{r['df_num']:.4g}, {r['df_den']:.4g}"],
+                         "p": [f"{r['p_value']:.3g}"]})
+    notes = ["Test of independence with the design's covariance (R svychisq); a test "
+             "statistic shows no cell of the table."]
     _emit(tidy, text, notes, out, fmt)
 
 

@@ -69,6 +69,14 @@ class CodeLists:
         Answers to "did you take part voluntarily?".
     sex, age_groups, employer_types, recruitment, visit_status : tuple of str
         Further answer codes.
+    list_forms : tuple of str
+        The two forms of the list experiment: the short list, then the long list (the
+        short one plus the sensitive item).
+    list_control_items : int
+        The number of control items of the list experiment, ``J`` (default
+        `LIST_CONTROL_ITEMS`, 4): a count is checked to lie in ``0..J`` on the short
+        list and ``0..J+1`` on the long one. Pass the same ``J`` as ``control_items=`` to
+        ``design.list_experiment`` (CLI ``--control-items``).
 
     Examples
     --------
@@ -90,6 +98,10 @@ class CodeLists:
     recruitment: tuple = ("own_initiative", "farmer", "employer", "local_official", "other")
     visit_status: tuple = ("completed", "refused", "dropped_interference")
     list_forms: tuple = ("short", "long")   # list experiment (issue #17)
+    list_control_items: int = 4             # its number of control items (a setting)
+
+    def __post_init__(self):
+        _control_items(self.list_control_items)
 
     def replace(self, **changes) -> CodeLists:
         """Return a copy with some lists replaced (sequences become tuples)."""
@@ -105,13 +117,24 @@ def _tuples(changes: dict) -> dict:
         )
     out = {}
     for key, value in changes.items():
-        if key == "districts" and value is not None:
+        if key == "list_control_items":
+            out[key] = _control_items(value)
+        elif key == "districts" and value is not None:
             out[key] = {str(r): tuple(str(d) for d in ds) for r, ds in dict(value).items()}
         elif value is not None:
             out[key] = tuple(str(v) for v in value)
         else:
             out[key] = value
     return out
+
+
+def _control_items(value) -> int:
+    """``value`` as the number of control items of a list: a whole number >= 1."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer | float) or \
+            value != int(value) or value < 1:
+        raise ValueError("`list_control_items` must be a whole number of control items "
+                         f"(1 or more); got {value!r}.")
+    return int(value)
 
 
 #: Default code lists: Turkmenistan (five velayats; districts not restricted).
@@ -351,19 +374,22 @@ DERIVED: dict[str, tuple[tuple[str, str, str], ...]] = {
 
 
 # -- optional indirect-question modules (issue #17; harvest.sensitive) -----------------
-#: Control items of the list experiment in the picker and employee instruments.
-LIST_CONTROL_ITEMS = 4
+#: Default number of control items of the list experiment in the picker and employee
+#: instruments; a team sets its own as ``codes={"list_control_items": J}``
+#: (`CodeLists.list_control_items`).
+LIST_CONTROL_ITEMS = CodeLists.list_control_items
 
 #: Optional columns of the list-experiment and randomized-response modules.
 SENSITIVE_MODULE: tuple[Column, ...] = (
     Column("list_form", "code", "List experiment: the list the respondent saw (`long`: "
-           f"the {LIST_CONTROL_ITEMS} control items plus the sensitive item).",
+           "the control items plus the sensitive item).",
            required=False, codes="list_forms"),
     Column("long_list", "binary", "List experiment: 1 if the respondent saw the long "
            "list (the same as `list_form == 'long'`).", required=False),
     Column("item_count", "int", "List experiment: how many items of the list apply "
-           f"(0 to {LIST_CONTROL_ITEMS}, {LIST_CONTROL_ITEMS + 1} on the long list).",
-           required=False, low=0, high=LIST_CONTROL_ITEMS + 1),
+           "(0 to J, J + 1 on the long list; J is the code-list setting "
+           f"`list_control_items`, default {LIST_CONTROL_ITEMS}).",
+           required=False, low=0),
     Column("direct_answer", "binary", "The sensitive question asked directly.",
            required=False),
     Column("rr_answer", "binary", "Randomized response: the answer given after the "
@@ -375,16 +401,19 @@ for _name in ("picker", "employee"):
 del _name
 
 
-def _sensitive_problems(df: pd.DataFrame, instrument: str, completed, out) -> None:
+def _sensitive_problems(df: pd.DataFrame, instrument: str, completed, out,
+                        codes: CodeLists = TURKMENISTAN) -> None:
     """Checks of the indirect-question modules that span columns: a count above the
-    length of the list the respondent saw, a list form that disagrees with
-    ``long_list``, a missing device outcome (``rr_answer``) on a completed interview."""
+    length of the list the respondent saw (``codes.list_control_items`` control items,
+    one more on the long list), a list form that disagrees with ``long_list``, a missing
+    device outcome (``rr_answer``) on a completed interview."""
     if instrument not in ("picker", "employee"):
         return
+    J = codes.list_control_items
     long = None
     if "list_form" in df.columns:
         form = df["list_form"].astype("string").str.strip()
-        long = (form == "long").to_numpy(dtype=bool, na_value=False)
+        long = (form == codes.list_forms[1]).to_numpy(dtype=bool, na_value=False)
     if "long_list" in df.columns:
         flag, _ = _to_number(df["long_list"])
         if long is not None:
@@ -395,11 +424,17 @@ def _sensitive_problems(df: pd.DataFrame, instrument: str, completed, out) -> No
                     "list form disagrees with `long_list`")
         else:
             long = flag == 1
-    if "item_count" in df.columns and long is not None:
+    if "item_count" in df.columns:
         count, _ = _to_number(df["item_count"])
-        over = ~np.isnan(count) & ~long & (count > LIST_CONTROL_ITEMS)
+        over = ~np.isnan(count) & (count > J + 1)
         _record(out, np.flatnonzero(over), "item_count", df["item_count"].to_numpy(
-            dtype=object)[over], f"count above the short list's {LIST_CONTROL_ITEMS} items")
+            dtype=object)[over], f"count above the long list's {J + 1} items "
+            f"(list_control_items={J})")
+        if long is not None:
+            short = ~np.isnan(count) & ~long & (count > J) & ~over
+            _record(out, np.flatnonzero(short), "item_count", df["item_count"].to_numpy(
+                dtype=object)[short], f"count above the short list's {J} items "
+                f"(list_control_items={J})")
     if "rr_answer" in df.columns:
         miss = _missing(df["rr_answer"]) & completed
         _record(out, np.flatnonzero(miss), "rr_answer", [None] * int(miss.sum()),
@@ -616,7 +651,7 @@ def problems(df: pd.DataFrame, instrument: str, *, codes=None) -> pd.DataFrame:
                 shown = [f"{_num(x)} with {rule.right} = {_num(y)}"
                          for x, y in zip(a[bad], b[bad], strict=True)]
             _record(out, np.flatnonzero(bad), f"{rule.left}, {rule.right}", shown, rule.message)
-    _sensitive_problems(df, instrument, completed, out)   # issue #17
+    _sensitive_problems(df, instrument, completed, out, codes)   # issue #17
     idc = id_column(instrument)
     if idc in df.columns and "year" in df.columns:
         key = df[[idc, "year"]].astype("string")
@@ -846,8 +881,11 @@ def dictionary_markdown(codes=None) -> str:
     lines += ["", "## Default code lists", "", "| list | codes |", "|---|---|"]
     for f in fields(CodeLists):
         value = getattr(codes, f.name)
-        shown = ("any (not restricted)" if value is None
-                 else ", ".join(f"`{v}`" for v in value))
+        if isinstance(value, int):   # a setting, not a list (list_control_items)
+            shown = f"`{value}` (a number, set like the lists)"
+        else:
+            shown = ("any (not restricted)" if value is None
+                     else ", ".join(f"`{v}`" for v in value))
         lines.append(f"| `{f.name}` | {shown} |")
     lines += ["", "Identifiers must be unique within a year; a district must lie in one region",
               "in a year. Every problem is collected before `hv.DataError` is raised.", ""]

@@ -33,6 +33,7 @@ import pandas as pd
 from harvest._errors import DataError
 from harvest.disclosure import DisclosurePolicy, answer_counts, protect, with_counts
 from harvest.instruments import detect_instrument
+from harvest.sensitive import list_module, report_section, report_tables
 from harvest.tables import (
     SUPPRESSED,
     _check_reliability,
@@ -104,6 +105,10 @@ class ReportData:
         The seed of the random steps (recorded in the methods section).
     notices : list of str
         Warnings shown as a banner at the top of the report (e.g. repeated records).
+    sensitive : dict of str to (pandas.DataFrame, pandas.DataFrame)
+        Per instrument with a list-experiment module (picker, employee), the direct and
+        the indirect estimate of the same item by ``["year", "region"]`` and by
+        ``"year"`` (:func:`harvest.sensitive.report_tables`).
     """
 
     estimates: dict
@@ -128,6 +133,7 @@ class ReportData:
     weighting: dict = field(default_factory=dict)
     affected: pd.DataFrame | None = None
     affected_counts: list = field(default_factory=list)
+    sensitive: dict = field(default_factory=dict)
 
 
 #: Covariates of the optional "Who is most affected" models, per instrument (those
@@ -313,6 +319,7 @@ def analyse(frames: dict, *, visits=None, design: dict | None = None, level: flo
     years = set()
     used_design, designs, weighted = {}, {}, {}
     odds = []
+    sensitive = {}
     for instrument, raw in frames.items():
         rule = weighting.for_instrument(instrument) if weighting is not None else None
         if rule is not None and rule.nonresponse is not None \
@@ -347,6 +354,10 @@ def analyse(frames: dict, *, visits=None, design: dict | None = None, level: flo
             years.update(df["year"].dropna().unique().tolist())
         if affected:
             odds.append(_affected(df, des, instrument, wanted, level))
+        module = list_module(df) if instrument in ("picker", "employee") else None
+        if module is not None:   # direct and indirect answers of the same item
+            sensitive[instrument] = (report_tables(des, module, by_region, level),
+                                     report_tables(des, module, by_year, level))
         step(f"{instrument}: estimates")
     if weighting is not None and weighting.nonresponse is not None and not any(
             weighting.nonresponse in raw.columns for raw in frames.values()):
@@ -406,6 +417,7 @@ def analyse(frames: dict, *, visits=None, design: dict | None = None, level: flo
         affected=pd.concat([o[0] for o in odds if o is not None], ignore_index=True)
         if any(o is not None for o in odds) else None,
         affected_counts=[c for o in odds if o is not None for c in o[1]],
+        sensitive=sensitive,
     )
 
 
@@ -519,31 +531,65 @@ def shown_years(data: ReportData) -> list:
     return [y for y in (data.baseline, data.year) if y is not None]
 
 
-def protect_report(data: ReportData, policy: DisclosurePolicy) -> dict:
+def protect_report(data: ReportData, policy: DisclosurePolicy, *, sensitive: bool = False):
     """Step 1 of the report: the disclosure policy applied to everything it publishes.
 
     Per instrument, the regional and the all-regions tables of the years shown are
     protected jointly (`harvest.disclosure.protect`, dimensions year and region, the
-    pattern consistent across the years). Every later step (tables, cards, figures,
-    comparisons, field-work counts, the model table) reads the pattern from here.
+    pattern consistent across the years), together with the instrument's direct and
+    indirect answers (``data.sensitive``) when it has them. Every later step (tables,
+    cards, figures, comparisons, field-work counts, the model table, the direct and
+    indirect answers) reads the pattern from here.
+
+    Parameters
+    ----------
+    data : ReportData
+    policy : DisclosurePolicy
+    sensitive : bool, default False
+        Also return the protected direct-and-indirect tables.
 
     Returns
     -------
     dict of str to (pandas.DataFrame, pandas.DataFrame or None)
-        Per instrument, the protected regional and all-regions tables.
+        Per instrument, the protected regional and all-regions tables; with
+        ``sensitive=True`` a pair: that dict and the same for ``data.sensitive``.
     """
     years = shown_years(data)
-    out = {}
+    out, out_sensitive = {}, {}
+
+    def shown(t):
+        if t is not None and "year" in t.columns and years:
+            return t[t["year"].isin(years)]
+        return t
+
     for instrument, table in data.estimates.items():
-        nat = data.national.get(instrument)
-        if "year" in table.columns and years:
-            table = table[table["year"].isin(years)]
-            if nat is not None and "year" in nat.columns:
-                nat = nat[nat["year"].isin(years)]
+        nat = shown(data.national.get(instrument))
+        table = shown(table)
         tables = [table] + ([nat] if nat is not None else [])
-        done = protect(tables, policy, dims=by_columns(table), time="year")
+        extra = [shown(t) for t in data.sensitive.get(instrument, ())]
+        done = protect(tables + extra, policy, dims=by_columns(table), time="year")
         out[instrument] = (done[0], done[1] if nat is not None else None)
-    return out
+        if extra:
+            out_sensitive[instrument] = tuple(done[len(tables):])
+    return (out, out_sensitive) if sensitive else out
+
+
+def _sensitive_sections(data: ReportData, protected: dict) -> list:
+    """Step 5: per instrument, the direct and the indirect answers of the latest year
+    (protected: a withheld cell shows the suppression mark)."""
+    sections = []
+    for instrument, (table, nat) in protected.items():
+        latest = _latest(table, data.year).drop(columns=["year"], errors="ignore")
+        whole = _latest(nat, data.year).drop(columns=["year"], errors="ignore")
+        whole.insert(0, "region", "All regions")
+        both = pd.concat([latest, whole], ignore_index=True).rename(
+            columns={"region": "Region"})
+        unit = _UNITS.get(instrument, (instrument, instrument))[1]
+        when = f" ({_label(data.year)})" if data.year is not None else ""
+        sections.append(report_section(
+            both, title=f"Asked directly and through a list experiment: {unit}{when}",
+            withheld=SUPPRESSED))
+    return sections
 
 
 def _latest(table, year):
@@ -709,7 +755,8 @@ def _footer_text(policy: DisclosurePolicy) -> str:
             "are suppressed (*).").capitalize()
 
 
-def _page(data, title, indicators, cards, observed, model, methods, policy, affected=None):
+def _page(data, title, indicators, cards, observed, model, methods, policy, sensitive=(),
+          affected=None):
     """Step 6: the HTML page from the parts (autoescaped template)."""
     import jinja2
 
@@ -740,7 +787,7 @@ def _page(data, title, indicators, cards, observed, model, methods, policy, affe
         cards=cards, observed_table=safe(observed_table), observed_text=observed_text,
         observed_notes=observed_notes, indicators=indicators, baseline=_label(data.baseline),
         model=model, affected=affected, methods=methods, version=harvest.__version__,
-        banners=banners,
+        banners=banners, sensitive=[safe(section) for section in sensitive],
         footer_disclosure=_footer_text(policy), level_text=f"{data.level * 100:g}%",
         generated=_dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
     )
@@ -781,7 +828,7 @@ def render_report(data: ReportData, *, min_n: int = 10, reliability: str | None 
     policy = policy if policy is not None else DisclosurePolicy(min_n=min_n)
     step = progress or (lambda _text: None)
     title = title or "Forced and child labour in the cotton harvest"
-    protected = protect_report(data, policy)
+    protected, protected_sensitive = protect_report(data, policy, sensitive=True)
     indicators, cards, fig_no = _indicator_sections(data, protected, policy, reliability, step)
     observed = _observed(data.observed, protected, policy, shown_years(data))
     model = _model_section(data, protected, policy, fig_no, reliability) \
@@ -789,7 +836,8 @@ def render_report(data: ReportData, *, min_n: int = 10, reliability: str | None 
     affected = _affected_section(data, policy, fig_no + 1 + (model is not None)) \
         if data.affected is not None else None
     methods = _methods(data, policy, reliability)
-    return _page(data, title, indicators, cards, observed, model, methods, policy,
+    sensitive = _sensitive_sections(data, protected_sensitive)
+    return _page(data, title, indicators, cards, observed, model, methods, policy, sensitive,
                  affected=affected)
 
 

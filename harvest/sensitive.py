@@ -57,6 +57,8 @@ __all__ = [
     "direct_vs_list",
     "plain_note",
     "report_section",
+    "list_module",
+    "report_tables",
 ]
 
 #: Columns of `list_experiment` after the ``by`` columns (API.md); with
@@ -433,7 +435,7 @@ def list_experiment(design, count, treatment, by=None, level=0.95, na="fail", *,
 
 
 def design_effect_test(design, count, treatment, control_items, by=None, na="fail",
-                       treated=None):
+                       treated=None, draws=20_000, rng=2012):
     """Blair and Imai (2012) test for design effects in a single list experiment.
 
     Parameters
@@ -442,6 +444,11 @@ def design_effect_test(design, count, treatment, control_items, by=None, na="fai
         As `list_experiment` (``count`` one column).
     control_items : int
         Number of control items ``J``.
+    draws : int
+        Normal draws for the null distribution of the likelihood-ratio statistic
+        (``p_gms``).
+    rng : int or numpy.random.Generator
+        Seed of those draws (fixed by default, so the p-value is reproducible).
 
     Returns
     -------
@@ -452,7 +459,8 @@ def design_effect_test(design, count, treatment, control_items, by=None, na="fai
         :math:`\\hat\\pi_{yz}`), ``se``, ``statistic`` (``estimate / se``), ``p_value``
         (one-sided, of :math:`\\pi_{yz} \\ge 0`, t with the domain's df) and
         ``p_bonferroni`` (the domain's Bonferroni-combined p-value, repeated on its
-        rows). A small ``p_bonferroni`` says the treatment list changed how people
+        rows) and ``p_gms`` (the domain's likelihood-ratio test with generalised moment
+        selection, below). A small p-value says the treatment list changed how people
         answered the control items (floor or ceiling effects, a design effect).
 
     Notes
@@ -467,8 +475,28 @@ def design_effect_test(design, count, treatment, control_items, by=None, na="fai
     of design-based means with its design variance; the test of the intersection of
     the :math:`2(J+1)` one-sided hypotheses rejects when
     :math:`\\min(1, K \\min_j p_j)` is small, :math:`K` the number of shares with a
-    positive se. This is the Bonferroni form; Blair and Imai's generalised moment
-    selection is less conservative and not implemented here.
+    positive se (the Bonferroni form).
+
+    ``p_gms`` is Blair and Imai's (2012) likelihood-ratio form, as R
+    ``list::ict.test(gms=TRUE)``, with the design covariance in place of the
+    simple-random-sampling one. For each sign :math:`z` separately, take the testable
+    shares (:math:`y = 0..J-1` for :math:`z=1`, :math:`y = 1..J` for :math:`z=0`), drop
+    those with zero se or, by generalised moment selection (Andrews and Soares 2010),
+    with :math:`\\hat\\pi/\\mathrm{se} > \\sqrt{\\log n}` (far from binding; ``n`` the
+    domain's rows), and compute
+
+    .. math:: \\lambda = \\min_{t \\ge 0}(\\hat\\pi - t)^\\top \\Sigma^{-1}(\\hat\\pi - t)
+
+    with :math:`\\Sigma` the design covariance of the kept shares (exactly, by the
+    active sets). Its null distribution at the least favourable point is that of the
+    same statistic of :math:`Z \\sim N(0, \\Sigma)`, a chi-bar-square mixture that
+    R evaluates with closed-form weights for up to 3 shares and by simulation beyond;
+    here it is simulated for every size (``draws`` draws, seeded by ``rng``), so
+    ``p_gms`` carries a Monte Carlo error of about
+    :math:`\\sqrt{p(1-p)/\\text{draws}}`. The two signs are combined as R does:
+    :math:`\\min(1, 2\\min(p_1, p_0))`. R's code scales the selection statistic by the
+    spread of the vector of shares (``var(pi.y1)``); harvest uses each share's own
+    design se, as the moment selection of Andrews and Soares.
 
     Examples
     --------
@@ -535,6 +563,11 @@ def design_effect_test(design, count, treatment, control_items, by=None, na="fai
     K = np.maximum(tested.sum(axis=1), 1)
     pmin = np.nanmin(np.where(np.isnan(p), np.inf, p).reshape(G, 2 * k), axis=1)
     p_bonf = np.where(present, np.minimum(1.0, K * pmin), np.nan)
+    n_dom = np.bincount(estimand.row_domain, minlength=estimand.n_domains)
+    n_g = np.where(present, n_dom[dt] + n_dom[dc], 0)
+    p_gms = _gms_test(theta.reshape(G, 2 * k), cov, se.reshape(G, 2 * k), n_g, J,
+                      draws, rng)
+    p_gms = np.where(present, p_gms, np.nan)
     g = np.repeat(np.arange(G), 2 * k)
     out = group_table.iloc[g].reset_index(drop=True)
     return pd.concat([out, pd.DataFrame({
@@ -542,8 +575,72 @@ def design_effect_test(design, count, treatment, control_items, by=None, na="fai
         "y": np.tile(np.r_[ys, ys], G).astype(np.int64),
         "z": np.tile(np.r_[np.ones(k), np.zeros(k)], G).astype(np.int64),
         "estimate": theta, "se": se, "statistic": stat, "p_value": p,
-        "p_bonferroni": p_bonf[g],
+        "p_bonferroni": p_bonf[g], "p_gms": p_gms[g],
     })], axis=1)
+
+
+def _cone_statistic(z, P, free):
+    """``min_{t >= 0 on the constrained coordinates} (z - t)' P (z - t)``, exactly.
+
+    ``z`` is ``(G, D, m)`` (domains x draws x shares), ``P`` ``(G, m, m)`` and ``free``
+    ``(G, m)`` the coordinates left unconstrained (dropped by moment selection). The
+    optimum has some support ``F`` of positive ``t``; for each ``F`` (a loop over the
+    ``2**m`` active sets) the minimiser on ``t_{F^c} = 0`` is closed-form, and the
+    smallest value among the feasible ones is the minimum."""
+    from itertools import product
+
+    G, D, m = z.shape
+    best = np.full((G, D), np.inf)
+    for mask in product((False, True), repeat=m):  # loop over active sets (2**m)
+        F = np.array(mask)
+        if not F.any():
+            value = np.einsum("gdi,gij,gdj->gd", z, P, z)
+            ok = ~free.any(axis=1)[:, None] & np.ones((G, D), dtype=bool)
+        else:
+            Fc = ~F
+            PFF = P[:, F][:, :, F]
+            PFc = P[:, F][:, :, Fc]
+            A = np.linalg.solve(PFF, PFc)                       # (G, |F|, |Fc|)
+            r = np.zeros_like(z)
+            r[:, :, F] = -np.einsum("gij,gdj->gdi", A, z[:, :, Fc])
+            r[:, :, Fc] = z[:, :, Fc]
+            value = np.einsum("gdi,gij,gdj->gd", r, P, r)
+            t = z[:, :, F] - r[:, :, F]
+            constrained = ~free[:, F]
+            ok = ((t >= -1e-12) | ~constrained[:, None, :]).all(axis=2)
+            ok &= ~(free & Fc[None, :]).any(axis=1)[:, None]   # free coordinates in F
+        best = np.where(ok, np.minimum(best, value), best)
+    return best
+
+
+def _gms_test(theta, cov, se, n, J, draws, rng):
+    """Blair-Imai likelihood-ratio p-value with moment selection, per domain
+    (`design_effect_test`): ``(G,)``."""
+    G, two_k = theta.shape
+    k = J + 1
+    gen = np.random.default_rng(rng)
+    cov_g = np.stack([cov[g * two_k:(g + 1) * two_k, g * two_k:(g + 1) * two_k]
+                      for g in range(G)]) if G else np.zeros((0, two_k, two_k))
+    p_sign = []
+    for z_pos in (np.arange(0, J), k + np.arange(1, k)):  # the two signs, z=1 and z=0
+        pi = np.nan_to_num(theta[:, z_pos])
+        s = np.nan_to_num(se[:, z_pos])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            slack = pi / s > np.sqrt(np.log(np.maximum(n, 2)))[:, None]
+        free = (s <= 0) | (pi == 0) | slack
+        S = cov_g[:, z_pos][:, :, z_pos]
+        # dropped shares: decoupled with unit variance, their t left free (no effect)
+        keep = ~free
+        S = np.where(keep[:, :, None] & keep[:, None, :], S, 0.0)
+        S = S + np.eye(J)[None] * free[:, :, None]
+        P = np.linalg.inv(S)
+        observed = _cone_statistic(np.where(free, 0.0, pi)[:, None, :], P, free)[:, 0]
+        L = np.linalg.cholesky(S + 1e-300 * np.eye(J)[None])
+        Z = np.einsum("gij,dj->gdi", L, gen.standard_normal((draws, J)))
+        null = _cone_statistic(Z, P, free)
+        p = (null >= observed[:, None] - 1e-12).mean(axis=1)
+        p_sign.append(np.where(observed <= 1e-14, 1.0, p))
+    return np.minimum(1.0, 2.0 * np.minimum(*p_sign))
 
 
 # ---------------------------------------------------------------------------------------
@@ -792,9 +889,82 @@ def compare_sensitive(design, indicators, between, baseline=None, by=None, kind=
 #: Columns of :func:`direct_vs_list` after the ``by`` columns.
 DIRECT_COLUMNS = ["quantity", "estimate", "se", "ci_low", "ci_high", "level", "df", "n"]
 
+#: Columns `report_tables` and the disclosure policy add (not ``by`` columns).
+_PUBLICATION_COLUMNS = ["indicator", "n_yes", "suppressed", "suppression"]
+
+#: Treatment columns of the instruments' list-experiment module, in order of preference.
+_LIST_FORMS = ("list_form", "long_list")
+
+
+def list_module(df: pd.DataFrame):
+    """The list-experiment module of an instrument table, or None when it has none.
+
+    The picker and employee instruments' optional module: a list form (``list_form``
+    ``"long"``/``"short"``, or ``long_list`` 0/1), the ``item_count`` and the
+    ``direct_answer`` to the same item asked directly.
+
+    Returns
+    -------
+    dict or None
+        ``{"direct": ..., "count": ..., "treatment": ...}`` column names.
+
+    Examples
+    --------
+    >>> list_module(pd.DataFrame({"long_list": [0], "item_count": [1],
+    ...                           "direct_answer": [0]}))["treatment"]
+    'long_list'
+    """
+    treatment = next((c for c in _LIST_FORMS if c in df.columns), None)
+    if treatment is None or "item_count" not in df.columns or \
+            "direct_answer" not in df.columns:
+        return None
+    if df["item_count"].notna().sum() == 0 or df["direct_answer"].notna().sum() == 0:
+        return None
+    return {"direct": "direct_answer", "count": "item_count", "treatment": treatment}
+
+
+def report_tables(design, module: dict, by=None, level=0.95,
+                  control_items=None) -> pd.DataFrame:
+    """`direct_vs_list` by domain, ready for the disclosure policy.
+
+    The ``by`` columns, then ``indicator`` (the quantity: ``"direct"``,
+    ``"list_experiment"``, ``"difference"``), then the `direct_vs_list` columns and
+    ``n_yes``: the unweighted yes answers to the direct question (on the ``"direct"``
+    rows; missing on the others), for the attribute rule of
+    :func:`harvest.disclosure.protect`. The three rows of a domain share its cell, so a
+    withheld cell withholds all three (the pattern is per cell, for every indicator).
+
+    Examples
+    --------
+    >>> import harvest as hv
+    >>> df = pd.DataFrame({"psu": range(8), "long_list": [0, 1] * 4,
+    ...                    "direct_answer": [0, 0, 1, 0, 0, 0, 0, 1],
+    ...                    "item_count": [1, 2, 2, 3, 0, 2, 1, 1]})
+    >>> t = report_tables(hv.SurveyDesign(df, psu="psu"), list_module(df))
+    >>> t[["indicator", "n_yes"]].to_dict("list")
+    {'indicator': ['direct', 'list_experiment', 'difference'], 'n_yes': [2.0, nan, nan]}
+    """
+    by = as_list(by)
+    table = direct_vs_list(design, module["direct"], module["count"], module["treatment"],
+                           by=by, level=level, na="drop", control_items=control_items)
+    data = design.data
+    used = (design._codes.weights > 0) & data[module["direct"]].notna().to_numpy() & \
+        data[module["count"]].notna().to_numpy()
+    yes = pd.to_numeric(data[module["direct"]], errors="coerce").where(used, 0.0)
+    if by:
+        counts = yes.groupby([data[c] for c in by], observed=True, dropna=False).sum()
+        keys = pd.MultiIndex.from_frame(table[by]) if len(by) > 1 else table[by[0]]
+        n_yes = counts.reindex(keys).to_numpy(dtype=float)
+    else:
+        n_yes = np.full(len(table), float(yes.sum()))
+    table.insert(len(by), "indicator", table.pop("quantity"))
+    table["quantity"] = table["indicator"]
+    table["n_yes"] = np.where(table["indicator"] == "direct", n_yes, np.nan)
+    return table
+
 
 def direct_vs_list(design, direct, count, treatment, by=None, level=0.95, na="fail", *,
-                   treated=None):
+                   treated=None, control_items=None):
     """The direct answer's share, the list-experiment estimate of the same item, and
     their difference (list minus direct) with its design-based standard error.
 
@@ -803,8 +973,8 @@ def direct_vs_list(design, direct, count, treatment, by=None, level=0.95, na="fa
     design : SurveyDesign or ReplicateDesign
     direct : str
         0/1 answer to the question asked directly.
-    count, treatment, by, level, na, treated
-        As `list_experiment` (single list).
+    count, treatment, by, level, na, treated, control_items
+        As `list_experiment` (single list); ``control_items=J`` checks the counts.
 
     Returns
     -------
@@ -834,6 +1004,8 @@ def direct_vs_list(design, direct, count, treatment, by=None, level=0.95, na="fa
     _check_design(design)
     level = check_level(level)
     check_option("na", na, NA_POLICY)
+    if control_items is not None:   # counts in 0..J (J+1 on the long list)
+        _list_core(design, count, treatment, as_list(by), na, treated, control_items)
     by, d, y = _direct_and_count(design, count, direct, by, treatment)
     tb = _totals_by_list(design, {"__harvest_one": np.ones_like(d), "__harvest_d": d,
                                   "__harvest_y": y}, by, treatment, na, treated)
@@ -891,12 +1063,16 @@ def plain_note(table: pd.DataFrame) -> list:
     >>> plain_note(t)[0][:61]
     'All respondents: asked directly, 20.0% said yes (95% CI 17.0%'
     """
-    by = [c for c in table.columns if c not in DIRECT_COLUMNS]
+    by = [c for c in table.columns if c not in DIRECT_COLUMNS + _PUBLICATION_COLUMNS]
     rows = table.to_dict("records")
     notes = []
     for i in range(0, len(rows), 3):
         direct, lst, diff = rows[i:i + 3]
         where = ", ".join(str(direct[c]) for c in by) or "All respondents"
+        if any(bool(r.get("suppressed", False)) for r in (direct, lst, diff)):
+            notes.append(f"{where}: not shown (disclosure control: too few respondents, or "
+                         "a figure that would give a withheld one back).")
+            continue
         level = f"{100 * float(direct['level']):g}%"
         text = (f"{where}: asked directly, {_pct(direct['estimate'])} said yes ({level} CI "
                 f"{_pct(direct['ci_low'])} to {_pct(direct['ci_high'])}); the list "
@@ -920,11 +1096,14 @@ def plain_note(table: pd.DataFrame) -> list:
     return notes
 
 
-def report_section(table: pd.DataFrame, title: str = "Direct and indirect answers") -> str:
+def report_section(table: pd.DataFrame, title: str = "Direct and indirect answers",
+                   withheld: str = "*") -> str:
     """An HTML fragment (heading, table, notes) for a report, from `direct_vs_list`.
 
     Only estimates, intervals and counts appear (no row-level data); every text is
-    HTML-escaped. The report module can place it as one section.
+    HTML-escaped. A table protected by :func:`harvest.disclosure.protect` (column
+    ``suppressed``) shows ``withheld`` for every figure of a withheld cell and no note
+    on it; `harvest.report` places the protected `report_tables` here.
 
     Examples
     --------
@@ -937,14 +1116,20 @@ def report_section(table: pd.DataFrame, title: str = "Direct and indirect answer
     """
     from html import escape
 
-    by = [c for c in table.columns if c not in DIRECT_COLUMNS]
+    by = [c for c in table.columns if c not in DIRECT_COLUMNS + _PUBLICATION_COLUMNS]
     head = "".join(f"<th>{escape(str(c))}</th>" for c in
                    [*by, "Quantity", "Estimate", "CI", "n"])
     body = []
     for row in table.to_dict("records"):
+        if bool(row.get("suppressed", False)):
+            # withheld by the disclosure policy: nothing of the cell is printed
+            values = [withheld] * 3
+        else:
+            values = [_pct(row["estimate"]),
+                      f"{_pct(row['ci_low'])} to {_pct(row['ci_high'])}",
+                      str(int(row["n"])) if np.isfinite(row["n"]) else "n/a"]
         cells = [*(str(row[c]) for c in by), str(row["quantity"]).replace("_", " "),
-                 _pct(row["estimate"]), f"{_pct(row['ci_low'])} to {_pct(row['ci_high'])}",
-                 str(row["n"])]
+                 *values]
         body.append("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in cells) + "</tr>")
     notes = "".join(f"<p>{escape(n)}</p>" for n in plain_note(table))
     return (f'<section class="sensitive"><h2>{escape(title)}</h2><table><thead><tr>{head}'
