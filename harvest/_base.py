@@ -304,7 +304,8 @@ class _DesignBase:
             )
         new = object.__new__(type(self))
         new.__dict__.update(self.__dict__)
-        new._codes = dataclasses.replace(self._codes, weights=weights)
+        outside = ~keep if self._codes.outside is None else self._codes.outside | ~keep
+        new._codes = dataclasses.replace(self._codes, weights=weights, outside=outside)
         return new
 
     # -- sensitive questions (harvest.sensitive) ----------------------------------------

@@ -50,6 +50,9 @@ class DesignCodes:
         Stratum code of each row.
     stratum_labels : list
         The stratum value(s) of each code, for messages.
+    outside : numpy.ndarray of bool, shape (n,), or None
+        Rows a :meth:`SurveyDesign.subset` left out (their weight is 0 here); None when
+        no subset was taken. A zero weight on any other row came with the data.
     """
 
     row_psu: np.ndarray
@@ -60,6 +63,7 @@ class DesignCodes:
     lonely_psu: str
     row_stratum: np.ndarray
     stratum_labels: list
+    outside: np.ndarray | None = None
 
     @property
     def n_psus(self) -> int:
