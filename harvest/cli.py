@@ -66,10 +66,14 @@ def _friendly(func):
                 warnings.simplefilter("always", HarvestWarning)
                 return _call(func, args, kwargs)
         finally:
-            # the package's warnings as one line each on stderr (also before an error)
+            # the package's warnings as one line each on stderr (also before an error);
+            # one given by many estimates (a lonely stratum) is printed once
+            seen = set()
             for w in caught:
                 if issubclass(w.category, HarvestWarning):
-                    _note(f"warning: {w.message}")
+                    if str(w.message) not in seen:
+                        seen.add(str(w.message))
+                        _note(f"warning: {w.message}")
                 else:  # not ours: hand it on unchanged
                     warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
 
@@ -681,12 +685,18 @@ def compare(file, indicators, between, baseline, by, measure, adjust, level, na,
     if adjust != "none" and len(table) > 1:
         notes = [*notes, f"p: adjusted for the {len(table)} comparisons ({adjust})."]
     tidy = table.copy()
-    small, _ = comparison_status(table, cells, between=between, policy=policy)
+    small, unreliable = comparison_status(table, cells, between=between, policy=policy,
+                                          reliability=reliability)
     cols = [c for c in ("estimate_group", "estimate_baseline", "estimate", "se", "ci_low",
                         "ci_high", "p_value", "p_adjusted", "n_group", "n_baseline", "mdc")
             if c in tidy.columns]
     tidy.loc[small, cols] = float("nan")
     tidy["suppressed"] = small
+    if reliability is not None:     # the flags of the printed table, in every output
+        tidy["unreliable"] = unreliable
+        if reliability == "suppress":   # withheld as in the printed table; counts kept
+            numbers = [c for c in cols if c not in ("n_group", "n_baseline")]
+            tidy.loc[unreliable, numbers] = float("nan")
     _emit(tidy, text, notes, out, fmt)
 
 
@@ -713,9 +723,10 @@ def compare(file, indicators, between, baseline, by, measure, adjust, level, na,
               help="Stack records that appear in more than one input file (same id and "
                    "year) instead of stopping; the report then says so.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@_encoding_option
 @_friendly
 def report(files, out, visits, baseline, level, title, min_n, min_each, allow_weak_disclosure,
-           reliability, bayes, seed, allow_repeated_records, quiet):
+           reliability, bayes, seed, allow_repeated_records, quiet, encoding):
     """Write the HTML report for one or more field-data files.
 
     Give each instrument's file (farms, employees, ...): the instrument is recognised
@@ -733,7 +744,7 @@ def report(files, out, visits, baseline, level, title, min_n, min_each, allow_we
     frames: dict[str, list] = {}
     names: dict[str, list] = {}
     for f in files:
-        df, instrument = _read(f, None)
+        df, instrument = _read(f, None, encoding=encoding)
         if instrument is None:
             raise DataError(
                 f"{f.name}: cannot tell which instrument this file holds (no farm_id, "
@@ -751,7 +762,11 @@ def report(files, out, visits, baseline, level, title, min_n, min_each, allow_we
             _note(f"warning: {notices[-1]}")
     stacked = {k: pd.concat(v, ignore_index=True) if len(v) > 1 else v[0]
                for k, v in frames.items()}
-    visits_df = read_table(visits) if visits is not None else None
+    if visits is not None:
+        _STATE.update(file=Path(visits), rows=None)     # errors name the visits file
+        visits_df = read_table(visits, encoding=encoding)
+    else:
+        visits_df = None
     path = build_report(stacked, out, visits=visits_df, level=level, baseline=baseline,
                         policy=policy,
                         reliability=None if reliability == "none" else reliability,
