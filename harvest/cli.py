@@ -252,22 +252,33 @@ def _replicate_design(df, *, weights, strata, psu, fpc, no_design, replicate_wei
     from harvest.replicate_design import ReplicateDesign
 
     clash = [f"--{k}" for k, v in (("strata", strata), ("psu", psu), ("fpc", fpc)) if v]
-    clash += ["--no-design"] if no_design else []
     if clash:
         raise click.UsageError(f"{', '.join(clash)} cannot be combined with "
                                "--replicate-weights: the replicate weights carry the design.")
     if method is None:
         raise click.UsageError("--replicate-weights needs --replicate-method (how the "
                                "replicates were made: bootstrap, jk1, jkn, brr, fay or other).")
-    if weights is None and "weight" in df.columns:
+    if weights is None and not no_design and "weight" in df.columns:
+        # as on the Taylor path: the standard full-sample weight column when the file has it
         weights = "weight"
-        _note("note: using the full-sample weights in the column 'weight' (--weights weight).")
+        _note("note: using the full-sample weights in the column 'weight' found in the file "
+              "(--weights weight); pass --no-design to use only the options given.")
     _check_columns(df, {"weights": weights})
     # a prefix, or a list of columns (the design names any that are missing)
     columns = [c.strip() for c in replicate_weights.split(",") if c.strip()]
     replicate = columns if len(columns) > 1 else replicate_weights.strip()
-    return ReplicateDesign(df, weights=weights, replicate_weights=replicate, method=method,
-                           rho=rho, scale=scale, mse=mse)
+    design = ReplicateDesign(df, weights=weights, replicate_weights=replicate, method=method,
+                             rho=rho, scale=scale, mse=mse)
+    used = [f"--replicate-weights {replicate_weights.strip()} "
+            f"({design.n_replicates} columns)", f"--replicate-method {method}",
+            f"--weights {weights}" if weights is not None else "--weights (equal)",
+            f"--scale {design.scale:.6g}"]
+    if method == "fay":
+        used.append(f"--rho {design.rho:g}")
+    if design.mse:
+        used.append("--mse")
+    _note(f"design: {' '.join(used)}")
+    return design
 
 
 # ----------------------------------------------------------------------------- writing
