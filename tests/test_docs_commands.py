@@ -37,7 +37,7 @@ def _commands():
             if lang != "bash":
                 continue
             for line in body.replace("\\\n", " ").splitlines():
-                line = re.sub(r"\s+#.*$", "", line).strip()
+                line = " ".join(re.sub(r"\s+#.*$", "", line).split())
                 if line.startswith("harvest "):
                     found.append((doc.name, line, []))
     return found
