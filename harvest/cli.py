@@ -146,16 +146,33 @@ def _note(text: str) -> None:
 # ----------------------------------------------------------------------------- reading
 
 
-def _read(path: Path, instrument: str | None, sheet=0, encoding=None):
+def _read(path: Path, instrument: str | None, sheet=0, encoding=None, keep=None):
     """Read a file once; validate it when it is (or is declared as) a field instrument.
 
     Returns the frame and the instrument (None for a table of another kind). The file
-    is named in any error that follows.
+    is named in any error that follows. ``keep``: the columns the command names (see
+    :func:`_needed`), so that a wide CSV file is parsed for those only.
     """
     from harvest import io
 
     _STATE.update(file=Path(path), rows=None)
-    return io.read_any(path, instrument, sheet=sheet, encoding=encoding)
+    return io.read_any(path, instrument, sheet=sheet, encoding=encoding, keep=keep)
+
+
+def _needed(*names, replicate_weights=None):
+    """``(names, prefixes)`` of the columns a command reads: those it names, the standard
+    design columns, ``year`` and ``visit_status``, and the replicate weights."""
+    flat = [n for group in names for n in ([group] if isinstance(group, str) else group or ())
+            if n]
+    flat += [*_DESIGN_DEFAULTS.values(), "year", "visit_status"]
+    prefixes = []
+    if replicate_weights:
+        parts = [c.strip() for c in replicate_weights.split(",") if c.strip()]
+        if len(parts) > 1:
+            flat += parts
+        else:
+            prefixes = parts
+    return flat, prefixes
 
 
 def _completed(df, instrument):
@@ -566,7 +583,9 @@ def estimate(file, indicators, by, list_count, treatment, statistic, ci, level, 
     policy = _policy(min_n, min_each, allow_weak_disclosure)
     _check_out(out)
     by = _by_columns(by)
-    df, instrument = _read(file, instrument, _sheet(sheet), encoding)
+    keep = _needed(indicators, by, list_count, treatment, strata, psu, weights, fpc,
+                   replicate_weights=replicate_weights)
+    df, instrument = _read(file, instrument, _sheet(sheet), encoding, keep=keep)
     df = _completed(df, instrument)
     _pooled_years(df, by)
     design = _design(df, strata=strata, psu=psu, weights=weights, fpc=fpc,
@@ -656,7 +675,9 @@ def compare(file, indicators, between, baseline, by, measure, adjust, level, na,
     policy = _policy(min_n, min_each, allow_weak_disclosure)
     _check_out(out)
     by = _by_columns(by)
-    df, instrument = _read(file, instrument, _sheet(sheet), encoding)
+    keep = _needed(indicators, by, between, strata, psu, weights, fpc,
+                   replicate_weights=replicate_weights)
+    df, instrument = _read(file, instrument, _sheet(sheet), encoding, keep=keep)
     df = _completed(df, instrument)
     if between not in df.columns:
         raise HarvestCLIError(

@@ -515,3 +515,36 @@ def test_replicate_weights_fill_the_weights_and_print_the_design(runner, tmp_pat
     bare = invoke(runner, *args, "--no-design")
     assert bare.exit_code == 0, bare.output
     assert "--weights (equal)" in bare.stderr and bare.stdout != filled.stdout
+
+
+def test_wide_file_is_parsed_for_the_needed_columns_only(runner, tmp_path, monkeypatch):
+    """A file with thousands of extra columns gives the plain file's numbers; the CLI
+    parses only the columns it names, the design and the instrument's own columns."""
+    from harvest import io as hio
+
+    farms = pd.read_csv(FARMS)
+    extra = pd.DataFrame(np.zeros((len(farms), 3000)), columns=[f"x{i}" for i in range(3000)])
+    wide = tmp_path / "wide.csv"
+    pd.concat([farms, extra], axis=1).to_csv(wide, index=False)
+    seen = []
+    real = hio._read_table
+
+    def spy(*args, **kwargs):
+        df, instrument = real(*args, **kwargs)
+        seen.append(df.shape[1])
+        return df, instrument
+
+    monkeypatch.setattr(hio, "_read_table", spy)
+    args = ["-i", "child_labour", "--by", "year", "--by", "region", "--format", "csv"]
+    plain = invoke(runner, "estimate", FARMS, *args)
+    got = invoke(runner, "estimate", wide, *args)
+    assert got.exit_code == 0, got.output
+    assert got.stdout == plain.stdout
+    assert seen == [farms.shape[1], farms.shape[1]]     # read once, without the x columns
+    cmp = invoke(runner, "compare", wide, "-i", "child_labour", "--between", "year",
+                 "--format", "csv")
+    assert cmp.exit_code == 0 and seen[-1] == farms.shape[1]
+    # a column the header lacks: the whole file is read, so the message lists every column
+    bad = invoke(runner, "estimate", wide, "-i", "child_labour", "--by", "x2999", "--by",
+                 "nope")
+    assert bad.exit_code == 2 and "nope" in bad.stderr and seen[-1] == farms.shape[1] + 3000
