@@ -71,9 +71,12 @@ def _friendly(func):
             seen = set()
             for w in caught:
                 if issubclass(w.category, HarvestWarning):
-                    if str(w.message) not in seen:
-                        seen.add(str(w.message))
-                        _note(f"warning: {w.message}")
+                    text = str(w.message)
+                    if _ROWS.search(text):      # row numbers of the file, as in errors
+                        text = _for_the_cli(text)
+                    if text not in seen:
+                        seen.add(text)
+                        _note(f"warning: {text}")
                 else:  # not ours: hand it on unchanged
                     warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
 

@@ -548,3 +548,19 @@ def test_wide_file_is_parsed_for_the_needed_columns_only(runner, tmp_path, monke
     bad = invoke(runner, "estimate", wide, "-i", "child_labour", "--by", "x2999", "--by",
                  "nope")
     assert bad.exit_code == 2 and "nope" in bad.stderr and seen[-1] == farms.shape[1] + 3000
+
+
+def test_cli_names_a_zero_weight_domain_with_file_rows(runner, tmp_path):
+    data = pd.read_csv(FARMS).drop(columns="farm_id")      # a table of no instrument
+    data.loc[data["region"] == "Balkan", "weight"] = 0.0
+    path = tmp_path / "zero.csv"
+    data.to_csv(path, index=False)
+    result = invoke(runner, "estimate", path, "-i", "civil_servants_on_farm", "--by", "year",
+                    "--by", "region", "--min-n", 1, "--min-each", 0,
+                    "--allow-weak-disclosure", "--format", "csv")
+    assert result.exit_code == 0, result.output
+    first = int(np.flatnonzero(data["region"].eq("Balkan").to_numpy())[0])
+    assert "year=2023, region='Balkan'" in result.stderr
+    assert f"file rows {first}," in result.stderr and "weight 0" in result.stderr
+    assert result.stderr.count("every row has weight 0") == 1
+    assert "Balkan" not in result.stdout
