@@ -76,7 +76,10 @@ class _DesignBase:
             Confidence level.
         na : {"fail", "drop"}
             Missing values: an error naming the column, or leave those rows out of the
-            estimate (they stay in the design for the variance).
+            estimate (they stay in the design for the variance). With ``"drop"``, ``n``
+            counts the rows with a value and ``df`` does not change: it counts every PSU
+            holding rows of the domain, also one whose rows all miss the variable
+            (``docs/methods/estimation.md``, "Degrees of freedom with missing values").
 
         Returns
         -------
@@ -106,7 +109,9 @@ class _DesignBase:
         """Weighted mean of each variable in each domain, with a t interval.
 
         Same parameters and columns as :meth:`proportion` (``ci_method`` is ``"wald"``:
-        ``estimate +/- t(df) * se``, R ``confint(svymean(...), df=degf(design))``).
+        ``estimate +/- t(df) * se``, R ``confint(svymean(...), df=degf(design))``). With
+        ``na="drop"`` the df is that of the domain's PSUs whether or not their rows have
+        a value; ``n`` counts the rows with one.
 
         Notes
         -----
@@ -127,7 +132,8 @@ class _DesignBase:
     def total(self, variables, by=None, level=0.95, na="fail"):
         """Horvitz-Thompson total of each variable in each domain, with a t interval.
 
-        Same parameters and columns as :meth:`mean`.
+        Same parameters and columns as :meth:`mean` (with ``na="drop"``: df from every
+        PSU holding rows of the domain, ``n`` from the rows with a value).
 
         Notes
         -----
@@ -154,7 +160,8 @@ class _DesignBase:
             One column for every numerator, or one per numerator (paired).
         by, level, na
             As :meth:`mean`. With ``na="drop"`` a row leaves a ratio when its numerator
-            or its denominator is missing (R ``svyratio(na.rm=TRUE)``).
+            or its denominator is missing (R ``svyratio(na.rm=TRUE)``); ``df`` still
+            counts every PSU holding rows of the domain, ``n`` the rows with both values.
 
         Notes
         -----
@@ -360,7 +367,8 @@ class _DesignBase:
             )
         new = object.__new__(type(self))
         new.__dict__.update(self.__dict__)
-        new._codes = dataclasses.replace(self._codes, weights=weights)
+        outside = ~keep if self._codes.outside is None else self._codes.outside | ~keep
+        new._codes = dataclasses.replace(self._codes, weights=weights, outside=outside)
         return new
 
     # -- sensitive questions (harvest.sensitive) ----------------------------------------

@@ -91,6 +91,9 @@ class DesignCodes:
     pps_delta : numpy.ndarray, shape (P, P), optional
         :math:`\\check\\Delta_{ij} = (\\pi_{ij} - \\pi_i \\pi_j) / \\pi_{ij}` of a
         ``pps="ht"`` design, PSUs in code order.
+    outside : numpy.ndarray of bool, shape (n,), or None
+        Rows a :meth:`SurveyDesign.subset` left out (their weight is 0 here); None when
+        no subset was taken. A zero weight on any other row came with the data.
     """
 
     row_psu: np.ndarray
@@ -111,6 +114,7 @@ class DesignCodes:
         if self.psu_fraction is not None:
             return self.psu_fraction
         return np.asarray(self.fraction, dtype=float)[self.psu_stratum]
+    outside: np.ndarray | None = None
 
     @property
     def n_psus(self) -> int:

@@ -20,13 +20,20 @@ array([2., 6.])
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from harvest._core import group_sum
-from harvest._errors import DataError, check_columns, describe_rows, plain_value
+from harvest._errors import (
+    DataError,
+    EmptyDomainWarning,
+    check_columns,
+    describe_rows,
+    plain_value,
+)
 from harvest._options import KINDS, NA_POLICY, as_list, check_option
 
 __all__ = ["Estimand", "build_estimand", "assemble_table", "TABLE_COLUMNS", "KINDS"]
@@ -204,6 +211,24 @@ class Estimand:
 
 
 
+def domain_label(estimand: Estimand, j: int) -> str:
+    """Column ``j`` of an estimand in words, for messages: ``"region='Ahal', indicator 'y'"``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from harvest.design import SurveyDesign
+    >>> df = pd.DataFrame({"psu": [1, 2], "g": ["a", "b"], "y": [1.0, 2.0]})
+    >>> est = build_estimand(SurveyDesign(df, psu="psu"), "mean", "y", by="g")
+    >>> domain_label(est, 1)
+    "g='b', indicator 'y'"
+    """
+    d, v = divmod(int(j), estimand.k)
+    parts = [f"{c}={plain_value(estimand.domains[c].iloc[d])!r}" for c in estimand.by]
+    parts.append(f"indicator {estimand.indicators[v]!r}")
+    return ", ".join(parts)
+
+
 def _values(data, column, rows, proportion: bool) -> np.ndarray:
     """Float values of ``column`` on ``rows``; DataError for non-numeric or non-0/1 values."""
     series = data[column]
@@ -323,6 +348,40 @@ def _domain_codes(data, by, rows):
     return dom.astype(np.intp).reshape(-1), table
 
 
+def _warn_zero_weight_domains(data, by, codes) -> None:
+    """EmptyDomainWarning naming the ``by`` domains whose rows all have weight 0.
+
+    R ``svyby`` lists only the levels of rows with a positive sampling weight, so such a
+    domain is not in the table; said here, as it would otherwise vanish without a word.
+    Rows outside a ``subset`` are meant to be left out and are not looked at.
+    """
+    weights = codes.weights
+    zero = weights == 0
+    if codes.outside is not None:
+        zero &= ~codes.outside
+    if not zero.any():
+        return
+    known = data[by].notna().all(axis=1).to_numpy()
+    rows = np.flatnonzero(((weights > 0) | zero) & known)
+    dom, table = _domain_codes(data, by, rows)
+    positive = np.bincount(dom[weights[rows] > 0], minlength=len(table)) > 0
+    if positive.all():
+        return
+    lost = np.flatnonzero(~positive)
+    shown = []
+    for d in lost[:5]:   # at most five named, for the message only
+        label = ", ".join(f"{c}={plain_value(table[c].iloc[d])!r}" for c in by)
+        shown.append(f"{label} ({describe_rows(rows[dom == d], limit=5)})")
+    more = f" and {len(lost) - 5} more" if len(lost) > 5 else ""
+    one = len(lost) == 1
+    warnings.warn(
+        f"{'domain' if one else 'domains'} {'; '.join(shown)}{more}: every row has weight 0, "
+        f"so {'it is' if one else 'they are'} left out of the table (as R svyby does: a "
+        "zero weight stands for no one). Check the weights column if these rows should "
+        "count.",
+        EmptyDomainWarning, stacklevel=5)
+
+
 def build_estimand(design, kind: str, variables, by=None, na: str = "fail",
                    denominator=None) -> Estimand:
     """Reduce a design's rows to the PSU totals of one estimate (see the module doc).
@@ -373,6 +432,8 @@ def build_estimand(design, kind: str, variables, by=None, na: str = "fail",
 
     weights_all = codes.weights
     rows = np.flatnonzero(weights_all > 0)
+    if by:
+        _warn_zero_weight_domains(data, by, codes)
     w = weights_all[rows]
     dom, domains = _domain_codes(data, by, rows)
     D, k = len(domains), len(variables)

@@ -45,7 +45,21 @@ class HarvestWarning(UserWarning):
 
 
 class LonelyPSUWarning(HarvestWarning):
-    """A stratum holds a single PSU and a lonely-PSU policy was applied."""
+    """A stratum holds a single PSU and a lonely-PSU policy was applied.
+
+    Given by an estimate whose domain has rows in such a stratum (naming the strata and
+    what the policy did), and when ``lonely_psu="average"`` leaves a domain no stratum
+    to average over (its ``se`` is NaN, as in R ``survey``).
+    """
+
+
+class EmptyDomainWarning(HarvestWarning):
+    """A ``by`` domain has rows, but every one has weight 0: it is left out of the table.
+
+    As R ``svyby``, which lists only the levels of rows with a positive sampling
+    weight; the warning names the domains and their rows. Rows left out by
+    ``design.subset`` do not count (a subpopulation is meant to leave them out).
+    """
 
 
 class SamplingWarning(HarvestWarning):

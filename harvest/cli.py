@@ -69,10 +69,17 @@ def _friendly(func):
                 warnings.simplefilter("always", HarvestWarning)
                 return _call(func, args, kwargs)
         finally:
-            # the package's warnings as one line each on stderr (also before an error)
+            # the package's warnings as one line each on stderr (also before an error);
+            # one given by many estimates (a lonely stratum) is printed once
+            seen = set()
             for w in caught:
                 if issubclass(w.category, HarvestWarning):
-                    _note(f"warning: {w.message}")
+                    text = str(w.message)
+                    if _ROWS.search(text):      # row numbers of the file, as in errors
+                        text = _for_the_cli(text)
+                    if text not in seen:
+                        seen.add(text)
+                        _note(f"warning: {text}")
                 else:  # not ours: hand it on unchanged
                     warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
 
@@ -145,16 +152,44 @@ def _note(text: str) -> None:
 # ----------------------------------------------------------------------------- reading
 
 
-def _read(path: Path, instrument: str | None, sheet=0, encoding=None, codes=None):
+def _read(path: Path, instrument: str | None, sheet=0, encoding=None, codes=None, keep=None):
     """Read a file once; validate it when it is (or is declared as) a field instrument.
 
     Returns the frame and the instrument (None for a table of another kind). The file
-    is named in any error that follows.
+    is named in any error that follows. ``keep``: the columns the command names (see
+    :func:`_needed`), so that a wide CSV file is parsed for those only.
     """
     from harvest import io
 
     _STATE.update(file=Path(path), rows=None)
-    return io.read_any(path, instrument, sheet=sheet, encoding=encoding, codes=codes)
+    return io.read_any(path, instrument, sheet=sheet, encoding=encoding, codes=codes,
+                       keep=keep)
+
+
+def _needed(*names, replicate_weights=None):
+    """``(names, prefixes)`` of the columns a command reads: those it names, the standard
+    design columns, ``year`` and ``visit_status``, and the replicate weights."""
+    flat = [n for group in names for n in ([group] if isinstance(group, str) else group or ())
+            if n]
+    flat += [*_DESIGN_DEFAULTS.values(), "year", "visit_status"]
+    prefixes = []
+    if replicate_weights:
+        parts = [c.strip() for c in replicate_weights.split(",") if c.strip()]
+        if len(parts) > 1:
+            flat += parts
+        else:
+            prefixes = parts
+    return flat, prefixes
+
+
+def _weighting_columns(weighting):
+    """The columns the weighting options use (margins, nonresponse), for ``_needed``."""
+    if weighting is None:
+        return []
+    cols = [weighting.nonresponse, *weighting.nonresponse_by]
+    if weighting.margins is not None and "column" in weighting.margins.columns:
+        cols += [str(c) for c in weighting.margins["column"].dropna().unique()]
+    return [c for c in cols if c]
 
 
 def _completed(df, instrument):
@@ -251,22 +286,33 @@ def _replicate_design(df, *, weights, strata, psu, fpc, no_design, replicate_wei
     from harvest.replicate_design import ReplicateDesign
 
     clash = [f"--{k}" for k, v in (("strata", strata), ("psu", psu), ("fpc", fpc)) if v]
-    clash += ["--no-design"] if no_design else []
     if clash:
         raise click.UsageError(f"{', '.join(clash)} cannot be combined with "
                                "--replicate-weights: the replicate weights carry the design.")
     if method is None:
         raise click.UsageError("--replicate-weights needs --replicate-method (how the "
                                "replicates were made: bootstrap, jk1, jkn, brr, fay or other).")
-    if weights is None and "weight" in df.columns:
+    if weights is None and not no_design and "weight" in df.columns:
+        # as on the Taylor path: the standard full-sample weight column when the file has it
         weights = "weight"
-        _note("note: using the full-sample weights in the column 'weight' (--weights weight).")
+        _note("note: using the full-sample weights in the column 'weight' found in the file "
+              "(--weights weight); pass --no-design to use only the options given.")
     _check_columns(df, {"weights": weights})
     # a prefix, or a list of columns (the design names any that are missing)
     columns = [c.strip() for c in replicate_weights.split(",") if c.strip()]
     replicate = columns if len(columns) > 1 else replicate_weights.strip()
-    return ReplicateDesign(df, weights=weights, replicate_weights=replicate, method=method,
-                           rho=rho, scale=scale, mse=mse)
+    design = ReplicateDesign(df, weights=weights, replicate_weights=replicate, method=method,
+                             rho=rho, scale=scale, mse=mse)
+    used = [f"--replicate-weights {replicate_weights.strip()} "
+            f"({design.n_replicates} columns)", f"--replicate-method {method}",
+            f"--weights {weights}" if weights is not None else "--weights (equal)",
+            f"--scale {design.scale:.6g}"]
+    if method == "fay":
+        used.append(f"--rho {design.rho:g}")
+    if design.mse:
+        used.append("--mse")
+    _note(f"design: {' '.join(used)}")
+    return design
 
 
 # ----------------------------------------------------------------------------- writing
@@ -656,9 +702,11 @@ def estimate(file, indicators, by, list_count, treatment, control_items, statist
     by = _by_columns(by)
     weighting = _weighting(calibrate_file, calibrate_method, calibrate_bounds, nonresponse,
                            nonresponse_by)
+    keep = _needed(indicators, by, list_count, treatment, strata, psu, weights, fpc,
+                   _weighting_columns(weighting), replicate_weights=replicate_weights)
     df, instrument = _read(file, instrument, _sheet(sheet), encoding,
                            codes={"list_control_items": control_items}
-                           if control_items is not None else None)
+                           if control_items is not None else None, keep=keep)
     df, margins = _weighting_frame(df, instrument, weighting)
     _pooled_years(df, by)
     design = _design(df, strata=strata, psu=psu, weights=weights, fpc=fpc,
@@ -754,7 +802,9 @@ def compare(file, indicators, between, baseline, by, measure, adjust, level, na,
     by = _by_columns(by)
     weighting = _weighting(calibrate_file, calibrate_method, calibrate_bounds, nonresponse,
                            nonresponse_by)
-    df, instrument = _read(file, instrument, _sheet(sheet), encoding)
+    keep = _needed(indicators, by, between, strata, psu, weights, fpc,
+                   _weighting_columns(weighting), replicate_weights=replicate_weights)
+    df, instrument = _read(file, instrument, _sheet(sheet), encoding, keep=keep)
     df, margins = _weighting_frame(df, instrument, weighting)
     if between not in df.columns:
         raise HarvestCLIError(
@@ -796,12 +846,18 @@ def compare(file, indicators, between, baseline, by, measure, adjust, level, na,
     if adjust != "none" and len(table) > 1:
         notes = [*notes, f"p: adjusted for the {len(table)} comparisons ({adjust})."]
     tidy = table.copy()
-    small, _ = comparison_status(table, cells, between=between, policy=policy)
+    small, unreliable = comparison_status(table, cells, between=between, policy=policy,
+                                          reliability=reliability)
     cols = [c for c in ("estimate_group", "estimate_baseline", "estimate", "se", "ci_low",
                         "ci_high", "p_value", "p_adjusted", "n_group", "n_baseline", "mdc")
             if c in tidy.columns]
     tidy.loc[small, cols] = float("nan")
     tidy["suppressed"] = small
+    if reliability is not None:     # the flags of the printed table, in every output
+        tidy["unreliable"] = unreliable
+        if reliability == "suppress":   # withheld as in the printed table; counts kept
+            numbers = [c for c in cols if c not in ("n_group", "n_baseline")]
+            tidy.loc[unreliable, numbers] = float("nan")
     _emit(tidy, text, notes, out, fmt)
 
 
@@ -922,10 +978,11 @@ def model(file, formula, family, level, strata, psu, weights, fpc, lonely_psu, n
                    "year) instead of stopping; the report then says so.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @_weighting_options
+@_encoding_option
 @_friendly
 def report(files, out, visits, baseline, level, title, min_n, min_each, allow_weak_disclosure,
            reliability, bayes, affected, seed, allow_repeated_records, quiet, calibrate_file,
-           calibrate_method, calibrate_bounds, nonresponse, nonresponse_by):
+           calibrate_method, calibrate_bounds, nonresponse, nonresponse_by, encoding):
     """Write the HTML report for one or more field-data files.
 
     Give each instrument's file (farms, employees, ...): the instrument is recognised
@@ -945,7 +1002,7 @@ def report(files, out, visits, baseline, level, title, min_n, min_each, allow_we
     frames: dict[str, list] = {}
     names: dict[str, list] = {}
     for f in files:
-        df, instrument = _read(f, None)
+        df, instrument = _read(f, None, encoding=encoding)
         if instrument is None:
             raise DataError(
                 f"{f.name}: cannot tell which instrument this file holds (no farm_id, "
@@ -969,7 +1026,11 @@ def report(files, out, visits, baseline, level, title, min_n, min_each, allow_we
             _note(f"warning: {notices[-1]}")
     stacked = {k: pd.concat(v, ignore_index=True) if len(v) > 1 else v[0]
                for k, v in frames.items()}
-    visits_df = read_table(visits) if visits is not None else None
+    if visits is not None:
+        _STATE.update(file=Path(visits), rows=None)     # errors name the visits file
+        visits_df = read_table(visits, encoding=encoding)
+    else:
+        visits_df = None
     path = build_report(stacked, out, visits=visits_df, level=level, baseline=baseline,
                         policy=policy,
                         reliability=None if reliability == "none" else reliability,

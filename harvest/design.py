@@ -19,13 +19,22 @@ Examples
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
 from harvest._base import _DesignBase
 from harvest._codes import DesignCodes, _codes_of, _compact, weight_values
 from harvest._core import stratified_vcov
-from harvest._errors import DataError, check_columns, check_frame, describe_rows, plain_value
+from harvest._errors import (
+    DataError,
+    LonelyPSUWarning,
+    check_columns,
+    check_frame,
+    describe_rows,
+    plain_value,
+)
 from harvest._options import LONELY_PSU, PPS, as_list, check_option
 from harvest._stages import build_stages, fpc_values, group_fraction, ht_delta
 
@@ -376,12 +385,54 @@ class SurveyDesign(_DesignBase):
                     "lonely_psu='remove', 'certainty', 'adjust' or 'average'."
                 )
 
+    def _warn_lonely(self, estimand, present) -> None:
+        """LonelyPSUWarning: the policy applied to lonely strata an estimate needs, and
+        the domains ``"average"`` leaves with se = NaN (no stratum to average over)."""
+        from harvest._core import lonely_strata
+
+        c = self._codes
+        lonely = lonely_strata(c.n_psu, c.fraction)
+        hit = np.flatnonzero(lonely & present.any(axis=1))
+        if c.lonely_psu == "fail" or not hit.size:
+            return
+        shown = ", ".join(repr(plain_value(c.stratum_labels[h])) for h in hit[:10])
+        shown += f" (and {hit.size - 10} more)" if hit.size > 10 else ""
+        one = hit.size == 1
+        effect = {
+            "remove": "it adds nothing to the variance",
+            "certainty": "it is taken as sampled with certainty and adds nothing to the "
+                         "variance",
+            "adjust": "its PSU total is centred on the overall mean (R 'adjust')",
+            "average": "the variance of the other strata is scaled by (strata holding the "
+                       "estimate) / (those with two or more PSUs), as R",
+        }[c.lonely_psu]
+        warnings.warn(
+            f"{'Stratum' if one else 'Strata'} {shown} (column(s) {self.strata_columns}) "
+            f"{'has' if one else 'have'} only one PSU; lonely_psu={c.lonely_psu!r}: "
+            f"{effect if one else effect.replace('it ', 'each ', 1).replace('its ', 'each ', 1)}.",
+            LonelyPSUWarning, stacklevel=6)
+        if c.lonely_psu != "average":
+            return
+        held = present.any(axis=0)
+        alone = np.flatnonzero(held & ~(present & ~lonely[:, None]).any(axis=0))
+        if alone.size:
+            from harvest._domains import domain_label
+
+            names = sorted({domain_label(estimand, j) for j in alone})
+            warnings.warn(
+                f"se is NaN for {', '.join(names[:10])}: every stratum holding "
+                f"{'it' if len(names) == 1 else 'them'} has one PSU, so lonely_psu='average' "
+                "has no stratum to average over (as R survey, which gives NA); choose "
+                "lonely_psu='adjust', 'remove' or 'certainty' to estimate it.",
+                LonelyPSUWarning, stacklevel=6)
+
     def _vcov(self, estimand, full: bool):
         c = self._codes
         present = estimand.stratum_present
         if c.stages:
             return self._multistage_vcov(estimand, full)
         self._check_lonely(present)
+        self._warn_lonely(estimand, present)
         # After the check, a lonely stratum under "fail" holds none of these domains, so
         # it adds nothing: "remove" gives the same numbers without a second check.
         policy = "remove" if c.lonely_psu == "fail" else c.lonely_psu

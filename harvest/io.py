@@ -42,6 +42,7 @@ import pandas as pd
 from harvest._errors import DataError
 from harvest.indicators import INVOLUNTARY_ANSWERS, MENACE_ANSWERS, add_indicators
 from harvest.instruments import (
+    DERIVED,
     columns,
     detect_instrument,
     multi_select_columns,
@@ -139,14 +140,35 @@ def _from_header(names, instrument, detect):
     """The instrument (given, or told from the header when ``detect``) and its text
     columns present in the header."""
     if instrument is None and detect:
-        try:
-            instrument = detect_instrument(pd.DataFrame(columns=list(names)))
+        try:   # the identifier columns are all the detector looks at (a wide file: fast)
+            instrument = detect_instrument(
+                pd.DataFrame(columns=[n for n in names if n in _ID_COLUMNS]))
         except DataError:
             instrument = None
     return instrument, [c for c in _text_columns(instrument) if c in names]
 
 
-def _read_csv(path: Path, instrument, detect, encoding):
+def _wanted_columns(header, instrument, keep):
+    """The header's columns to read: all (``keep`` None, or naming a column the header
+    lacks, so that a message lists every column), else the ones ``keep`` names, those
+    starting with one of its prefixes, and every column the instrument needs (its own,
+    the design columns and the option columns of its multi-select questions)."""
+    if keep is None:
+        return None
+    names, prefixes = keep
+    derived = {d[0] for d in DERIVED.get(instrument, ())}
+    if not set(names) - derived <= set(header):
+        return None
+    own = {c.name for c in columns(instrument)} if instrument is not None else set()
+    multi = tuple(f"{c.name}{sep}" for c in (columns(instrument) if instrument else ())
+                  if c.kind == "multi" for sep in "/_.")
+    starts = (*tuple(prefixes), *multi)
+    chosen = {h for h in header
+              if h in own or h in names or (starts and str(h).startswith(starts))}
+    return chosen if len(chosen) < len(header) else None
+
+
+def _read_csv(path: Path, instrument, detect, encoding, keep=None):
     import csv
     import io as _io
 
@@ -157,17 +179,25 @@ def _read_csv(path: Path, instrument, detect, encoding):
     sep = _separator(text, path.name)
     header = next(csv.reader(_io.StringIO(text.lstrip("\ufeff")), delimiter=sep))
     _check_header(header, path.name)
-    lines = text.rstrip("\r\n").splitlines()
-    if len(lines) > 1:
-        last = next(csv.reader([lines[-1]], delimiter=sep), [])
+    body = text.rstrip("\r\n")
+    if "\n" in body:   # the last line and the number of lines, without splitting them all
+        n_lines, last_line = body.count("\n") + 1, body.rsplit("\n", 1)[1].rstrip("\r")
+    else:
+        lines = body.splitlines()
+        n_lines, last_line = len(lines), lines[-1] if lines else ""
+    if n_lines > 1:
+        last = next(csv.reader([last_line], delimiter=sep), [])
         if len(last) < len(header) and not text.endswith(("\n", "\r")):
             raise DataError(
-                f"{path.name}: the last row (row {len(lines) - 2}) has {len(last)} of the "
+                f"{path.name}: the last row (row {n_lines - 2}) has {len(last)} of the "
                 f"{len(header)} fields and no line end: the file looks truncated; export it "
                 "again.")
     instrument, text_cols = _from_header(header, instrument, detect)
+    chosen = _wanted_columns(header, instrument, keep)
     try:
-        return pd.read_csv(_io.StringIO(text), sep=sep,
+        # UTF-8 bytes for the parser: a StringIO of a wide file holds 4 bytes a character
+        return pd.read_csv(_io.BytesIO(text.encode("utf-8")), sep=sep, encoding="utf-8",
+                           usecols=None if chosen is None else chosen.__contains__,
                            dtype=dict.fromkeys(text_cols, "str")), instrument
     except pd.errors.ParserError as err:
         raise DataError(f"{path.name}: is not a well-formed CSV file ({err}).") from None
@@ -243,9 +273,11 @@ def read_table(path, instrument: str | None = None, *, sheet=0,
     return _read_table(path, instrument, sheet=sheet, encoding=encoding)[0]
 
 
-def _read_table(path, instrument=None, *, sheet=0, encoding=None, detect=False):
+def _read_table(path, instrument=None, *, sheet=0, encoding=None, detect=False, keep=None):
     """:func:`read_table` returning the instrument too: given, or (``detect``) told
-    from the identifier column of the header, or None."""
+    from the identifier column of the header, or None. ``keep``: ``(names, prefixes)``
+    of the columns a caller needs, so that a wide CSV file is parsed for those only
+    (with the instrument's columns; all of them when a name is not in the header)."""
     path = Path(path)
     fmt = _format(path)
     if not path.exists():
@@ -253,7 +285,7 @@ def _read_table(path, instrument=None, *, sheet=0, encoding=None, detect=False):
     if path.stat().st_size == 0:
         raise DataError(f"{path.name}: the file is empty (0 bytes).")
     if fmt == "csv":
-        df, instrument = _read_csv(path, instrument, detect, encoding)
+        df, instrument = _read_csv(path, instrument, detect, encoding, keep)
     elif fmt == "excel":
         df, instrument = _read_excel(path, instrument, detect, sheet)
     elif fmt == "parquet":
@@ -282,7 +314,7 @@ def _read_table(path, instrument=None, *, sheet=0, encoding=None, detect=False):
 
 
 def read_any(path, instrument: str | None = None, *, codes=None, sheet=0,
-             encoding: str | None = None, indicators: bool = True):
+             encoding: str | None = None, indicators: bool = True, keep=None):
     """Read a file once: a field instrument (given, or told from its identifier column)
     is validated and enriched as by :func:`read`; another table is returned as read.
 
@@ -301,7 +333,8 @@ def read_any(path, instrument: str | None = None, *, codes=None, sheet=0,
     >>> instrument, len(df)
     ('farm', 694)
     """
-    df, found = _read_table(path, instrument, sheet=sheet, encoding=encoding, detect=True)
+    df, found = _read_table(path, instrument, sheet=sheet, encoding=encoding, detect=True,
+                            keep=keep)
     if found is None:
         return df, None
     df = collapse_multi(df, found, codes=codes)

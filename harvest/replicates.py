@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from harvest._core import group_sum
-from harvest._errors import DataError, HarvestWarning
+from harvest._errors import DataError, HarvestWarning, LonelyPSUWarning
 from harvest._hadamard import hadamard
 from harvest._options import LONELY_PSU, REPLICATE_METHODS, as_generator, check_option
 
@@ -401,6 +401,11 @@ def _lonely_message(lonely, single, labels, method):
         raise ValueError(
             f"lonely_psu='adjust' is not defined for the bootstrap (strata {shown} have "
             "one PSU); choose 'remove', 'certainty' or 'average'.")
+    warnings.warn(
+        f"{'Stratum' if len(bad) == 1 else 'Strata'} {shown} "
+        f"{'has' if len(bad) == 1 else 'have'} only one PSU; the {method} replicates apply "
+        f"lonely_psu={lonely!r} to {'it' if len(bad) == 1 else 'them'} (as R survey).",
+        LonelyPSUWarning, stacklevel=5)
 
 
 def _chunk(spec, k: int, out: np.ndarray, lo: int, hi: int) -> None:

@@ -513,9 +513,25 @@ def _change_phrase(row, baseline, lvl: str) -> str:
 
 
 def _label(v) -> str:
+    """A year (or other label) as a reader writes it: ``2024`` for ``2024.0`` and for a
+    datetime of 1 January 00:00 (a year column read as dates), the date otherwise.
+
+    Examples
+    --------
+    >>> _label(2024.0), _label(pd.Timestamp("2024-01-01")), _label(pd.Timestamp("2024-05-02"))
+    ('2024', '2024', '2024-05-02')
+    """
     if isinstance(v, (float, np.floating)) and float(v).is_integer():
         return str(int(v))
+    if isinstance(v, (_dt.datetime, _dt.date, np.datetime64)) and not pd.isna(v):
+        v = pd.Timestamp(v)
+        return str(v.year) if v == pd.Timestamp(v.year, 1, 1) else str(v.date())
     return str(v)
+
+
+def _with_year(text: str, year, after: str = "") -> str:
+    """``"text, 2024after"``, or ``"textafter"`` without a year (no "None" in captions)."""
+    return f"{text}, {_label(year)}{after}" if year is not None else f"{text}{after}"
 
 
 def shown_years(data: ReportData) -> list:
@@ -619,7 +635,8 @@ def _level_table(part, npart, label, year, lvl, unit_plural, policy, reliability
         if shown["Note"] and shown[est_col] != SUPPRESSED:
             card["ci"] += f" (note {shown['Note']} below)"
         if shown[est_col] != SUPPRESSED:
-            sentence = (f"In {_label(year)}, {shown[est_col]}% ({lvl} confidence "
+            sentence = (f"{'In ' + _label(year) + ', ' if year is not None else ''}"
+                        f"{shown[est_col]}% ({lvl} confidence "
                         f"interval {shown[ci_col]}%) across all regions, from "
                         f"{shown['n']} {unit_plural} observed.")
     return body, notes, sentence, card
@@ -699,7 +716,7 @@ def _indicator_sections(data, protected, policy, reliability, step):
             if card is not None:
                 cards.append(card)
             ind = {"name": indicator, "label": label, "sentence": sentence,
-                   "table": _html_table(body, caption=f"{label}, {_label(year)}, by region",
+                   "table": _html_table(body, caption=_with_year(label, year, ", by region"),
                                         total_label="All regions"),
                    "notes": notes}
             fig, ax = plt.subplots(figsize=(4.4, 0.4 * len(part) + 1.2))
@@ -708,7 +725,8 @@ def _indicator_sections(data, protected, policy, reliability, step):
             fig_no += 1
             ind["figure"] = _svg(fig, f"harvest-{fig_no}", f"{label} by region")
             ind["figure_caption"] = (
-                f"{label} by region, {_label(year)}: estimate and {lvl} confidence interval."
+                _with_year(f"{label} by region", year, f": estimate and {lvl} confidence "
+                           "interval.")
                 + (" Open markers and dashed intervals (\u2020): the estimate does not meet "
                    "the NCHS presentation standards; interpret with caution."
                    if reliability == "flag" else ""))
@@ -946,8 +964,8 @@ def _model_section(data: ReportData, protected: dict, policy: DisclosurePolicy, 
                  f"{dg.get('draws')} draws; {dg.get('divergences')} divergent transitions; "
                  f"largest R-hat {float(dg.get('max_r_hat')):.3f}; smallest bulk effective "
                  f"sample size {float(dg.get('min_ess_bulk')):.0f}).")
-    return {"text": text, "table": _html_table(pd.DataFrame(rows), caption=f"{label}, "
-                                               f"model-based, {_label(data.year)}"),
+    return {"text": text, "table": _html_table(pd.DataFrame(rows), caption=_with_year(
+                f"{label}, model-based", data.year)),
             "figure": figure,
             "caption": f"{label}: direct ({data.level * 100:g}% CI) and model-based (90% "
                        "credible interval) estimates by region."}

@@ -371,6 +371,8 @@ def _format_interval(lo, hi, fmt) -> str:
 def _label(value) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
+    if isinstance(value, pd.Timestamp):   # a year column read as dates: the year
+        return str(value.year) if value == pd.Timestamp(value.year, 1, 1) else str(value.date())
     return str(value)
 
 

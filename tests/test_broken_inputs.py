@@ -431,3 +431,136 @@ def test_plot_labels_are_drawn_literally(tmp_path):
     drawn = [t for t in ax.get_yticklabels()]
     assert [t._preprocess_math(t.get_text()) for t in drawn][0] == ("$\\alpha$ Ahal", False)
     assert ax.title._preprocess_math(ax.title.get_text()) == ("$x$ and $\\frac{", False)
+
+
+# ------------------------------------------------- captions, report --encoding, outputs
+
+
+def test_report_captions_datetime_year_and_no_year():
+    import re
+
+    from harvest.report import analyse, render_report
+
+    farms = hv.datasets.load("farms")
+    dated = farms.assign(year=pd.to_datetime(farms["year"].astype(str) + "-01-01"))
+    html = render_report(analyse({"farm": dated}))
+    captions = re.findall(r'class="caption">([^<]*)<', html)
+    assert "Farms with evidence of child labour, 2024, by region" in captions
+    assert "Farms with evidence of child labour: 2023 and 2024" in captions
+    assert "00:00:00" not in html and "2024-01-01" not in html
+    html = render_report(analyse({"farm": farms[farms["year"] == 2024].drop(columns="year")}))
+    captions = re.findall(r'class="caption">([^<]*)<', html)
+    assert "Farms with evidence of child labour, by region" in captions
+    assert "None" not in html
+
+
+def test_report_encoding_option(runner, farms_raw, tmp_path):
+    path = tmp_path / "farms_cp1251.csv"
+    df = farms_raw.head(120).copy()
+    df["district"] = df["district"].str.replace("Ahal", "Ахал")   # free text
+    path.write_bytes(df.to_csv(index=False).encode("cp1251"))
+    out = tmp_path / "r.html"
+    result = invoke(runner, "report", path, "--encoding", "cp1251", "--out", out, "-q",
+                    "--min-n", 1, "--min-each", 0, "--allow-weak-disclosure")
+    assert result.exit_code == 0, result.output
+    assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    wrong = invoke(runner, "report", path, "--encoding", "utf-8", "--out", out, "-q")
+    assert wrong.exit_code == 2 and path.name in wrong.stderr
+    assert "cannot be read as 'utf-8'" in wrong.stderr
+    assert "Traceback" not in wrong.output
+
+
+@pytest.mark.parametrize("suffix", ["csv", "xlsx"])
+def test_compare_reliability_suppress_in_every_output(runner, tmp_path, suffix):
+    base = ["compare", FARMS, "-i", "child_labour", "--between", "year", "--baseline", "2023",
+            "--by", "region"]
+    shown = invoke(runner, *base, "--reliability", "suppress")
+    out = tmp_path / f"cmp.{suffix}"
+    written = invoke(runner, *base, "--reliability", "suppress", "--out", out)
+    flagged = tmp_path / f"flag.{suffix}"
+    invoke(runner, *base, "--out", flagged)
+    assert shown.exit_code == 0 and written.exit_code == 0
+    read = pd.read_csv if suffix == "csv" else pd.read_excel
+    table, flags = read(out), read(flagged)
+    starred = [line.split("|")[1].strip() for line in shown.stdout.splitlines()
+               if line.startswith("| ") and "| * |" in line]
+    hidden = table.loc[table["estimate"].isna(), "region"].tolist()
+    assert hidden == starred and len(hidden) > table["suppressed"].sum()
+    assert (table["unreliable"] | table["suppressed"]).eq(table["estimate"].isna()).all()
+    # --reliability flag keeps the numbers and says which rows are unreliable
+    assert flags["unreliable"].equals(table["unreliable"])
+    assert flags.loc[flags["unreliable"], "estimate"].notna().all()
+
+
+def test_replicate_weights_fill_the_weights_and_print_the_design(runner, tmp_path):
+    farms = hv.datasets.load("farms")
+    df = farms[farms["year"] == 2024].reset_index(drop=True)
+    codes, districts = pd.factorize(df["district"])
+    k = len(districts)
+    w = df["weight"].to_numpy(dtype=float)
+    reps = pd.DataFrame({f"repw{j + 1}": w * (codes != j) * k / (k - 1) for j in range(k)})
+    path = tmp_path / "jk1.csv"
+    pd.concat([df.drop(columns=["stratum", "n_districts"]), reps], axis=1).to_csv(
+        path, index=False)
+    args = ["estimate", path, "-i", "child_labour", "--replicate-weights", "repw",
+            "--replicate-method", "jk1", "--scale", (k - 1) / k, "--format", "csv"]
+    filled = invoke(runner, *args)
+    given = invoke(runner, *args, "--weights", "weight")
+    assert filled.exit_code == 0, filled.output
+    assert filled.stdout == given.stdout
+    assert "found in the file (--weights weight)" in filled.stderr
+    assert (f"design: --replicate-weights repw ({k} columns) --replicate-method jk1 "
+            f"--weights weight --scale {(k - 1) / k:.6g}") in filled.stderr
+    # --no-design: only what is given (equal full-sample weights here)
+    bare = invoke(runner, *args, "--no-design")
+    assert bare.exit_code == 0, bare.output
+    assert "--weights (equal)" in bare.stderr and bare.stdout != filled.stdout
+
+
+def test_wide_file_is_parsed_for_the_needed_columns_only(runner, tmp_path, monkeypatch):
+    """A file with thousands of extra columns gives the plain file's numbers; the CLI
+    parses only the columns it names, the design and the instrument's own columns."""
+    from harvest import io as hio
+
+    farms = pd.read_csv(FARMS)
+    extra = pd.DataFrame(np.zeros((len(farms), 3000)), columns=[f"x{i}" for i in range(3000)])
+    wide = tmp_path / "wide.csv"
+    pd.concat([farms, extra], axis=1).to_csv(wide, index=False)
+    seen = []
+    real = hio._read_table
+
+    def spy(*args, **kwargs):
+        df, instrument = real(*args, **kwargs)
+        seen.append(df.shape[1])
+        return df, instrument
+
+    monkeypatch.setattr(hio, "_read_table", spy)
+    args = ["-i", "child_labour", "--by", "year", "--by", "region", "--format", "csv"]
+    plain = invoke(runner, "estimate", FARMS, *args)
+    got = invoke(runner, "estimate", wide, *args)
+    assert got.exit_code == 0, got.output
+    assert got.stdout == plain.stdout
+    assert seen == [farms.shape[1], farms.shape[1]]     # read once, without the x columns
+    cmp = invoke(runner, "compare", wide, "-i", "child_labour", "--between", "year",
+                 "--format", "csv")
+    assert cmp.exit_code == 0 and seen[-1] == farms.shape[1]
+    # a column the header lacks: the whole file is read, so the message lists every column
+    bad = invoke(runner, "estimate", wide, "-i", "child_labour", "--by", "x2999", "--by",
+                 "nope")
+    assert bad.exit_code == 2 and "nope" in bad.stderr and seen[-1] == farms.shape[1] + 3000
+
+
+def test_cli_names_a_zero_weight_domain_with_file_rows(runner, tmp_path):
+    data = pd.read_csv(FARMS).drop(columns="farm_id")      # a table of no instrument
+    data.loc[data["region"] == "Balkan", "weight"] = 0.0
+    path = tmp_path / "zero.csv"
+    data.to_csv(path, index=False)
+    result = invoke(runner, "estimate", path, "-i", "civil_servants_on_farm", "--by", "year",
+                    "--by", "region", "--min-n", 1, "--min-each", 0,
+                    "--allow-weak-disclosure", "--format", "csv")
+    assert result.exit_code == 0, result.output
+    first = int(np.flatnonzero(data["region"].eq("Balkan").to_numpy())[0])
+    assert "year=2023, region='Balkan'" in result.stderr
+    assert f"file rows {first}," in result.stderr and "weight 0" in result.stderr
+    assert result.stderr.count("every row has weight 0") == 1
+    assert "Balkan" not in result.stdout

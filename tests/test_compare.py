@@ -22,6 +22,10 @@ from harvest.compare import (
 )
 from harvest.design import SurveyDesign
 
+# Lonely-PSU policies are applied on purpose here (R reference cases): their
+# LonelyPSUWarning is tested in tests/test_zero_weight_lonely.py.
+pytestmark = pytest.mark.filterwarnings("ignore::harvest._errors.LonelyPSUWarning")
+
 API_COLUMNS = ["indicator", "group", "baseline", "estimate_group", "estimate_baseline",
                "measure", "estimate", "se", "ci_low", "ci_high", "df", "p_value",
                "p_adjusted"]

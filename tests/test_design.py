@@ -12,6 +12,10 @@ import harvest as hv
 from harvest import DataError
 from harvest.design import SurveyDesign
 
+# Lonely-PSU policies are applied on purpose here (R reference cases): their
+# LonelyPSUWarning is tested in tests/test_zero_weight_lonely.py.
+pytestmark = pytest.mark.filterwarnings("ignore::harvest._errors.LonelyPSUWarning")
+
 REF = Path(__file__).parent / "reference"
 MISSION = pd.read_csv(REF / "mission_taylor.csv")
 

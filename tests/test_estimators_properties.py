@@ -8,7 +8,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from harvest._errors import EmptyDomainWarning
 from harvest.design import SurveyDesign
+
+# Lonely-PSU policies are applied on purpose here (R reference cases): their
+# LonelyPSUWarning is tested in tests/test_zero_weight_lonely.py.
+pytestmark = pytest.mark.filterwarnings("ignore::harvest._errors.LonelyPSUWarning")
 
 SETTINGS = settings(max_examples=40, deadline=None)
 
@@ -158,7 +163,8 @@ def test_proportion_of_zero_or_one_is_finite():
 def test_zero_weight_rows_are_outside_every_domain():
     df = pd.DataFrame({"psu": [1, 2, 3, 4, 5], "w": [1.0, 1, 1, 1, 0],
                        "y": [1.0, 2, 3, 4, 100], "g": list("aabbc")})
-    out = SurveyDesign(df, weights="w", psu="psu").mean("y", by="g")
+    with pytest.warns(EmptyDomainWarning, match=r"domain g='c' \(row 4\): every row has weight 0"):
+        out = SurveyDesign(df, weights="w", psu="psu").mean("y", by="g")
     assert list(out["g"]) == ["a", "b"]            # as R svyby: zero-weight level dropped
     assert SurveyDesign(df, weights="w", psu="psu").mean("y")["n"].iloc[0] == 4
 

@@ -16,6 +16,10 @@ import pytest
 
 from harvest.design import SurveyDesign
 
+# Lonely-PSU policies are applied on purpose here (R reference cases): their
+# LonelyPSUWarning is tested in tests/test_zero_weight_lonely.py.
+pytestmark = pytest.mark.filterwarnings("ignore::harvest._errors.LonelyPSUWarning")
+
 REF = Path(__file__).parent / "reference"
 RTOL = 1e-8
 RTOL_CI = 1e-6

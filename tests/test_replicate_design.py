@@ -14,6 +14,10 @@ from scipy import stats
 import harvest as hv
 from harvest._errors import DataError, HarvestWarning
 
+# Lonely-PSU policies are applied on purpose here (R reference cases): their
+# LonelyPSUWarning is tested in tests/test_zero_weight_lonely.py.
+pytestmark = pytest.mark.filterwarnings("ignore::harvest._errors.LonelyPSUWarning")
+
 REF = Path(__file__).parent / "reference" / "replicates"
 RESULTS = pd.read_csv(REF / "results.csv", keep_default_na=False, na_values=["NA"])
 

@@ -14,6 +14,10 @@ from harvest._errors import HarvestWarning
 from harvest._hadamard import hadamard
 from harvest.replicates import BLOCK, as_seed_sequence, make_factors, r_string_order
 
+# Lonely-PSU policies are applied on purpose here: their LonelyPSUWarning is
+# tested in tests/test_zero_weight_lonely.py.
+pytestmark = pytest.mark.filterwarnings("ignore::harvest._errors.LonelyPSUWarning")
+
 REF = Path(__file__).parent / "reference" / "replicates"
 
 
