@@ -1,7 +1,9 @@
 """The shell commands of the README, the quickstart and the guide run on the bundled data,
 and print what the docs show (issue #13).
 
-Every line of a ``bash`` block that starts with ``harvest `` is run (backslash
+Files the docs show in full ("for example `x.csv`" and a ``text`` block) or make with a
+``python -c`` line are made first. Every line of a ``bash`` block that starts with
+``harvest `` is run (backslash
 continuations joined, trailing ``# comments`` dropped) with CliRunner in a folder holding
 the bundled files under the names the docs use. A ``text`` block marked
 ``<!-- output of the command above ... -->`` (or ``error stream``) must appear, line by
@@ -53,6 +55,7 @@ def _unique(found):
 
 
 COMMANDS = _unique(_commands())
+FILE_SHOWN = re.compile(r"for example `([\w.-]+\.csv)`(?:(?!```).)*?```text\n(.*?)```", re.S)
 
 
 def _cells(text: str) -> list[str]:
@@ -70,6 +73,18 @@ def folder(tmp_path_factory):
     farms[farms["year"] == 2024].to_excel(d / "farms_2024.xlsx", index=False)
     employees = hv.datasets.load("employees")
     employees[employees["year"] == 2024].to_excel(d / "employees_2024.xlsx", index=False)
+    for doc in DOCS:
+        text = doc.read_text(encoding="utf-8")
+        # a file the docs show in full ("for example `x.csv`" then a text block)
+        for name, body in FILE_SHOWN.findall(text):
+            (d / name).write_text(body, encoding="utf-8")
+        # files the docs make with a one-line Python command
+        for _, _, lang, body in BLOCK.findall(text):
+            for line in body.splitlines() if lang == "bash" else ():
+                if line.startswith("python -c "):
+                    with pytest.MonkeyPatch.context() as m:
+                        m.chdir(d)
+                        exec(shlex.split(line)[2], {})
     return d
 
 
