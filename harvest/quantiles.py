@@ -166,6 +166,12 @@ def apply_rule(rule, x, w, seg, p):
     2.5
     """
     D, Q, B = p.shape
+    if rule == "hf3":
+        # R: the weights summed over the distinct values first (rowsum), then the step
+        # rule on the distinct values
+        runs = np.flatnonzero(np.r_[True, (x[1:] != x[:-1]) | (seg.dom[1:] != seg.dom[:-1])])
+        x, w = x[runs], np.add.reduceat(w, runs, axis=0)
+        seg = _Segments(seg.dom[runs], D)
     col = np.broadcast_to(np.arange(B)[None, None, :], p.shape)
     positive = w > 0
     cumw, prevcum, total = _cumulative(w, seg)
@@ -173,14 +179,6 @@ def apply_rule(rule, x, w, seg, p):
     empty = ~(group_sum(seg.dom, D, positive.astype(float)) > 0)[:, None, :]
     if rule in _STEP_RULES:
         eligible = positive
-        if rule == "hf3":        # R: weights summed over the distinct values first
-            _, nxt_pos = _neighbours(positive, seg)
-            after = np.vstack([nxt_pos[1:], np.full((1, B), seg.n)])   # next positive row
-            nxt_ok = positive & (after < seg.end[seg.dom][:, None])
-            same = np.zeros_like(positive)
-            xb = np.broadcast_to(x[:, None], positive.shape)
-            same[nxt_ok] = xb[nxt_ok] == x[after[nxt_ok]]
-            eligible = positive & ~same
         prev, nxt = _neighbours(eligible, seg)
         idx = _search_last_le(cumw, seg, p * Wt)
         pos = np.where(idx >= seg.start[:, None, None], _take(prev, idx, col), -1)
@@ -255,7 +253,7 @@ def _interpolated(rule, x, w, positive, cumw, prevcum, total, seg, p, empty):
     first = _take(nxt, np.broadcast_to(seg.start[:, None, None], p.shape), col)
     j = np.where(i >= 0, _take(nxt, i + 1, col), first)
     end = seg.end[:, None, None]
-    has_j = (j < end) & (j < n)
+    has_j = (j < end) & (j < n) & (j > i)
     xi, xj = _take(xv, i, col), _take(xv, j, col)
     pi, pj = _take(pk, i, col), _take(pk, j, col)
     with np.errstate(divide="ignore", invalid="ignore"):
