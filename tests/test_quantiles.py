@@ -173,3 +173,42 @@ def test_median_interval_coverage():
     for interval, h in hits.items():
         # 200 draws: a 95% interval covers 190 on average (binomial sd about 3)
         assert 180 <= h <= 200, (interval, h)
+
+
+EMPLOYEE_DESIGN = ["--strata", "stratum", "--psu", "district", "--weights", "weight",
+                   "--fpc", "n_districts"]
+
+
+def test_cli_quantile_matches_the_api_and_is_protected():
+    import io
+
+    from click.testing import CliRunner
+
+    from harvest.cli import main
+
+    file = str(hv.datasets.path("employees"))
+    runner = CliRunner()
+    res = runner.invoke(main, ["estimate", file, "--statistic", "quantile", "--q", "0.5,0.9",
+                               "--q", "0.25", "-i", "amount_paid", "--by", "year",
+                               *EMPLOYEE_DESIGN, "--format", "csv"])
+    assert res.exit_code == 0, res.output
+    got = pd.read_csv(io.StringIO(res.stdout[res.stdout.index("year,"):]))
+    data = hv.datasets.load("employees")
+    want = hv.SurveyDesign(data, weights="weight", strata="stratum", psu="district",
+                           fpc="n_districts").quantile("amount_paid", q=[0.5, 0.9, 0.25],
+                                                       by="year")
+    np.testing.assert_allclose(got["estimate"], want["estimate"])
+    np.testing.assert_allclose(got["ci_high"], want["ci_high"])
+    assert not got["suppressed"].any()
+    # small districts: withheld by the disclosure policy, as every other estimate
+    res = runner.invoke(main, ["estimate", file, "--statistic", "quantile", "-i",
+                               "amount_paid", "--by", "district", *EMPLOYEE_DESIGN,
+                               "--min-n", "60", "--format", "csv"])
+    assert res.exit_code == 0, res.output
+    got = pd.read_csv(io.StringIO(res.stdout[res.stdout.index("district,"):]))
+    small = got["n"].isna() | (got["n"] < 60)
+    assert got["suppressed"].any() and got.loc[got["suppressed"], "estimate"].isna().all()
+    assert got.loc[small, "suppressed"].all()
+    res = runner.invoke(main, ["estimate", file, "--q", "0.5", "-i", "amount_paid",
+                               *EMPLOYEE_DESIGN])
+    assert res.exit_code != 0 and "--statistic quantile" in res.output
