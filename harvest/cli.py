@@ -34,10 +34,10 @@ from harvest._options import (
     LONELY_PSU,
     NA_POLICY,
     PROPORTION_CI,
-    STATISTICS,
     QRULES,
     QUANTILE_INTERVALS,
     QUANTILE_REPLICATE_INTERVALS,
+    STATISTICS,
     SUPPLIED_METHODS,
 )
 from harvest.instruments import INSTRUMENTS as _INSTRUMENT_COLUMNS
