@@ -151,7 +151,7 @@ def test_bad_input(designs):
 
 
 def test_median_interval_coverage():
-    """Woodruff and score intervals for the median of a two-stage-like clustered
+    """Woodruff ("mean") and score intervals for the median of a two-stage-like clustered
     population cover its known median at about the nominal 95%."""
     rng = np.random.default_rng(16)
     n_clusters, size = 400, 20
@@ -159,8 +159,8 @@ def test_median_interval_coverage():
     pop = np.exp(3 + np.repeat(effect, size) + rng.normal(0, 0.8, n_clusters * size))
     cluster = np.repeat(np.arange(n_clusters), size)
     truth = np.quantile(pop, 0.5, method="inverted_cdf")
-    sims, take = 200, 30
-    hits = {i: 0 for i in ("mean", "score", "xlogit")}
+    sims, take = 120, 30
+    hits = {i: 0 for i in ("mean", "score")}
     for _ in range(sims):
         chosen = rng.choice(n_clusters, take, replace=False)
         rows = np.flatnonzero(np.isin(cluster, chosen))
@@ -171,8 +171,8 @@ def test_median_interval_coverage():
             t = design.quantile("y", interval=interval)
             hits[interval] += int(t["ci_low"].iloc[0] <= truth <= t["ci_high"].iloc[0])
     for interval, h in hits.items():
-        # 200 draws: a 95% interval covers 190 on average (binomial sd about 3)
-        assert 180 <= h <= 200, (interval, h)
+        # 120 draws: a 95% interval covers 114 on average (binomial sd about 2.4)
+        assert 106 <= h <= 120, (interval, h)
 
 
 EMPLOYEE_DESIGN = ["--strata", "stratum", "--psu", "district", "--weights", "weight",
