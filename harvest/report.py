@@ -104,6 +104,9 @@ class ReportData:
         The seed of the random steps (recorded in the methods section).
     notices : list of str
         Warnings shown as a banner at the top of the report (e.g. repeated records).
+    fees : pandas.DataFrame or None
+        The median amount paid for a replacement picker by the employees who paid, by
+        year (``design.quantile`` columns), when the employee table has the amounts.
     """
 
     estimates: dict
@@ -125,6 +128,42 @@ class ReportData:
     synthetic: bool = False
     seed: object = None
     notices: list = field(default_factory=list)
+    fees: pd.DataFrame | None = None
+
+
+def _median_fees(des, df: pd.DataFrame, level: float):
+    """The median ``amount_paid`` of the employees who paid, by year (Woodruff interval,
+    R ``svyquantile``), or None without amounts or payers."""
+    if not {"amount_paid", "paid_replacement"} <= set(df.columns):
+        return None
+    paid = (pd.to_numeric(df["paid_replacement"], errors="coerce") == 1).to_numpy()
+    if not paid.any():
+        return None
+    by = ["year"] if "year" in df.columns else None
+    return des.subset(paid).quantile("amount_paid", q=0.5, by=by, level=level, na="drop")
+
+
+def _fees_section(data: ReportData, policy: DisclosurePolicy):
+    """The median-fee table, through the disclosure policy (amounts: no attribute rule)."""
+    if data.fees is None or len(data.fees) == 0:
+        return None
+    safe = protect(data.fees.assign(n_yes=np.nan), policy)
+    rows = []
+    for r in safe.itertuples(index=False):
+        hide = bool(r.suppressed)
+        rows.append({**({"Year": _label(r.year)} if "year" in safe.columns else {}),
+                     "Median paid (manat)": SUPPRESSED if hide else f"{r.estimate:,.0f}",
+                     f"{data.level * 100:g}% CI": SUPPRESSED if hide else
+                     f"{r.ci_low:,.0f} to {r.ci_high:,.0f}",
+                     "Employees who paid": SUPPRESSED if hide else f"{int(r.n):,}"})
+    text = ("What a civil servant who paid for a replacement picker paid: the median amount "
+            "(fees are skewed, so the median says more than the mean), with a Woodruff "
+            "confidence interval from the survey design (as R svyquantile).")
+    if safe["suppressed"].any():
+        text += " Cells resting on too few employees are withheld (*)."
+    return {"text": text, "table": _html_table(pd.DataFrame(rows),
+                                               caption="Median amount paid by employees "
+                                                       "who paid for a replacement picker")}
 
 
 def observed_summary(frames: dict, visits: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -261,6 +300,7 @@ def analyse(frames: dict, *, visits=None, design: dict | None = None, level: flo
     from harvest.design import SurveyDesign
 
     step = progress or (lambda _text: None)
+    fees = None
     estimates, national, comparisons, national_cmp, labels = {}, {}, {}, {}, {}
     prepared = {}
     years = set()
@@ -287,6 +327,8 @@ def analyse(frames: dict, *, visits=None, design: dict | None = None, level: flo
             answer_counts(df, wanted, by=by_year, na="drop"))
         if "year" in df.columns:
             years.update(df["year"].dropna().unique().tolist())
+        if instrument == "employee":
+            fees = _median_fees(des, df, level)
         step(f"{instrument}: estimates")
     if not estimates:
         raise DataError(
@@ -338,7 +380,7 @@ def analyse(frames: dict, *, visits=None, design: dict | None = None, level: flo
         year=year, baseline=baseline, level=level, ci=ci, design=used_design, labels=labels,
         model=model, model_indicator=model_indicator, model_settings=settings,
         model_diagnostics=diagnostics,
-        seed=rng if isinstance(rng, (int, np.integer)) else None,
+        seed=rng if isinstance(rng, (int, np.integer)) else None, fees=fees,
     )
 
 
@@ -642,7 +684,7 @@ def _footer_text(policy: DisclosurePolicy) -> str:
             "are suppressed (*).").capitalize()
 
 
-def _page(data, title, indicators, cards, observed, model, methods, policy):
+def _page(data, title, indicators, cards, observed, model, methods, policy, fees=None):
     """Step 6: the HTML page from the parts (autoescaped template)."""
     import jinja2
 
@@ -660,6 +702,8 @@ def _page(data, title, indicators, cards, observed, model, methods, policy):
         for k in ("table", "figure", "change_table", "change_figure"):
             if ind.get(k):
                 ind[k] = safe(ind[k])
+    if fees:
+        fees["table"] = safe(fees["table"])
     if model:
         model["table"] = safe(model["table"])
         model["figure"] = safe(model["figure"]) if model.get("figure") else None
@@ -669,7 +713,7 @@ def _page(data, title, indicators, cards, observed, model, methods, policy):
         title=title, subtitle=subtitle, synthetic=data.synthetic, summary_text=summary_text,
         cards=cards, observed_table=safe(observed_table), observed_text=observed_text,
         observed_notes=observed_notes, indicators=indicators, baseline=_label(data.baseline),
-        model=model, methods=methods, version=harvest.__version__, banners=banners,
+        model=model, fees=fees, methods=methods, version=harvest.__version__, banners=banners,
         footer_disclosure=_footer_text(policy), level_text=f"{data.level * 100:g}%",
         generated=_dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
     )
@@ -716,7 +760,8 @@ def render_report(data: ReportData, *, min_n: int = 10, reliability: str | None 
     model = _model_section(data, protected, policy, fig_no, reliability) \
         if data.model is not None else None
     methods = _methods(data, policy, reliability)
-    return _page(data, title, indicators, cards, observed, model, methods, policy)
+    fees = _fees_section(data, policy)
+    return _page(data, title, indicators, cards, observed, model, methods, policy, fees)
 
 
 def _observed(observed: pd.DataFrame, protected: dict, policy: DisclosurePolicy, years):

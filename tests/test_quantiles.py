@@ -212,3 +212,21 @@ def test_cli_quantile_matches_the_api_and_is_protected():
     res = runner.invoke(main, ["estimate", file, "--q", "0.5", "-i", "amount_paid",
                                *EMPLOYEE_DESIGN])
     assert res.exit_code != 0 and "--statistic quantile" in res.output
+
+
+def test_report_shows_the_median_fee_through_the_disclosure_policy():
+    from harvest import report
+    from harvest.disclosure import DisclosurePolicy
+
+    frames = {"employee": hv.datasets.load("employees")}
+    data = report.analyse(frames)
+    ref = REFERENCE[(REFERENCE["case"] == "employees_paid") & (REFERENCE["q"] == 0.5)
+                    & (REFERENCE["interval"] == "mean") & (REFERENCE["qrule"] == "math")]
+    np.testing.assert_allclose(data.fees["estimate"], ref["estimate"], rtol=1e-6)
+    np.testing.assert_allclose(data.fees["ci_low"], ref["ci_low"], rtol=1e-6)
+    page = report.render_report(data)
+    section = page[page.index('id="fees"'):page.index('id="methods"')]
+    assert "<td>393</td><td>375 to 413</td><td>273</td>" in section
+    strict = report.render_report(data, policy=DisclosurePolicy(min_n=300))
+    section = strict[strict.index('id="fees"'):strict.index('id="methods"')]
+    assert "<td>393</td>" not in section and "withheld" in section
