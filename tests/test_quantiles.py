@@ -230,3 +230,19 @@ def test_report_shows_the_median_fee_through_the_disclosure_policy():
     strict = report.render_report(data, policy=DisclosurePolicy(min_n=300))
     section = strict[strict.index('id="fees"'):strict.index('id="methods"')]
     assert "<td>393</td>" not in section and "withheld" in section
+
+
+def test_generated_jackknife_matches_r():
+    """harvest's own JK1 replicates (design.replicate) give R's numbers too; the step
+    rules with ties of cumulative weights at exactly pW depend on the last bit of the
+    replicate weights, so the interpolating rule is compared for interval="quantile"."""
+    clus = pd.read_csv(REF / "api_apiclus1.csv")
+    design = hv.SurveyDesign(clus, weights="pw", psu="dnum", fpc="fpc").replicate("jk1")
+    for interval, qrule in [("mean", "math"), ("mean", "school"), ("quantile", "hf7")]:
+        ref = REFERENCE[(REFERENCE["case"] == "apiclus1_jk1") & (REFERENCE["interval"] == interval)
+                        & (REFERENCE["qrule"] == qrule) & (REFERENCE["domain"] != "")]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            out = design.quantile(["api00", "enroll"], q=QS, by="stype", interval=interval,
+                                  qrule=qrule)
+        assert _check(out, ref, "stype") == 18
