@@ -108,16 +108,17 @@ def _neighbours(eligible, seg):
     return prev, nxt
 
 
-def _cumulative(w, seg):
+def _cumulative(w, seg, before=True):
     """Cumulative weights within segments as R ``cumsum`` (long double, then double),
     the weight before each row, and each segment's total ``(D, B)``."""
-    cs = np.cumsum(w.astype(np.longdouble), axis=0)
-    before = np.zeros((1, w.shape[1]), dtype=np.longdouble)
-    cs_pad = np.concatenate([before, cs])            # cs_pad[i] = sum of rows < i
-    base = cs_pad[seg.start[seg.dom]]
-    cumw = (cs - base).astype(float)
-    prevcum = (cs_pad[:-1] - base).astype(float)
-    total = (cs_pad[seg.end] - cs_pad[seg.start]).astype(float)
+    # rows of replicates side by side: the sums run along contiguous memory
+    wt = np.ascontiguousarray(w.T).astype(np.longdouble)
+    cs_pad = np.zeros((wt.shape[0], wt.shape[1] + 1), dtype=np.longdouble)
+    np.cumsum(wt, axis=1, out=cs_pad[:, 1:])        # cs_pad[:, i] = sum of rows < i
+    base = cs_pad[:, seg.start[seg.dom]]
+    cumw = (cs_pad[:, 1:] - base).astype(float).T
+    prevcum = (cs_pad[:, :-1] - base).astype(float).T if before else None
+    total = (cs_pad[:, seg.end] - cs_pad[:, seg.start]).astype(float).T
     return cumw, prevcum, total
 
 
@@ -174,7 +175,7 @@ def apply_rule(rule, x, w, seg, p):
         seg = _Segments(seg.dom[runs], D)
     col = np.broadcast_to(np.arange(B)[None, None, :], p.shape)
     positive = w > 0
-    cumw, prevcum, total = _cumulative(w, seg)
+    cumw, prevcum, total = _cumulative(w, seg, before=rule not in _STEP_RULES)
     Wt = total[:, None, :]
     empty = ~(group_sum(seg.dom, D, positive.astype(float)) > 0)[:, None, :]
     if rule in _STEP_RULES:
