@@ -246,3 +246,18 @@ def test_generated_jackknife_matches_r():
             out = design.quantile(["api00", "enroll"], q=QS, by="stype", interval=interval,
                                   qrule=qrule)
         assert _check(out, ref, "stype") == 18
+
+
+@pytest.mark.parametrize("interval", ["mean", "beta", "score"])
+def test_missing_values_dropped_as_r_na_rm(interval):
+    data = pd.read_csv(REF / "api_apistrat.csv")
+    data.loc[[2, 49, 119], "api00"] = np.nan          # R rows 3, 50, 120
+    design = hv.SurveyDesign(data, weights="pw", strata="stype", fpc="fpc")
+    for qrule in ("math", "hf7"):
+        ref = REFERENCE[(REFERENCE["case"] == "apistrat_na")
+                        & (REFERENCE["interval"] == interval) & (REFERENCE["qrule"] == qrule)]
+        whole = design.quantile("api00", q=QS, interval=interval, qrule=qrule, na="drop")
+        assert _check(whole, ref[ref["domain"] == ""], None) == 3
+        by = design.quantile("api00", q=QS, by="stype", interval=interval, qrule=qrule,
+                             na="drop")
+        assert _check(by, ref[ref["domain"] != ""], "stype") == 9

@@ -40,7 +40,8 @@ one <- function(case, design, variable, domain, interval, qrule, quantiles = qs,
       svyquantile(as.formula(paste0("~", variable)), design, quantiles = quantiles,
                   interval.type = interval, qrule = qrule, na.rm = na.rm))),
     error = function(e) NULL)
-  df <- degf(design)
+  # the df svyquantile uses: of the design after na.rm has left out the missing rows
+  df <- if (na.rm) degf(design[!is.na(design$variables[[variable]]), ]) else degf(design)
   for (i in seq_along(quantiles)) {
     if (is.null(fit)) {
       v <- c(NA, NA, NA, NA)
@@ -105,6 +106,19 @@ boot <- svrepdesign(data = cbind(apistrat, bw[, -1]), repweights = "boot_[0-9]+"
                     rscales = rsc$rscales[rsc$design == "boot"])
 grid("apiclus1_jk1", jk1, c("api00", "enroll"), "stype", intervals_rep)
 grid("apistrat_boot", boot, c("api00", "enroll"), "stype", intervals_rep)
+
+# missing values left out (na.rm = TRUE; harvest na="drop"): api00 missing in rows 3, 50
+# and 120 of apistrat
+apina <- apistrat
+apina$api00[c(3, 50, 120)] <- NA
+dna <- svydesign(id = ~1, strata = ~stype, weights = ~pw, data = apina, fpc = ~fpc)
+for (interval in c("mean", "beta", "score")) for (qrule in c("math", "hf7")) {
+  one("apistrat_na", dna, "api00", "", interval, qrule, na.rm = TRUE)
+  for (lev in c("E", "H", "M")) {
+    one("apistrat_na", dna[apina$stype == lev, ], "api00", lev, interval, qrule,
+        na.rm = TRUE)
+  }
+}
 
 # the worked example: fees paid for replacement pickers by the employees who paid
 emp <- read.csv("data/employees.csv", stringsAsFactors = FALSE)
