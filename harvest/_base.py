@@ -371,6 +371,23 @@ class _DesignBase:
         new._codes = dataclasses.replace(self._codes, weights=weights, outside=outside)
         return new
 
+    def quantile(self, variables, q=0.5, by=None, interval="mean", qrule="math", level=0.95,
+                 na="fail"):
+        """Design-based quantiles with their intervals: :func:`harvest.quantiles.quantile`.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from harvest.design import SurveyDesign
+        >>> df = pd.DataFrame({"psu": range(5), "fee": [3.0, 1, 4, 1, 5]})
+        >>> SurveyDesign(df, psu="psu").quantile("fee")["estimate"].tolist()
+        [3.0]
+        """
+        from harvest.quantiles import quantile
+
+        return quantile(self, variables, q=q, by=by, interval=interval, qrule=qrule,
+                        level=level, na=na)
+
     # -- sensitive questions (harvest.sensitive) ----------------------------------------
     def list_experiment(self, count, treatment, by=None, level=0.95, na="fail", **options):
         """List-experiment prevalence: :func:`harvest.sensitive.list_experiment`.

@@ -35,7 +35,13 @@ GLM_FAMILIES = ("gaussian", "binomial", "quasibinomial", "poisson", "quasipoisso
 #: The tests of ``design.chisq`` (R ``svychisq(statistic=)``; harvest.association).
 CHISQ_STATISTICS = ("F", "Chisq", "Wald", "adjWald", "lincom", "saddlepoint")
 #: What ``harvest estimate --statistic`` can estimate (design methods of these names).
-STATISTICS = ("proportion", "mean", "total")
+STATISTICS = ("proportion", "mean", "total", "quantile")
+#: ``design.quantile(interval=)`` on a Taylor design and on a replicate design (R
+#: ``svyquantile`` ``interval.type``), and its quantile rules (``qrule``).
+QUANTILE_INTERVALS = ("mean", "beta", "xlogit", "asin", "score")
+QUANTILE_REPLICATE_INTERVALS = ("mean", "quantile")
+QRULES = ("math", "school", "shahvaish", "hf1", "hf2", "hf3", "hf4", "hf5", "hf6", "hf7",
+          "hf8", "hf9")
 
 
 def as_list(columns) -> list:

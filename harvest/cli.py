@@ -37,6 +37,9 @@ from harvest._options import (
     LONELY_PSU,
     NA_POLICY,
     PROPORTION_CI,
+    QRULES,
+    QUANTILE_INTERVALS,
+    QUANTILE_REPLICATE_INTERVALS,
     STATISTICS,
     SUPPLIED_METHODS,
 )
@@ -647,6 +650,28 @@ def validate(file, instrument, sheet, encoding, problems_out):
         instruments.coerce(df, instrument)))
 
 
+def _estimate_quantiles(design, indicators, by, quantiles, interval, qrule, level, na,
+                        policy, out, fmt):
+    """``harvest estimate --statistic quantile``: the quantile table, protected as any."""
+    from harvest import disclosure
+    from harvest.tables import publication_table
+
+    try:
+        q = [float(v) for item in (quantiles or ("0.5",)) for v in item.split(",") if v]
+    except ValueError as error:
+        raise click.BadParameter(f"--q takes probabilities such as 0.5 ({error}).") from None
+    table = design.quantile(indicators, q=q, by=by, interval=interval, qrule=qrule,
+                            level=level, na=na)
+    # the one disclosure policy of every table; amounts have no 0/1 answer (n_yes unknown:
+    # no attribute rule, and a quantile of 0 is not an all-no share)
+    tidy = disclosure.protect(table.assign(n_yes=float("nan")), policy).drop(columns="n_yes")
+    shown = tidy.assign(indicator=[f"{name} (q={p:g})" for name, p in
+                                   zip(tidy["indicator"], tidy["quantile"], strict=True)])
+    text, notes = publication_table(shown.drop(columns="quantile"), percent=False,
+                                    policy=policy, reliability=None)
+    _emit(tidy, text, notes, out, fmt)
+
+
 @main.command()
 @_file_argument()
 @click.option("--indicator", "-i", "indicators", multiple=True, required=False,
@@ -671,6 +696,15 @@ def validate(file, instrument, sheet, encoding, problems_out):
 @click.option("--ci", type=click.Choice(PROPORTION_CI),
               default="logit", show_default=True,
               help="Confidence interval method for proportions (as R svyciprop).")
+@click.option("--q", "quantiles", multiple=True, metavar="P",
+              help="--statistic quantile: the probability (0.5 for the median); repeat "
+                   "or give a comma list (--q 0.25,0.5,0.75).")
+@click.option("--interval", type=click.Choice(sorted({*QUANTILE_INTERVALS,
+                                                      *QUANTILE_REPLICATE_INTERVALS})),
+              default="mean", show_default=True,
+              help="--statistic quantile: interval type (as R svyquantile interval.type).")
+@click.option("--qrule", type=click.Choice(QRULES), default="math", show_default=True,
+              help="--statistic quantile: quantile rule (as R svyquantile qrule).")
 @click.option("--level", type=click.FloatRange(0, 1, min_open=True, max_open=True),
               default=0.95, show_default=True, help="Confidence level.")
 @click.option("--na", type=click.Choice(NA_POLICY), default="fail", show_default=True,
@@ -684,7 +718,7 @@ def validate(file, instrument, sheet, encoding, problems_out):
 @_format_option
 @_friendly
 def estimate(file, indicators, by, list_count, treatment, control_items, statistic, ci,
-             level, na, strata,
+             quantiles, interval, qrule, level, na, strata,
              psu, weights, fpc, lonely_psu, no_design, replicate_weights, replicate_method,
              rho, scale, mse, instrument, sheet, encoding, calibrate_file, calibrate_method,
              calibrate_bounds, nonresponse, nonresponse_by, min_n, min_each,
@@ -733,6 +767,12 @@ def estimate(file, indicators, by, list_count, treatment, control_items, statist
         raise click.UsageError("give --indicator COLUMN (or --list-experiment COUNT "
                                "--treatment FORM).")
     na = _na_for(df, indicators, weighting, na)
+    if statistic == "quantile":   # issue #16: quantiles (harvest.quantiles)
+        _estimate_quantiles(design, indicators, by, quantiles, interval, qrule, level, na,
+                            policy, out, fmt)
+        return
+    if quantiles:
+        raise click.UsageError("--q needs --statistic quantile.")
     if statistic == "proportion":
         table = design.proportion(indicators, by=by, ci=ci, level=level, na=na)
     else:

@@ -109,6 +109,9 @@ class ReportData:
         Per instrument with a list-experiment module (picker, employee), the direct and
         the indirect estimate of the same item by ``["year", "region"]`` and by
         ``"year"`` (:func:`harvest.sensitive.report_tables`).
+    fees : pandas.DataFrame or None
+        The median amount paid for a replacement picker by the employees who paid, by
+        year (``design.quantile`` columns), when the employee table has the amounts.
     """
 
     estimates: dict
@@ -134,6 +137,7 @@ class ReportData:
     affected: pd.DataFrame | None = None
     affected_counts: list = field(default_factory=list)
     sensitive: dict = field(default_factory=dict)
+    fees: pd.DataFrame | None = None
 
 
 #: Covariates of the optional "Who is most affected" models, per instrument (those
@@ -167,6 +171,41 @@ def _affected(df, des, instrument, wanted, level):
     counts = [answer_counts(df, wanted, by=[c], na="drop") for c in covariates
               if c in df.columns and not pd.api.types.is_numeric_dtype(df[c].dtype)]
     return out, counts
+
+
+def _median_fees(des, df: pd.DataFrame, level: float):
+    """The median ``amount_paid`` of the employees who paid, by year (Woodruff interval,
+    R ``svyquantile``), or None without amounts or payers."""
+    if not {"amount_paid", "paid_replacement"} <= set(df.columns):
+        return None
+    paid = (pd.to_numeric(df["paid_replacement"], errors="coerce") == 1).to_numpy()
+    if not paid.any():
+        return None
+    by = ["year"] if "year" in df.columns else None
+    return des.subset(paid).quantile("amount_paid", q=0.5, by=by, level=level, na="drop")
+
+
+def _fees_section(data: ReportData, policy: DisclosurePolicy):
+    """The median-fee table, through the disclosure policy (amounts: no attribute rule)."""
+    if data.fees is None or len(data.fees) == 0:
+        return None
+    safe = protect(data.fees.assign(n_yes=np.nan), policy)
+    rows = []
+    for r in safe.itertuples(index=False):
+        hide = bool(r.suppressed)
+        rows.append({**({"Year": _label(r.year)} if "year" in safe.columns else {}),
+                     "Median paid (manat)": SUPPRESSED if hide else f"{r.estimate:,.0f}",
+                     f"{data.level * 100:g}% CI": SUPPRESSED if hide else
+                     f"{r.ci_low:,.0f} to {r.ci_high:,.0f}",
+                     "Employees who paid": SUPPRESSED if hide else f"{int(r.n):,}"})
+    text = ("What a civil servant who paid for a replacement picker paid: the median amount "
+            "(fees are skewed, so the median says more than the mean), with a Woodruff "
+            "confidence interval from the survey design (as R svyquantile).")
+    if safe["suppressed"].any():
+        text += " Cells resting on too few employees are withheld (*)."
+    return {"text": text, "table": _html_table(pd.DataFrame(rows),
+                                               caption="Median amount paid by employees "
+                                                       "who paid for a replacement picker")}
 
 
 def observed_summary(frames: dict, visits: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -314,6 +353,7 @@ def analyse(frames: dict, *, visits=None, design: dict | None = None, level: flo
     from harvest.weighting_spec import apply_weighting, prepare, weighting_summary
 
     step = progress or (lambda _text: None)
+    fees = None
     estimates, national, comparisons, national_cmp, labels = {}, {}, {}, {}, {}
     prepared = {}
     years = set()
@@ -358,6 +398,8 @@ def analyse(frames: dict, *, visits=None, design: dict | None = None, level: flo
         if module is not None:   # direct and indirect answers of the same item
             sensitive[instrument] = (report_tables(des, module, by_region, level),
                                      report_tables(des, module, by_year, level))
+        if instrument == "employee":
+            fees = _median_fees(des, df, level)
         step(f"{instrument}: estimates")
     if weighting is not None and weighting.nonresponse is not None and not any(
             weighting.nonresponse in raw.columns for raw in frames.values()):
@@ -417,7 +459,7 @@ def analyse(frames: dict, *, visits=None, design: dict | None = None, level: flo
         affected=pd.concat([o[0] for o in odds if o is not None], ignore_index=True)
         if any(o is not None for o in odds) else None,
         affected_counts=[c for o in odds if o is not None for c in o[1]],
-        sensitive=sensitive,
+        sensitive=sensitive, fees=fees,
     )
 
 
@@ -774,7 +816,7 @@ def _footer_text(policy: DisclosurePolicy) -> str:
 
 
 def _page(data, title, indicators, cards, observed, model, methods, policy, sensitive=(),
-          affected=None):
+          affected=None, fees=None):
     """Step 6: the HTML page from the parts (autoescaped template)."""
     import jinja2
 
@@ -792,6 +834,8 @@ def _page(data, title, indicators, cards, observed, model, methods, policy, sens
         for k in ("table", "figure", "change_table", "change_figure"):
             if ind.get(k):
                 ind[k] = safe(ind[k])
+    if fees:
+        fees["table"] = safe(fees["table"])
     if model:
         model["table"] = safe(model["table"])
         model["figure"] = safe(model["figure"]) if model.get("figure") else None
@@ -804,7 +848,7 @@ def _page(data, title, indicators, cards, observed, model, methods, policy, sens
         title=title, subtitle=subtitle, synthetic=data.synthetic, summary_text=summary_text,
         cards=cards, observed_table=safe(observed_table), observed_text=observed_text,
         observed_notes=observed_notes, indicators=indicators, baseline=_label(data.baseline),
-        model=model, affected=affected, methods=methods, version=harvest.__version__,
+        model=model, affected=affected, fees=fees, methods=methods, version=harvest.__version__,
         banners=banners, sensitive=[safe(section) for section in sensitive],
         footer_disclosure=_footer_text(policy), level_text=f"{data.level * 100:g}%",
         generated=_dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -855,8 +899,9 @@ def render_report(data: ReportData, *, min_n: int = 10, reliability: str | None 
         if data.affected is not None else None
     methods = _methods(data, policy, reliability)
     sensitive = _sensitive_sections(data, protected_sensitive)
+    fees = _fees_section(data, policy)
     return _page(data, title, indicators, cards, observed, model, methods, policy, sensitive,
-                 affected=affected)
+                 affected=affected, fees=fees)
 
 
 def _observed(observed: pd.DataFrame, protected: dict, policy: DisclosurePolicy, years):

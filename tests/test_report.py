@@ -263,7 +263,8 @@ def test_report_renders_in_headless_chromium(mission, tmp_path, width):
     assert int.from_bytes(head[16:20], "big") == width
     # and the page it took holds the tables and the figures
     html = path.read_text()
-    assert html.count("<table>") == 1 + 4 * 2  # observed; by region and change x 4
+    # observed; by region and change x 4; the median fee paid (employees)
+    assert html.count("<table>") == 1 + 4 * 2 + 1
     n_svg = html.count("<svg")
     assert 4 <= n_svg <= 8  # a forest plot per indicator, a change plot unless all hidden
     # the dumped DOM after layout still holds them (the page parses and renders)
