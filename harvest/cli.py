@@ -945,6 +945,29 @@ def association_command(file, rows, cols, test_statistic, na, strata, psu, weigh
     _emit(tidy, text, notes, out, fmt)
 
 
+def _protected_model(df, formula, table, policy):
+    """The coefficient table with the coefficients that would give away a withheld cell
+    blanked (:func:`harvest.disclosure.withheld_terms`), and the flags."""
+    import re
+
+    import pandas as pd
+
+    from harvest.disclosure import answer_counts, withheld_terms
+
+    outcome, _, rhs = formula.partition("~")
+    outcome = outcome.strip()
+    names = dict.fromkeys(re.findall(r"[A-Za-z_][A-Za-z0-9_.]*", rhs))
+    categories = [c for c in names if c in df.columns and c != outcome and (
+        not pd.api.types.is_numeric_dtype(df[c]) or f"C({c})" in rhs.replace(" ", ""))]
+    data = df if outcome in df.columns else df.assign(**{outcome: 2.0})   # n only
+    counts = [answer_counts(data, outcome, by=[c], na="drop") for c in categories]
+    table = table.assign(indicator=outcome)
+    withheld = withheld_terms(table, counts, policy)
+    values = ["estimate", "se", "ci_low", "ci_high", "statistic", "p_value"]
+    table.loc[withheld, values] = float("nan")
+    return table.drop(columns="indicator"), withheld
+
+
 @main.command()
 @_file_argument()
 @click.option("--formula", required=True, metavar="'Y ~ TERMS'",
@@ -956,17 +979,19 @@ def association_command(file, rows, cols, test_statistic, na, strata, psu, weigh
 @click.option("--level", type=click.FloatRange(0, 1, min_open=True, max_open=True),
               default=0.95, show_default=True, help="Confidence level.")
 @_design_options
+@_disclosure_options
 @_out_option
 @_format_option
 @_friendly
 def model(file, formula, family, level, strata, psu, weights, fpc, lonely_psu, no_design,
           replicate_weights, replicate_method, rho, scale, mse, instrument, sheet, encoding,
-          out, fmt):
+          min_n, min_each, allow_weak_disclosure, out, fmt):
     """Fit a design-based regression model (R svyglm) and print its coefficients.
 
     Example: harvest model farms.csv --formula "child_labour ~ region + n_pickers"
     --family quasibinomial
     """
+    policy = _policy(min_n, min_each, allow_weak_disclosure)
     _check_out(out)
     df, instrument = _read(file, instrument, _sheet(sheet), encoding)
     df = _completed(df, instrument)
@@ -975,14 +1000,21 @@ def model(file, formula, family, level, strata, psu, weights, fpc, lonely_psu, n
                      replicate_weights=replicate_weights, replicate_method=replicate_method,
                      rho=rho, scale=scale, mse=mse)
     fit = design.glm(formula, family=family, level=level)
-    tidy = fit.table
-    text = tidy.assign(**{c: tidy[c].map(lambda v: f"{v:.4g}")
+    tidy, withheld = _protected_model(df, formula, fit.table, policy)
+    text = tidy.assign(**{c: tidy[c].map(lambda v: "*" if v != v else f"{v:.4g}")
                           for c in ("estimate", "se", "ci_low", "ci_high", "statistic")},
-                       p_value=tidy["p_value"].map(lambda v: f"{v:.3g}"),
+                       p_value=tidy["p_value"].map(lambda v: "*" if v != v else f"{v:.3g}"),
                        df=tidy["df"].map(lambda v: f"{v:g}")).drop(columns="level")
     notes = [f"{family} model of {formula} on {fit.n} rows; t tests and {level:.0%} "
              f"intervals on {fit.df:g} degrees of freedom (design df + 1 - coefficients)."]
+    if withheld.any():
+        notes.append(f"{int(withheld.sum())} coefficient(s) withheld (*): a category level "
+                     "(or the reference level it is compared with) rests on too few records "
+                     "for the disclosure policy.")
+    hidden_terms = {t for t, w in zip(tidy["term"], withheld, strict=True) if w}
     for term in fit.terms:
+        if any(t == term or t.startswith(term) for t in hidden_terms):
+            continue
         test = fit.wald_test(term).iloc[0]
         if test["df_num"] > 1:
             notes.append(f"{term}: F = {test['statistic']:.4g} on ({test['df_num']:g}, "

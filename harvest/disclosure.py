@@ -39,7 +39,8 @@ import pandas as pd
 from harvest._errors import DataError, DisclosureWarning
 
 __all__ = [
-    "DisclosurePolicy", "protect", "answer_counts", "repeated_records", "MIN_N_FLOOR",
+    "DisclosurePolicy", "protect", "answer_counts", "withheld_terms", "repeated_records",
+    "MIN_N_FLOOR",
     "MIN_EACH_FLOOR", "VALUE_COLUMNS",
 ]
 
@@ -494,6 +495,71 @@ def answer_counts(data: pd.DataFrame, indicators, by=None, *, na: str = "drop"):
     out["n"] = pd.to_numeric(out["n"]).astype(np.int64)
     is_binary = out["indicator"].map(binary).to_numpy(dtype=bool)
     out["n_yes"] = np.where(is_binary, table["estimate"].to_numpy(dtype=float), np.nan)
+    return out
+
+
+def withheld_terms(table: pd.DataFrame, counts, policy: DisclosurePolicy | None = None
+                   ) -> np.ndarray:
+    """Which coefficients of a model give away a withheld cell.
+
+    A model coefficient of a category level (R's treatment coding: ``regionBalkan``) is the
+    level's contrast with the reference level, so it is withheld when :func:`protect`, run
+    on the unweighted counts of the outcome by that category, withholds the level or the
+    reference level (the first in sorted order); a term of an interaction is withheld when
+    any of its parts is, and the intercept when a reference level is.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A coefficient table with ``indicator`` (the outcome) and ``term`` columns.
+    counts : list of pandas.DataFrame
+        :func:`answer_counts` of the outcome(s), each by one category column.
+    policy : DisclosurePolicy, optional
+
+    Returns
+    -------
+    numpy.ndarray of bool
+        One flag per row of ``table``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> d = pd.DataFrame({"g": ["a"] * 20 + ["b"] * 12 + ["c"] * 2 + ["d"] * 16,
+    ...                   "y": [0, 1] * 25})
+    >>> t = pd.DataFrame({"indicator": "y", "term": ["(Intercept)", "gb", "gc", "gd"]})
+    >>> withheld_terms(t, [answer_counts(d, "y", by="g")]).tolist()
+    [False, True, True, False]
+
+    Level ``c`` rests on 2 records; ``b``, the smallest other level, is withheld with it
+    so that ``c`` cannot be rebuilt from the total.
+    """
+    policy = _policy(policy)
+    hidden, references = set(), set()
+    for part in counts:
+        column = _by(part)[0]
+        flags = protect(part, policy)
+        # the reference level: the first in sorted order (numbers sorted as numbers)
+        levels = [_key_text(v) for v in pd.Series(part[column].dropna().unique())
+                  .sort_values(kind="stable")]
+        reference = levels[0] if levels else None
+        for r in flags.itertuples(index=False):
+            if r.suppressed:
+                level = _key_text(getattr(r, column))
+                # R-style names: regionBalkan, and C(year)2024 for a number made a category
+                hidden.update({(r.indicator, f"{column}{level}"),
+                               (r.indicator, f"C({column}){level}")})
+        for indicator in part["indicator"].unique():
+            if (indicator, f"{column}{reference}") in hidden:
+                references.add(indicator)
+                hidden.update((indicator, f"{name}{v}") for v in levels
+                              for name in (column, f"C({column})"))
+    out = np.zeros(len(table), dtype=bool)
+    for k, (indicator, term) in enumerate(zip(table["indicator"], table["term"],
+                                              strict=True)):
+        if term == "(Intercept)":
+            out[k] = indicator in references
+        else:
+            out[k] = any((indicator, piece) in hidden for piece in str(term).split(":"))
     return out
 
 

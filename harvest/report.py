@@ -31,7 +31,13 @@ import numpy as np
 import pandas as pd
 
 from harvest._errors import DataError
-from harvest.disclosure import DisclosurePolicy, answer_counts, protect, with_counts
+from harvest.disclosure import (
+    DisclosurePolicy,
+    answer_counts,
+    protect,
+    with_counts,
+    withheld_terms,
+)
 from harvest.instruments import detect_instrument
 from harvest.sensitive import list_module, report_section, report_tables
 from harvest.tables import (
@@ -1028,28 +1034,7 @@ def _affected_section(data: ReportData, policy: DisclosurePolicy, fig_no: int):
     from harvest import plot
 
     table = data.affected.copy()
-    hidden = set()   # (indicator, column, level) withheld
-    for counts in data.affected_counts:
-        column = counts.columns[0]
-        flags = protect(counts, policy)
-        for r in flags.itertuples(index=False):
-            if r.suppressed:
-                hidden.add((r.indicator, column, str(getattr(r, column))))
-        reference = str(sorted(counts[column].map(str))[0])
-        for ind in counts["indicator"].unique():
-            if (ind, column, reference) in hidden:
-                hidden.update((ind, column, str(v)) for v in counts[column])
-    columns = sorted({c.columns[0] for c in data.affected_counts}, key=len, reverse=True)
-
-    def withheld(row):
-        for c in columns:
-            if row["term"].startswith(c) and (row["indicator"], c,
-                                               row["term"][len(c):]) in hidden:
-                return True
-        return False
-
-    hide = table.apply(withheld, axis=1).to_numpy(dtype=bool) if len(table) else \
-        np.zeros(0, dtype=bool)
+    hide = withheld_terms(table, data.affected_counts, policy)
     table.loc[hide, ["estimate", "ci_low", "ci_high", "p_value"]] = np.nan
     lvl = f"{data.level * 100:g}%"
     rows = [{"Indicator": data.labels.get(r.indicator, r.indicator), "Term": r.term,

@@ -52,3 +52,34 @@ def test_report_who_is_most_affected_section(tmp_path):
     assert result.exit_code == 0, result.output
     page = out.read_text()
     assert 'id="affected"' in page and "regionBalkan" in page
+
+
+def test_model_withholds_coefficients_of_withheld_categories(tmp_path):
+    """A coefficient of a category level that disclosure control withholds (or compared
+    with a withheld reference level) is not printed nor written (issue #12's rule)."""
+    import pandas as pd
+    from click.testing import CliRunner
+
+    import harvest as hv
+    from harvest.cli import main
+
+    farms = hv.datasets.load("farms")
+    counts = farms.groupby("region").size()
+    out = tmp_path / "m.csv"
+    # a threshold between the smallest and the largest regional count
+    cut = int(counts.sort_values().iloc[1])
+    result = CliRunner().invoke(main, [
+        "model", str(hv.datasets.path("farms")), "--formula", "child_labour ~ region + n_pickers",
+        "--family", "quasibinomial", "--min-n", str(cut), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out)
+    hidden = table.loc[table["estimate"].isna(), "term"].tolist()
+    assert f"region{counts.idxmin()}" in hidden
+    assert "n_pickers" not in hidden
+    if "(Intercept)" in hidden:   # the reference level went: every region contrast with it
+        assert {f"region{r}" for r in sorted(counts.index)[1:]} <= set(hidden)
+    # the default policy withholds nothing on the bundled file
+    plain = CliRunner().invoke(main, [
+        "model", str(hv.datasets.path("farms")), "--formula", "child_labour ~ region",
+        "--family", "quasibinomial", "--format", "csv"])
+    assert plain.exit_code == 0 and "*" not in plain.stdout
