@@ -260,7 +260,12 @@ class SurveyDesign(_DesignBase):
         Notes
         -----
         Factors, ``scale`` and ``rscales`` in ``docs/methods/replicates.md``
-        (implemented in :mod:`harvest.replicates`).
+        (implemented in :mod:`harvest.replicates`). Of a weighted design (post-stratified,
+        raked, calibrated, trimmed or adjusted for nonresponse) the factors are those of
+        the unweighted design and every weighting step is applied again to the full
+        sample and to each replicate, in order (as R's ``calibrate`` of
+        ``as.svrepdesign(unweighted)``; R's ``as.svrepdesign`` of a calibrated design
+        keeps the calibrated weights with plain factors instead).
 
         Examples
         --------
@@ -271,12 +276,15 @@ class SurveyDesign(_DesignBase):
         """
         from harvest.replicate_design import replicate
 
-        if getattr(self, "_weighting", ()):
-            raise ValueError("replicate() of a post-stratified, raked or calibrated design "
-                             "would ignore the weighting in the replicates; build the "
-                             "replicate design from the unweighted SurveyDesign.")
-        return replicate(self, method, replicates=replicates, rng=rng, rho=rho, batch=batch,
-                         mse=mse)
+        recipe = getattr(self, "_recipe", ())
+        source = getattr(self, "_unweighted", None) or self
+        rep = replicate(source, method, replicates=replicates, rng=rng, rho=rho, batch=batch,
+                        mse=mse)
+        # a weighted design: the factors of the unweighted one, then every weighting step
+        # again on the full sample and on each replicate
+        for name, options in recipe:
+            rep = getattr(rep, name)(**options)
+        return rep
 
     def _summary(self) -> dict:
         c = self._codes

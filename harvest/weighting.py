@@ -57,6 +57,9 @@ class Step:
     X: np.ndarray
     before: np.ndarray
     after: np.ndarray
+    #: ``"calibration"`` (R's postStrata entry) or ``"nonresponse"`` (weighting class
+    #: adjustment: ``X`` the cells, ``before`` all weights, ``after`` the respondents').
+    kind: str = "calibration"
 
 
 # -- margins ---------------------------------------------------------------------------
@@ -146,26 +149,41 @@ def _model(design, margins, population_size):
 
 
 # -- the weighted design -----------------------------------------------------------------
-def _weighted(design, weights, step_list, description):
-    """A copy of ``design`` with new weights, more calibration steps and a history line."""
+def _weighted(design, weights, step_list, description, recipe, rep_step=None):
+    """A copy of ``design`` with new weights, more calibration steps and a history line.
+
+    ``recipe`` is ``(function name, keyword arguments)``: ``SurveyDesign.replicate``
+    re-applies the recipes to the replicates. ``rep_step`` is the step of every
+    replicate's weights on a replicate design.
+    """
     if not (weights > 0).any():
         raise DataError("The weighting leaves no row with positive weight.")
     new = object.__new__(type(design))
     new.__dict__.update(design.__dict__)
     new._codes = dataclasses.replace(design._codes, weights=weights)
-    new._weighting = tuple(getattr(design, "_weighting", ())) + tuple(step_list)
+    if _is_replicate(design):
+        new._base_weights = getattr(design, "_base_weights", None)
+        if new._base_weights is None:
+            new._base_weights = design._codes.weights
+        new._rep_steps = tuple(getattr(design, "_rep_steps", ())) + (rep_step,)
+    else:
+        new._weighting = tuple(getattr(design, "_weighting", ())) + tuple(step_list)
+    new._unweighted = getattr(design, "_unweighted", None) or design
+    new._recipe = tuple(getattr(design, "_recipe", ())) + (recipe,)
     new._weighting_history = tuple(getattr(design, "_weighting_history", ())) + (
         description,)
     return new
 
 
-def _check_design(design):
+def _is_replicate(design) -> bool:
     # the design says what it is (no import of the design classes from below them)
-    if not getattr(design, "_linearised", False):
-        raise TypeError("Weighting is available for Taylor designs (`SurveyDesign`) so far; "
-                        f"got {type(design).__name__}. Weight the SurveyDesign, then make "
-                        "replicates from it is not offered either: replicates must be "
-                        "weighted again each (docs: methods/weighting.md).")
+    return not getattr(design, "_linearised", False)
+
+
+def _check_design(design):
+    if not getattr(design, "_linearised", False) and not hasattr(design, "_weight_blocks"):
+        raise TypeError(f"Weighting needs a SurveyDesign or ReplicateDesign; got "
+                        f"{type(design).__name__}.")
 
 
 def poststratify(design, column, counts):
@@ -182,8 +200,14 @@ def poststratify(design, column, counts):
     g = X @ (totals / cell_totals)
     new_w = w * g
     step = Step(X=X, before=w, after=new_w)
+    rep_step = None
+    if _is_replicate(design):
+        rep_step = _fit_replicates(design, lambda W: _post_fit(W, X, totals),
+                                   lambda lam: _RepCalibration(X, "linear", None, lam))
     return _weighted(design, new_w, [step], f"post-stratified on {column!r} "
-                     f"({X.shape[1]} cells)")
+                     f"({X.shape[1]} cells)", ("poststratify", {"column": column,
+                                                                "counts": counts}),
+                     rep_step)
 
 
 def rake(design, margins, max_iter=50, tol=1e-7):
@@ -213,7 +237,9 @@ def rake(design, margins, max_iter=50, tol=1e-7):
     old = np.bincount(combined, weights=w, minlength=size)
     converged, delta, iteration = False, np.inf, 0
     after = [None] * len(cats)
+    sweeps = 0
     while iteration < max_iter:
+        sweeps += 1
         for k, (_, _, _, counts) in enumerate(cats):
             cell = onehots[k].T @ w
             w = w * (onehots[k] @ np.divide(counts, cell, out=np.zeros_like(cell),
@@ -235,7 +261,17 @@ def rake(design, margins, max_iter=50, tol=1e-7):
                     for k in range(len(cats))]
     steps = margin_steps * 10
     names = ", ".join(repr(c) for c, *_ in cats)
-    return _weighted(design, w, steps, f"raked to the margins of {names}")
+    rep_step = None
+    if _is_replicate(design):
+        # as R's rake() of a replicate design: every replicate post-stratified on each
+        # margin in turn, for the sweeps the full sample took
+        X = np.hstack(onehots)
+        rep_step = _fit_replicates(
+            design, lambda W: _rake_fit(W, onehots, [c[3] for c in cats], sweeps),
+            lambda lam: _RepCalibration(X, "raking", None, lam))
+    return _weighted(design, w, steps, f"raked to the margins of {names}",
+                     ("rake", {"margins": margins, "max_iter": max_iter, "tol": tol}),
+                     rep_step)
 
 
 def _g_functions(method, bounds):
@@ -314,7 +350,25 @@ def calibrate(design, margins, method="linear", bounds=None, population_size=Non
     text = f"calibrated ({method}) to the totals of {names}"
     if bounds is not None:
         text += f" with g-weights bounded to [{bounds[0]:g}, {bounds[1]:g}]"
-    return _weighted(design, new_w, [step], text)
+    rep_step = None
+    if _is_replicate(design):
+        failed = []
+        rep_step = _fit_replicates(
+            design, lambda W: _calibrate_fit(W, X, totals, g_of, dg_of, max_iter, tol,
+                                             failed),
+            lambda lam: _RepCalibration(X, method, bounds, lam))
+        if failed:
+            worst = max(f[1] for f in failed)
+            warnings.warn(f"Calibration ({method!r}) did not converge in "
+                          f"{sum(f[0] for f in failed)} of {design.n_replicates} replicates "
+                          f"after {max_iter} iterations (largest relative misfit "
+                          f"{worst:.3g}, tolerance {tol:g}); their weights are the last "
+                          "iterate (R keeps them silently).", CalibrationWarning,
+                          stacklevel=3)
+    recipe = ("calibrate", {"margins": margins, "method": method, "bounds": bounds,
+                            "population_size": population_size, "max_iter": max_iter,
+                            "tol": tol})
+    return _weighted(design, new_w, [step], text, recipe, rep_step)
 
 
 def trim_weights(design, lower=None, upper=None, strict=False):
@@ -344,8 +398,14 @@ def trim_weights(design, lower=None, upper=None, strict=False):
         trimmed = np.where(outside, np.clip(w, lo, hi), w)
         excess = (w - trimmed).sum()
         w = np.where(inside, trimmed + excess / inside.sum(), trimmed)
+    rep_step = None
+    if _is_replicate(design):
+        rep_step = _fit_replicates(design, lambda W: _trim_fit(W, lo, hi, strict),
+                                   lambda c: _RepTrim(lo, hi, c), axis=1)
     return _weighted(design, w, [], f"weights trimmed to [{lo:g}, {hi:g}]"
-                     + (" (strict)" if strict else ""))
+                     + (" (strict)" if strict else ""),
+                     ("trim_weights", {"lower": lower, "upper": upper, "strict": strict}),
+                     rep_step)
 
 
 def adjust_nonresponse(design, column, by=None):
@@ -382,8 +442,23 @@ def adjust_nonresponse(design, column, by=None):
                         "with a neighbouring cell.")
     ratio = np.divide(total, resp, out=np.zeros_like(total), where=resp > 0)
     new_w = w * r * ratio[cell]
-    return _weighted(design, new_w, [], f"nonresponse adjustment of {column!r} within "
-                     f"{by if by else 'the whole sample'} ({len(labels)} cells)")
+    onehot = np.zeros((len(data), len(labels)))
+    onehot[np.arange(len(data)), cell] = 1.0
+    step = Step(X=onehot, before=w, after=new_w, kind="nonresponse")
+    rep_step = None
+    if _is_replicate(design):
+        lost = []
+        rep_step = _fit_replicates(design, lambda W: _nonresponse_fit(W, cell, r,
+                                                                      len(labels), lost),
+                                   lambda ratio_r: _RepNonresponse(cell, r, ratio_r))
+        if lost:
+            warnings.warn(f"{sum(lost)} replicate(s) have a nonresponse cell with weight "
+                          "but no respondent; that cell's weight is lost in those "
+                          "replicates.", CalibrationWarning, stacklevel=3)
+    return _weighted(design, new_w, [step], f"nonresponse adjustment of {column!r} within "
+                     f"{by if by else 'the whole sample'} ({len(labels)} cells)",
+                     ("adjust_nonresponse", {"column": column, "by": by or None}),
+                     rep_step)
 
 
 def describe_weighting(design) -> dict:
@@ -409,6 +484,171 @@ def describe_weighting(design) -> dict:
     return {"steps": list(getattr(design, "_weighting_history", ())),
             "min": float(w.min()), "max": float(w.max()),
             "kish_deff": float(w.size * (w ** 2).sum() / w.sum() ** 2)}
+
+
+# -- every replicate weighted again (replicate designs) ----------------------------------
+def _sparse(X):
+    from scipy import sparse
+
+    return sparse.csr_matrix(X)
+
+
+def _fit_replicates(design, fit, make, axis=0):
+    """Fit one weighting step on every replicate's weights, block by block.
+
+    ``fit(W)`` takes a ``(b, n)`` block of replicate weights (after the design's earlier
+    steps) and returns the block's parameters (replicates on ``axis``); ``make(params)``
+    builds the step from the parameters of all replicates.
+    """
+    parts = [fit(W) for _, W in design._weight_blocks()]
+    if axis == 1:                      # trimming: (iterations, b) blocks, padded
+        depth = max(p.shape[0] for p in parts)
+        parts = [np.vstack([p, np.zeros((depth - p.shape[0], p.shape[1]))]) for p in parts]
+    return make(np.concatenate(parts, axis=axis))
+
+
+@dataclass(frozen=True)
+class _RepCalibration:
+    """Replicate ``r``'s weights times ``g(X lambda_r)`` (post-stratification, raking,
+    calibration): ``lam`` is ``(R, p)``."""
+
+    X: np.ndarray
+    method: str
+    bounds: tuple | None
+    lam: np.ndarray
+
+    def apply(self, W, start):
+        g_of, _ = _g_functions(self.method, self.bounds)
+        lam = self.lam[start:start + W.shape[0]]
+        return W * g_of(lam @ self.X.T)
+
+
+@dataclass(frozen=True)
+class _RepTrim:
+    """Trimming of every replicate: ``c`` (iterations, R) the shares of the excess."""
+
+    lo: float
+    hi: float
+    c: np.ndarray
+
+    def apply(self, W, start):
+        for c in self.c[:, start:start + W.shape[0]]:
+            W = _trim_sweep(W, self.lo, self.hi, c)[0]
+        return W
+
+
+@dataclass(frozen=True)
+class _RepNonresponse:
+    """Respondents' weights of replicate ``r`` times the cell ratio ``ratio[r, cell]``."""
+
+    cell: np.ndarray
+    r: np.ndarray
+    ratio: np.ndarray
+
+    def apply(self, W, start):
+        return W * self.r * self.ratio[start:start + W.shape[0]][:, self.cell]
+
+
+def _cell_sums(W, X):
+    """``W @ X`` for a sparse or dense ``X`` (n, p): ``(b, p)``."""
+    return np.asarray((X.T @ W.T).T)
+
+
+def _post_fit(W, X, totals):
+    cells = _cell_sums(W, _sparse(X))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(cells > 0, totals / cells - 1.0, 0.0)
+
+
+def _rake_fit(W, onehots, counts, sweeps):
+    """Log cumulative factors of every margin's cells after ``sweeps`` sweeps, (b, p)."""
+    mats = [_sparse(o) for o in onehots]
+    logs = [np.zeros((W.shape[0], o.shape[1])) for o in onehots]
+    for _ in range(sweeps):
+        for k, M in enumerate(mats):
+            cells = _cell_sums(W, M)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                f = np.where(cells > 0, counts[k] / cells, 1.0)
+            W = W * f[:, onehots[k].argmax(axis=1)]
+            logs[k] += np.log(f)
+    return np.hstack(logs)
+
+
+def _calibrate_fit(W, X, totals, g_of, dg_of, max_iter, tol, failed):
+    """Newton iterations for every replicate of the block at once: ``(b, p)`` lambdas.
+
+    The ``(b, p, p)`` Jacobians are one product of the weights with the rows' ``x x'``
+    and one stacked ``np.linalg.solve``.
+    """
+    b, p = W.shape[0], X.shape[1]
+    Xs = _sparse(X)
+    XX = _sparse((X[:, :, None] * X[:, None, :]).reshape(X.shape[0], p * p))
+    scale = 1.0 + np.abs(totals)
+    lam = np.zeros((b, p))
+
+    def misfit_of(lam):
+        return totals - _cell_sums(W * g_of(lam @ X.T), Xs)
+
+    misfit = misfit_of(lam)
+    for _ in range(max_iter):
+        todo = np.max(np.abs(misfit) / scale, axis=1) >= tol
+        if not todo.any():
+            break
+        u = lam[todo] @ X.T
+        jac = _cell_sums(W[todo] * dg_of(u), XX).reshape(-1, p, p)
+        try:
+            step = np.linalg.solve(jac, misfit[todo][:, :, None])[:, :, 0]
+        except np.linalg.LinAlgError:    # a replicate without rows in some margin cell
+            step = (np.linalg.pinv(jac, rcond=256 * np.finfo(float).eps)
+                    @ misfit[todo][:, :, None])[:, :, 0]
+        trial = lam[todo] + step
+        for _ in range(30):          # halve the steps that leave the range of g
+            bad = ~np.isfinite(g_of(trial @ X.T)).all(axis=1)
+            if not bad.any():
+                break
+            step[bad] /= 2
+            trial = lam[todo] + step
+        lam[todo] = trial
+        misfit[todo] = totals - _cell_sums(W[todo] * g_of(trial @ X.T), Xs)
+    rel = np.max(np.abs(misfit) / scale, axis=1)
+    if (rel >= tol).any():
+        failed.append((int((rel >= tol).sum()), float(rel.max())))
+    return lam
+
+
+def _trim_sweep(W, lo, hi, c=None):
+    """One trimming sweep of every row of ``W``; the excess shares ``c`` (b,) if given."""
+    active = W > 0
+    outside = active & ((W < lo) | (W > hi))
+    inside = active & ~outside
+    trimmed = np.where(outside, np.clip(W, lo, hi), W)
+    if c is None:
+        count = inside.sum(axis=1)
+        excess = (W - trimmed).sum(axis=1)
+        c = np.divide(excess, count, out=np.zeros_like(excess), where=count > 0)
+    return np.where(inside, trimmed + c[:, None], trimmed), c, outside.any()
+
+
+def _trim_fit(W, lo, hi, strict):
+    shares = []
+    for _ in range(100 if strict else 1):
+        W, c, any_outside = _trim_sweep(W, lo, hi)
+        if not any_outside:
+            break
+        shares.append(c)
+    return np.array(shares).reshape(len(shares), W.shape[0])
+
+
+def _nonresponse_fit(W, cell, r, C, lost):
+    onehot = np.zeros((cell.size, C))
+    onehot[np.arange(cell.size), cell] = 1.0
+    M = _sparse(onehot)
+    total = _cell_sums(W, M)
+    resp = _cell_sums(W * r, M)
+    gone = (total > 0) & (resp == 0)
+    if gone.any():
+        lost.append(int(gone.any(axis=1).sum()))
+    return np.divide(total, resp, out=np.zeros_like(total), where=resp > 0)
 
 
 # -- the variance ---------------------------------------------------------------------------
