@@ -274,6 +274,7 @@ class SurveyDesign(_DesignBase):
         >>> SurveyDesign(df, psu="psu").replicate("jk1").n_replicates
         4
         """
+        from harvest import weighting
         from harvest.replicate_design import replicate
 
         recipe = getattr(self, "_recipe", ())
@@ -283,7 +284,7 @@ class SurveyDesign(_DesignBase):
         # a weighted design: the factors of the unweighted one, then every weighting step
         # again on the full sample and on each replicate
         for name, options in recipe:
-            rep = getattr(rep, name)(**options)
+            rep = getattr(weighting, name)(rep, **options)
         return rep
 
     def _summary(self) -> dict:
@@ -458,8 +459,12 @@ class SurveyDesign(_DesignBase):
 
         Respondents' weights (``column`` = 1) are multiplied by their cell's ratio
         :math:`\\sum_{cell} w_i / \\sum_{cell} w_i r_i`; non-respondents keep their rows
-        with weight 0, so every PSU stays in the design. The variance treats the
-        adjusted weights as fixed.
+        with weight 0, so every PSU stays in the design. The variance linearises the
+        weighting-class estimator :math:`\\sum_c (\\hat N_c / \\hat N_{c,r}) \\hat T_{c,r}`:
+        a row of cell :math:`c` contributes
+        :math:`w_i^* (z_i - \\bar z_{c,r}) + w_i \\bar z_{c,r}` with :math:`\\bar z_{c,r}`
+        the respondents' (adjusted-weight) mean of the linearised variable ``z`` in the
+        cell, so non-respondents' PSUs count (``docs/methods/weighting.md``).
 
         Examples
         --------

@@ -690,9 +690,22 @@ def adjust_scores(design, estimand, scores):
     P = codes.n_psus
     out = np.array(scores, dtype=float)
     done = []
+    # a nonresponse adjustment is linearised last-step-first (the chain rule); R's
+    # order (first step first) is kept for chains of calibrations alone
+    if any(s.kind == "nonresponse" for s in steps):
+        steps = steps[::-1]
     for s in steps:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where(s.after > 0, s.before / s.after, 0.0)
+        if s.kind == "nonresponse":
+            # u <- u - (after - before) X B, B = cell means of u under the new weights
+            ratio = np.ones_like(s.after)
+            removed = s.after - s.before
+            A = s.X.T @ (s.X * s.after[:, None])
+        else:
+            # u <- u - after X B, B = (X' diag(before) X)^-1 X' diag(before/after) u
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ratio = np.where(s.after > 0, s.before / s.after, 0.0)
+            removed = s.after
+            A = s.X.T @ (s.X * s.before[:, None])
         p = s.X.shape[1]
         v = (ratio * wf)[rows]
         M = s.X[rows] * v[:, None]                                    # (n_r, p)
@@ -701,10 +714,9 @@ def adjust_scores(design, estimand, scores):
         gy = gy.reshape(D, p, k).transpose(1, 0, 2).reshape(p, D * k)
         gx = gx.reshape(D, p, k).transpose(1, 0, 2).reshape(p, D * k)
         C = a * gy + b * gx
-        for prev, B in done:
-            C -= (s.X * (ratio * prev.after)[:, None]).T @ prev.X @ B
-        A = s.X.T @ (s.X * s.before[:, None])
+        for prev, prev_removed, B in done:
+            C -= (s.X * (ratio * prev_removed)[:, None]).T @ prev.X @ B
         B = np.linalg.lstsq(A, C, rcond=None)[0]
-        out -= group_sum(codes.row_psu, P, s.X * s.after[:, None]) @ B
-        done.append((s, B))
+        out -= group_sum(codes.row_psu, P, s.X * removed[:, None]) @ B
+        done.append((s, removed, B))
     return out

@@ -78,3 +78,89 @@ def test_trim_and_nonresponse(design):
     assert (nr.weights[data["resp"] == 0] == 0).all()
     sums = nr.weights.groupby(data["stype"]).sum()
     np.testing.assert_allclose(sums, d.weights.groupby(data["stype"]).sum())
+
+
+# -- replicate designs, nonresponse, chained steps: weighting_replicate.csv ----------------
+POP = {"stype": STYPE, "api99": 3914069.0}
+CASES = {  # (data, kind) -> bounds of linear_bounded, bounds of logit, upper of ps_trim
+    ("apistrat", "taylor"): ((0.95, 1.04), (0.7, 1.7), 40.0),
+    ("apistrat", "jkn"): ((0.95, 1.04), (0.7, 1.7), 40.0),
+    ("apiclus1", "taylor"): ((0.41, 3.0), (0.2, 3.0), 45.0),
+    ("apiclus1", "jk1"): ((0.41, 3.0), (0.2, 3.0), 45.0),
+    ("apiclus1", "bootstrap"): ((0.1, 10.0), (0.05, 10.0), 45.0),
+}
+WEIGHTINGS = ["none", "poststratify", "rake", "linear", "raking", "logit", "linear_bounded",
+              "ps_trim", "nonresponse"]
+ITERATIVE = {"rake", "raking", "logit", "linear_bounded"}
+
+
+@pytest.fixture(scope="module")
+def api_designs():
+    strat = pd.read_csv(REF / "weighting_apistrat.csv")
+    clus = pd.read_csv(REF / "weighting_apiclus1.csv")
+    for df, mod in ((strat, 7), (clus, 5)):
+        df["yes"] = (df["sch.wide"] == "Yes").astype(int)
+        df["resp"] = ((df["snum"] % mod) != (0 if mod == 7 else 2)).astype(int)
+    boot = clus.merge(pd.read_csv(REF / "weighting_boot.csv"), on="snum", validate="1:1")
+    dst = hv.SurveyDesign(strat, weights="pw", strata="stype", fpc="fpc")
+    dcl = hv.SurveyDesign(clus, weights="pw", psu="dnum", fpc="fpc")
+    return {("apistrat", "taylor"): dst, ("apistrat", "jkn"): dst.replicate("jkn"),
+            ("apiclus1", "taylor"): dcl, ("apiclus1", "jk1"): dcl.replicate("jk1"),
+            ("apiclus1", "bootstrap"): hv.ReplicateDesign(
+                boot, weights="pw", replicate_weights="rw", method="bootstrap")}
+
+
+def _weigh(d, name, bounds, logit, upper):
+    return {
+        "none": lambda: d,
+        "poststratify": lambda: d.poststratify("stype", STYPE),
+        "rake": lambda: d.rake({"stype": STYPE, "sch.wide": SW}, tol=1e-9),
+        "linear": lambda: d.calibrate(POP),
+        "raking": lambda: d.calibrate(POP, method="raking"),
+        "logit": lambda: d.calibrate(POP, method="logit", bounds=logit),
+        "linear_bounded": lambda: d.calibrate(POP, bounds=bounds),
+        "ps_trim": lambda: d.poststratify("stype", STYPE).trim_weights(upper=upper,
+                                                                       strict=True),
+        "nonresponse": lambda: d.adjust_nonresponse("resp", by="stype"),
+    }[name]()
+
+
+def _stats(d):
+    return {"mean_api00": d.mean("api00"), "total_enroll": d.total("enroll"),
+            "prop_yes": d.proportion("yes"), "ratio_api00_api99": d.ratio("api00", "api99"),
+            "mean_api00_by_sch.wide": d.mean("api00", by="sch.wide"),
+            "total_enroll_by_stype": d.total("enroll", by="stype")}
+
+
+def _max_rel(design, ref):
+    worst = 0.0
+    for stat, table in _stats(design).items():
+        r = ref[ref["stat"] == stat]
+        assert len(r) == len(table), stat
+        size = np.abs(r["estimate"].to_numpy())
+        for col in ("estimate", "se"):
+            got, want = table[col].to_numpy(), r[col].to_numpy()
+            # an SE that is zero up to rounding (a margin's own proportion) is compared
+            # on the scale of 1e-6 of the estimate
+            floor = np.maximum(np.abs(want), 1e-6 * size)
+            worst = max(worst, float(np.max(np.abs(got - want) / floor)))
+    return worst
+
+
+@pytest.mark.parametrize("case", list(CASES), ids="-".join)
+@pytest.mark.parametrize("name", WEIGHTINGS)
+def test_replicate_and_chained_agree_with_r(api_designs, case, name):
+    # tolerance: 1e-6 relative; 1e-5 for the iterative methods (rake, raking, logit, bounds)
+    ref = pd.read_csv(REF / "weighting_replicate.csv", keep_default_na=False)
+    ref = ref[(ref["data"] == case[0]) & (ref["kind"] == case[1]) & (ref["design"] == name)]
+    assert len(ref), "no R reference"
+    tol = 1e-5 if name in ITERATIVE else 1e-6
+    d = _weigh(api_designs[case], name, *CASES[case])
+    assert _max_rel(d, ref) < tol
+    if case[1] == "taylor" and case[0] == "apiclus1" or case == ("apistrat", "taylor"):
+        # replicate() of the weighted Taylor design = R's weighting of the replicate design
+        kind = "jkn" if case[0] == "apistrat" else "jk1"
+        rep = d.replicate(kind)
+        ref = pd.read_csv(REF / "weighting_replicate.csv", keep_default_na=False)
+        ref = ref[(ref["data"] == case[0]) & (ref["kind"] == kind) & (ref["design"] == name)]
+        assert _max_rel(rep, ref) < tol
