@@ -202,8 +202,9 @@ def poststratify(design, column, counts):
     step = Step(X=X, before=w, after=new_w)
     rep_step = None
     if _is_replicate(design):
-        rep_step = _fit_replicates(design, lambda W: _post_fit(W, X, totals),
-                                   lambda lam: _RepCalibration(X, "linear", None, lam))
+        Xs = _sparse(X)
+        rep_step = _fit_replicates(design, lambda W: _post_fit(W, Xs, totals),
+                                   lambda lam: _RepCalibration(Xs, "linear", None, lam))
     return _weighted(design, new_w, [step], f"post-stratified on {column!r} "
                      f"({X.shape[1]} cells)", ("poststratify", {"column": column,
                                                                 "counts": counts}),
@@ -265,9 +266,10 @@ def rake(design, margins, max_iter=50, tol=1e-7):
     if _is_replicate(design):
         # as R's rake() of a replicate design: every replicate post-stratified on each
         # margin in turn, for the sweeps the full sample took
-        X = np.hstack(onehots)
+        X = _sparse(np.hstack(onehots))
+        mats = [(_sparse(o), o.argmax(axis=1)) for o in onehots]
         rep_step = _fit_replicates(
-            design, lambda W: _rake_fit(W, onehots, [c[3] for c in cats], sweeps),
+            design, lambda W: _rake_fit(W, mats, [c[3] for c in cats], sweeps),
             lambda lam: _RepCalibration(X, "raking", None, lam))
     return _weighted(design, w, steps, f"raked to the margins of {names}",
                      ("rake", {"margins": margins, "max_iter": max_iter, "tol": tol}),
@@ -291,6 +293,8 @@ def _g_functions(method, bounds):
         return g, dg
     base = (lambda u: 1.0 + u) if method == "linear" else np.exp
     dbase = (lambda u: np.ones_like(u)) if method == "linear" else np.exp
+    if bounds is None:
+        return base, dbase
 
     def gb(u):
         return np.clip(base(u), lo, hi)
@@ -353,10 +357,12 @@ def calibrate(design, margins, method="linear", bounds=None, population_size=Non
     rep_step = None
     if _is_replicate(design):
         failed = []
+        XX = _row_outer(_sparse(X))
+        model = (_sparse(X), XX)
         rep_step = _fit_replicates(
-            design, lambda W: _calibrate_fit(W, X, totals, g_of, dg_of, max_iter, tol,
+            design, lambda W: _calibrate_fit(W, model, totals, g_of, dg_of, max_iter, tol,
                                              failed),
-            lambda lam: _RepCalibration(X, method, bounds, lam))
+            lambda lam: _RepCalibration(model[0], method, bounds, lam))
         if failed:
             worst = max(f[1] for f in failed)
             warnings.warn(f"Calibration ({method!r}) did not converge in "
@@ -448,8 +454,8 @@ def adjust_nonresponse(design, column, by=None):
     rep_step = None
     if _is_replicate(design):
         lost = []
-        rep_step = _fit_replicates(design, lambda W: _nonresponse_fit(W, cell, r,
-                                                                      len(labels), lost),
+        M = _sparse(onehot)
+        rep_step = _fit_replicates(design, lambda W: _nonresponse_fit(W, M, r, lost),
                                    lambda ratio_r: _RepNonresponse(cell, r, ratio_r))
         if lost:
             warnings.warn(f"{sum(lost)} replicate(s) have a nonresponse cell with weight "
@@ -493,6 +499,23 @@ def _sparse(X):
     return sparse.csr_matrix(X)
 
 
+def _row_outer(Xs):
+    """Sparse ``(n, p*p)`` matrix of the rows' ``x_i x_i'`` from the sparse ``X`` (n, p)."""
+    from scipy import sparse
+
+    n, p = Xs.shape
+    Xs = Xs.tocsr()
+    Xs.sort_indices()
+    k = np.diff(Xs.indptr)                       # nonzeros per row
+    row = np.repeat(np.arange(n), k)             # row of each nonzero
+    ke = k[row]
+    a = np.repeat(np.arange(Xs.nnz), ke)         # every nonzero with each of its row's
+    offset = np.arange(a.size) - np.repeat(np.cumsum(ke) - ke, ke)
+    b = Xs.indptr[row][a] + offset
+    return sparse.csr_matrix((Xs.data[a] * Xs.data[b],
+                              (row[a], Xs.indices[a] * p + Xs.indices[b])), shape=(n, p * p))
+
+
 def _fit_replicates(design, fit, make, axis=0):
     """Fit one weighting step on every replicate's weights, block by block.
 
@@ -510,9 +533,10 @@ def _fit_replicates(design, fit, make, axis=0):
 @dataclass(frozen=True)
 class _RepCalibration:
     """Replicate ``r``'s weights times ``g(X lambda_r)`` (post-stratification, raking,
-    calibration): ``lam`` is ``(R, p)``."""
+    calibration): ``X`` the (n, p) calibration matrix (dense or sparse), ``lam`` is
+    ``(R, p)``."""
 
-    X: np.ndarray
+    X: object
     method: str
     bounds: tuple | None
     lam: np.ndarray
@@ -520,7 +544,9 @@ class _RepCalibration:
     def apply(self, W, start):
         g_of, _ = _g_functions(self.method, self.bounds)
         lam = self.lam[start:start + W.shape[0]]
-        return W * g_of(lam @ self.X.T)
+        X = self.X
+        u = lam @ X.T if isinstance(X, np.ndarray) else np.asarray(X @ lam.T).T
+        return W * g_of(u)
 
 
 @dataclass(frozen=True)
@@ -551,65 +577,74 @@ class _RepNonresponse:
 
 def _cell_sums(W, X):
     """``W @ X`` for a sparse or dense ``X`` (n, p): ``(b, p)``."""
+    if isinstance(X, np.ndarray):
+        return W @ X
     return np.asarray((X.T @ W.T).T)
 
 
-def _post_fit(W, X, totals):
-    cells = _cell_sums(W, _sparse(X))
+
+def _post_fit(W, Xs, totals):
+    cells = _cell_sums(W, Xs)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(cells > 0, totals / cells - 1.0, 0.0)
 
 
-def _rake_fit(W, onehots, counts, sweeps):
-    """Log cumulative factors of every margin's cells after ``sweeps`` sweeps, (b, p)."""
-    mats = [_sparse(o) for o in onehots]
-    logs = [np.zeros((W.shape[0], o.shape[1])) for o in onehots]
+def _rake_fit(W, mats, counts, sweeps):
+    """Log cumulative factors of every margin's cells after ``sweeps`` sweeps, (b, p).
+
+    ``mats``: per margin, the sparse one-hot cells and each row's cell.
+    """
+    logs = [np.zeros((W.shape[0], M.shape[1])) for M, _ in mats]
     for _ in range(sweeps):
-        for k, M in enumerate(mats):
+        for k, (M, cell) in enumerate(mats):
             cells = _cell_sums(W, M)
             with np.errstate(divide="ignore", invalid="ignore"):
                 f = np.where(cells > 0, counts[k] / cells, 1.0)
-            W = W * f[:, onehots[k].argmax(axis=1)]
+            W = W * f[:, cell]
             logs[k] += np.log(f)
     return np.hstack(logs)
 
 
-def _calibrate_fit(W, X, totals, g_of, dg_of, max_iter, tol, failed):
+def _calibrate_fit(W, model, totals, g_of, dg_of, max_iter, tol, failed):
     """Newton iterations for every replicate of the block at once: ``(b, p)`` lambdas.
 
-    The ``(b, p, p)`` Jacobians are one product of the weights with the rows' ``x x'``
-    and one stacked ``np.linalg.solve``.
+    ``model`` is ``(Xs, XX)``: the sparse calibration matrix and the sparse rows'
+    ``x x'`` (n, p*p). The ``(b, p, p)`` Jacobians are one product of the weights with
+    ``XX`` and one stacked ``np.linalg.solve``.
     """
-    b, p = W.shape[0], X.shape[1]
-    Xs = _sparse(X)
-    XX = _sparse((X[:, :, None] * X[:, None, :]).reshape(X.shape[0], p * p))
+    Xs, XX = model
+    b, p = W.shape[0], Xs.shape[1]
     scale = 1.0 + np.abs(totals)
     lam = np.zeros((b, p))
 
-    def misfit_of(lam):
-        return totals - _cell_sums(W * g_of(lam @ X.T), Xs)
+    def linear(lam):                          # (b, n): x_i' lambda_r
+        return lam @ Xs.T if isinstance(Xs, np.ndarray) else np.asarray(Xs @ lam.T).T
 
-    misfit = misfit_of(lam)
+    misfit = np.broadcast_to(totals - _cell_sums(W, Xs), (b, p)).copy()
     for _ in range(max_iter):
         todo = np.max(np.abs(misfit) / scale, axis=1) >= tol
         if not todo.any():
             break
-        u = lam[todo] @ X.T
-        jac = _cell_sums(W[todo] * dg_of(u), XX).reshape(-1, p, p)
+        every = bool(todo.all())
+        Wt = W if every else W[todo]
+        lt = lam if every else lam[todo]
+        jac = _cell_sums(Wt * dg_of(linear(lt)), XX).reshape(-1, p, p)
         try:
             step = np.linalg.solve(jac, misfit[todo][:, :, None])[:, :, 0]
         except np.linalg.LinAlgError:    # a replicate without rows in some margin cell
             step = (np.linalg.pinv(jac, rcond=256 * np.finfo(float).eps)
                     @ misfit[todo][:, :, None])[:, :, 0]
-        trial = lam[todo] + step
+        trial = lt + step
+        g = g_of(linear(trial))
         for _ in range(30):          # halve the steps that leave the range of g
-            bad = ~np.isfinite(g_of(trial @ X.T)).all(axis=1)
+            bad = ~np.isfinite(g).all(axis=1)
             if not bad.any():
                 break
             step[bad] /= 2
-            trial = lam[todo] + step
+            trial = lt + step
+            g = g_of(linear(trial))
         lam[todo] = trial
-        misfit[todo] = totals - _cell_sums(W[todo] * g_of(trial @ X.T), Xs)
+        misfit[todo] = totals - _cell_sums(Wt * g, Xs)
     rel = np.max(np.abs(misfit) / scale, axis=1)
     if (rel >= tol).any():
         failed.append((int((rel >= tol).sum()), float(rel.max())))
@@ -639,10 +674,7 @@ def _trim_fit(W, lo, hi, strict):
     return np.array(shares).reshape(len(shares), W.shape[0])
 
 
-def _nonresponse_fit(W, cell, r, C, lost):
-    onehot = np.zeros((cell.size, C))
-    onehot[np.arange(cell.size), cell] = 1.0
-    M = _sparse(onehot)
+def _nonresponse_fit(W, M, r, lost):
     total = _cell_sums(W, M)
     resp = _cell_sums(W * r, M)
     gone = (total > 0) & (resp == 0)
