@@ -358,9 +358,10 @@ def calibrate(design, margins, method="linear", bounds=None, population_size=Non
     if _is_replicate(design):
         failed = []
         XX = _row_outer(_sparse(X))
+        flat = None if method == "linear" and bounds is None else dg_of   # g' = 1
         model = (_sparse(X), XX)
         rep_step = _fit_replicates(
-            design, lambda W: _calibrate_fit(W, model, totals, g_of, dg_of, max_iter, tol,
+            design, lambda W: _calibrate_fit(W, model, totals, g_of, flat, max_iter, tol,
                                              failed),
             lambda lam: _RepCalibration(model[0], method, bounds, lam))
         if failed:
@@ -609,8 +610,9 @@ def _calibrate_fit(W, model, totals, g_of, dg_of, max_iter, tol, failed):
     """Newton iterations for every replicate of the block at once: ``(b, p)`` lambdas.
 
     ``model`` is ``(Xs, XX)``: the sparse calibration matrix and the sparse rows'
-    ``x x'`` (n, p*p). The ``(b, p, p)`` Jacobians are one product of the weights with
-    ``XX`` and one stacked ``np.linalg.solve``.
+    ``x x'`` (n, p*p); ``dg_of`` is None when ``g' = 1`` (linear). The ``(b, p, p)``
+    Jacobians are one product of the weights with ``XX`` and one stacked
+    ``np.linalg.solve``.
     """
     Xs, XX = model
     b, p = W.shape[0], Xs.shape[1]
@@ -628,7 +630,8 @@ def _calibrate_fit(W, model, totals, g_of, dg_of, max_iter, tol, failed):
         every = bool(todo.all())
         Wt = W if every else W[todo]
         lt = lam if every else lam[todo]
-        jac = _cell_sums(Wt * dg_of(linear(lt)), XX).reshape(-1, p, p)
+        dW = Wt if dg_of is None else Wt * dg_of(linear(lt))
+        jac = _cell_sums(dW, XX).reshape(-1, p, p)
         try:
             step = np.linalg.solve(jac, misfit[todo][:, :, None])[:, :, 0]
         except np.linalg.LinAlgError:    # a replicate without rows in some margin cell
