@@ -545,9 +545,8 @@ class _RepCalibration:
     def apply(self, W, start):
         g_of, _ = _g_functions(self.method, self.bounds)
         lam = self.lam[start:start + W.shape[0]]
-        X = self.X
-        u = lam @ X.T if isinstance(X, np.ndarray) else np.asarray(X @ lam.T).T
-        return W * g_of(u)
+        # (n, b) product, made C-ordered (b, n) before the row-wise products
+        return W * np.ascontiguousarray(g_of(np.asarray(self.X @ lam.T)).T)
 
 
 @dataclass(frozen=True)
@@ -620,7 +619,7 @@ def _calibrate_fit(W, model, totals, g_of, dg_of, max_iter, tol, failed):
     lam = np.zeros((b, p))
 
     def linear(lam):                          # (b, n): x_i' lambda_r
-        return lam @ Xs.T if isinstance(Xs, np.ndarray) else np.asarray(Xs @ lam.T).T
+        return np.ascontiguousarray(np.asarray(Xs @ lam.T).T)
 
     misfit = np.broadcast_to(totals - _cell_sums(W, Xs), (b, p)).copy()
     for _ in range(max_iter):
