@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import harvest as hv
-from harvest._errors import DataError
+from harvest._errors import CalibrationWarning, DataError
 
 REF = Path(__file__).parent / "reference"
 STYPE = {"E": 4421, "H": 755, "M": 1018}
@@ -164,3 +164,25 @@ def test_replicate_and_chained_agree_with_r(api_designs, case, name):
         ref = pd.read_csv(REF / "weighting_replicate.csv", keep_default_na=False)
         ref = ref[(ref["data"] == case[0]) & (ref["kind"] == kind) & (ref["design"] == name)]
         assert _max_rel(rep, ref) < tol
+
+
+def test_replicate_weighting_leaves_design_and_batch_alone(api_designs):
+    rep = api_designs[("apiclus1", "jk1")]
+    before = rep.mean("api00")
+    cal = rep.calibrate(POP, method="raking")
+    pd.testing.assert_frame_equal(rep.mean("api00"), before)
+    assert not hasattr(rep, "_rep_steps")
+    small = hv.SurveyDesign(rep.data, weights="pw", psu="dnum", fpc="fpc").replicate(
+        "jk1", batch=4).calibrate(POP, method="raking")
+    pd.testing.assert_frame_equal(small.mean("api00", by="stype"),
+                                  cal.mean("api00", by="stype"), rtol=1e-12)
+    assert np.isclose(cal.total("api99")["estimate"].iloc[0], POP["api99"])
+    assert cal.total("api99")["se"].iloc[0] < 1e-6 * POP["api99"]   # calibrated in each
+    sub = cal.subset(cal.data["stype"] == "E").mean("api00")
+    assert sub["n"].iloc[0] == (cal.data["stype"] == "E").sum()
+
+
+def test_replicate_calibration_that_fails_warns(api_designs):
+    rep = api_designs[("apiclus1", "jk1")]
+    with pytest.warns(CalibrationWarning, match="did not converge in"):
+        rep.calibrate(POP, method="logit", bounds=(0.41, 1.9))
