@@ -285,6 +285,9 @@ class SurveyDesign(_DesignBase):
         # again on the full sample and on each replicate
         for name, options in recipe:
             rep = getattr(weighting, name)(rep, **options)
+        if recipe and not np.array_equal(rep._codes.weights > 0, self._codes.weights > 0):
+            raise ValueError("replicate() of a subset of a weighted design would lose the "
+                             "subset; make the replicates first, then take the subset.")
         return rep
 
     def _summary(self) -> dict:

@@ -631,11 +631,18 @@ def _calibrate_fit(W, model, totals, g_of, dg_of, max_iter, tol, failed):
         lt = lam if every else lam[todo]
         dW = Wt if dg_of is None else Wt * dg_of(linear(lt))
         jac = _cell_sums(dW, XX).reshape(-1, p, p)
+        solved = True
         try:
             step = np.linalg.solve(jac, misfit[todo][:, :, None])[:, :, 0]
         except np.linalg.LinAlgError:    # a replicate without rows in some margin cell
+            solved = False
             step = (np.linalg.pinv(jac, rcond=256 * np.finfo(float).eps)
                     @ misfit[todo][:, :, None])[:, :, 0]
+        if dg_of is None and solved:
+            # linear g without bounds: the Newton step is the closed form (R regcalibrate)
+            lam[todo] = lt + step
+            misfit[todo] = 0.0
+            break
         trial = lt + step
         g = g_of(linear(trial))
         for _ in range(30):          # halve the steps that leave the range of g

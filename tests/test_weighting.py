@@ -186,3 +186,9 @@ def test_replicate_calibration_that_fails_warns(api_designs):
     rep = api_designs[("apiclus1", "jk1")]
     with pytest.warns(CalibrationWarning, match="did not converge in"):
         rep.calibrate(POP, method="logit", bounds=(0.41, 1.9))
+
+
+def test_replicate_of_weighted_subset_refused(design):
+    ps = design.poststratify("stype", STYPE)
+    with pytest.raises(ValueError, match="subset"):
+        ps.subset(design.data["stype"] == "E").replicate("jkn")
