@@ -527,7 +527,7 @@ class ReplicateDesign(_DesignBase):
             yield start, (Zt @ block).T
 
     def _weight_blocks(self):
-        """Yield ``(start, W_b)``: ``(b, n)`` blocks of every replicate's row weights.
+        """Yield ``(start, W_b)``: ``(n, b)`` blocks of every replicate's row weights.
 
         The replicate weights before any weighting (generated factors times the
         full-sample weights, or the supplied columns), then each weighting step of
@@ -542,7 +542,7 @@ class ReplicateDesign(_DesignBase):
         steps = getattr(self, "_rep_steps", ())
         if self._factors is not None:
             psu = self._codes.row_psu
-            source = ((start + lo, F[lo:lo + c][:, psu] * w0)
+            source = ((start + lo, np.ascontiguousarray(F[lo:lo + c].T)[psu] * w0[:, None])
                       for start, F in self._factors.blocks(None if self.batch is None
                                                            else self.batch)
                       for lo in range(0, F.shape[0], c))
@@ -553,8 +553,8 @@ class ReplicateDesign(_DesignBase):
             def supplied():
                 for start in range(0, R, c):
                     cols = self.replicate_columns[start:start + c]
-                    W = self.data[cols].to_numpy(dtype=float).T
-                    yield start, W * (w0 if not self.combined_weights else keep)
+                    W = self.data[cols].to_numpy(dtype=float)
+                    yield start, W * (w0 if not self.combined_weights else keep)[:, None]
             source = supplied()
         for start, W in source:
             for step in steps:
@@ -565,7 +565,7 @@ class ReplicateDesign(_DesignBase):
         """Yield ``(start, num, den)``: replicate sums of the weighted design's estimand.
 
         Every replicate's weights differ within PSUs after weighting, so the sums are
-        ``W_b @ Z`` over the rows, with ``Z`` the sparse ``(rows, columns)`` matrix of
+        ``Z^T W_b`` over the rows, with ``Z`` the sparse ``(rows, columns)`` matrix of
         the estimand's variables in their domain columns.
         """
         from scipy import sparse
@@ -597,7 +597,7 @@ class ReplicateDesign(_DesignBase):
         width = m + (0 if estimand.X is None else (D if X_dom is not None else m))
         Zt = sparse.csr_matrix((vals, (cols, rr)), shape=(width, n))
         for start, W in self._weight_blocks():
-            S = np.asarray(Zt @ W.T).T
+            S = np.asarray(Zt @ W).T
             yield start, S[:, :m], (S[:, m:] if estimand.X is not None else None)
 
     def _pass(self, estimand, full: bool, keep_theta: bool = False, logit: bool = False):

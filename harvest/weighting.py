@@ -520,8 +520,8 @@ def _row_outer(Xs):
 def _fit_replicates(design, fit, make, axis=0):
     """Fit one weighting step on every replicate's weights, block by block.
 
-    ``fit(W)`` takes a ``(b, n)`` block of replicate weights (after the design's earlier
-    steps) and returns the block's parameters (replicates on ``axis``); ``make(params)``
+    ``fit(W)`` takes an ``(n, b)`` block of replicate weights (a column per replicate,
+    after the design's earlier steps) and returns the block's parameters (replicates on ``axis``); ``make(params)``
     builds the step from the parameters of all replicates.
     """
     parts = [fit(W) for _, W in design._weight_blocks()]
@@ -544,9 +544,8 @@ class _RepCalibration:
 
     def apply(self, W, start):
         g_of, _ = _g_functions(self.method, self.bounds)
-        lam = self.lam[start:start + W.shape[0]]
-        # (n, b) product, made C-ordered (b, n) before the row-wise products
-        return W * np.ascontiguousarray(g_of(np.asarray(self.X @ lam.T)).T)
+        lam = self.lam[start:start + W.shape[1]]
+        return W * g_of(np.asarray(self.X @ lam.T))
 
 
 @dataclass(frozen=True)
@@ -558,7 +557,7 @@ class _RepTrim:
     c: np.ndarray
 
     def apply(self, W, start):
-        for c in self.c[:, start:start + W.shape[0]]:
+        for c in self.c[:, start:start + W.shape[1]]:
             W = _trim_sweep(W, self.lo, self.hi, c)[0]
         return W
 
@@ -572,14 +571,12 @@ class _RepNonresponse:
     ratio: np.ndarray
 
     def apply(self, W, start):
-        return W * self.r * self.ratio[start:start + W.shape[0]][:, self.cell]
+        return W * self.r[:, None] * self.ratio[start:start + W.shape[1]].T[self.cell]
 
 
 def _cell_sums(W, X):
-    """``W @ X`` for a sparse or dense ``X`` (n, p): ``(b, p)``."""
-    if isinstance(X, np.ndarray):
-        return W @ X
-    return np.asarray((X.T @ W.T).T)
+    """``W' X`` for the ``(n, b)`` weights and a sparse or dense ``X`` (n, p): ``(b, p)``."""
+    return np.asarray(X.T @ W).T
 
 
 
@@ -594,13 +591,13 @@ def _rake_fit(W, mats, counts, sweeps):
 
     ``mats``: per margin, the sparse one-hot cells and each row's cell.
     """
-    logs = [np.zeros((W.shape[0], M.shape[1])) for M, _ in mats]
+    logs = [np.zeros((W.shape[1], M.shape[1])) for M, _ in mats]
     for _ in range(sweeps):
         for k, (M, cell) in enumerate(mats):
             cells = _cell_sums(W, M)
             with np.errstate(divide="ignore", invalid="ignore"):
                 f = np.where(cells > 0, counts[k] / cells, 1.0)
-            W = W * f[:, cell]
+            W = W * f.T[cell]
             logs[k] += np.log(f)
     return np.hstack(logs)
 
@@ -614,12 +611,12 @@ def _calibrate_fit(W, model, totals, g_of, dg_of, max_iter, tol, failed):
     ``np.linalg.solve``.
     """
     Xs, XX = model
-    b, p = W.shape[0], Xs.shape[1]
+    b, p = W.shape[1], Xs.shape[1]
     scale = 1.0 + np.abs(totals)
     lam = np.zeros((b, p))
 
-    def linear(lam):                          # (b, n): x_i' lambda_r
-        return np.ascontiguousarray(np.asarray(Xs @ lam.T).T)
+    def linear(lam):                          # (n, b): x_i' lambda_r
+        return np.asarray(Xs @ lam.T)
 
     misfit = np.broadcast_to(totals - _cell_sums(W, Xs), (b, p)).copy()
     for _ in range(max_iter):
@@ -627,7 +624,7 @@ def _calibrate_fit(W, model, totals, g_of, dg_of, max_iter, tol, failed):
         if not todo.any():
             break
         every = bool(todo.all())
-        Wt = W if every else W[todo]
+        Wt = W if every else W[:, todo]
         lt = lam if every else lam[todo]
         dW = Wt if dg_of is None else Wt * dg_of(linear(lt))
         jac = _cell_sums(dW, XX).reshape(-1, p, p)
@@ -646,7 +643,7 @@ def _calibrate_fit(W, model, totals, g_of, dg_of, max_iter, tol, failed):
         trial = lt + step
         g = g_of(linear(trial))
         for _ in range(30):          # halve the steps that leave the range of g
-            bad = ~np.isfinite(g).all(axis=1)
+            bad = ~np.isfinite(g).all(axis=0)
             if not bad.any():
                 break
             step[bad] /= 2
@@ -661,16 +658,16 @@ def _calibrate_fit(W, model, totals, g_of, dg_of, max_iter, tol, failed):
 
 
 def _trim_sweep(W, lo, hi, c=None):
-    """One trimming sweep of every row of ``W``; the excess shares ``c`` (b,) if given."""
+    """One trimming sweep of every column of ``W`` (n, b); the shares ``c`` (b,) if given."""
     active = W > 0
     outside = active & ((W < lo) | (W > hi))
     inside = active & ~outside
     trimmed = np.where(outside, np.clip(W, lo, hi), W)
     if c is None:
-        count = inside.sum(axis=1)
-        excess = (W - trimmed).sum(axis=1)
+        count = inside.sum(axis=0)
+        excess = (W - trimmed).sum(axis=0)
         c = np.divide(excess, count, out=np.zeros_like(excess), where=count > 0)
-    return np.where(inside, trimmed + c[:, None], trimmed), c, outside.any()
+    return np.where(inside, trimmed + c[None, :], trimmed), c, outside.any()
 
 
 def _trim_fit(W, lo, hi, strict):
@@ -680,12 +677,12 @@ def _trim_fit(W, lo, hi, strict):
         if not any_outside:
             break
         shares.append(c)
-    return np.array(shares).reshape(len(shares), W.shape[0])
+    return np.array(shares).reshape(len(shares), W.shape[1])
 
 
 def _nonresponse_fit(W, M, r, lost):
     total = _cell_sums(W, M)
-    resp = _cell_sums(W * r, M)
+    resp = _cell_sums(W * r[:, None], M)
     gone = (total > 0) & (resp == 0)
     if gone.any():
         lost.append(int(gone.any(axis=1).sum()))
