@@ -521,8 +521,8 @@ def _fit_replicates(design, fit, make, axis=0):
     """Fit one weighting step on every replicate's weights, block by block.
 
     ``fit(W)`` takes an ``(n, b)`` block of replicate weights (a column per replicate,
-    after the design's earlier steps) and returns the block's parameters (replicates on ``axis``); ``make(params)``
-    builds the step from the parameters of all replicates.
+    after the design's earlier steps) and returns the block's parameters (replicates on
+    ``axis``); ``make(params)`` builds the step from the parameters of all replicates.
     """
     parts = [fit(W) for _, W in design._weight_blocks()]
     if axis == 1:                      # trimming: (iterations, b) blocks, padded
