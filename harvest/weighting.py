@@ -1,11 +1,15 @@
-"""Weighting a Taylor design to known population figures: post-stratification, raking,
+"""Weighting a design to known population figures: post-stratification, raking,
 calibration, trimming and nonresponse adjustment.
 
-Each function takes a :class:`~harvest.design.SurveyDesign` and returns a new one with new
-weights; the caller's design and frame are unchanged. Post-stratification, raking and
-calibration also record the calibration model (a :class:`Step`), so that the Taylor
-variance uses the residuals of the calibration regression, as R ``survey``'s
-``svyrecvar`` does with ``postStrata`` (see ``docs/methods/weighting.md``).
+Each function takes a :class:`~harvest.design.SurveyDesign` or a
+:class:`~harvest.replicate_design.ReplicateDesign` and returns a new one of the same kind
+with new weights; the caller's design and frame are unchanged. On a Taylor design
+post-stratification, raking, calibration and the nonresponse adjustment also record their
+model (a :class:`Step`), so that the variance uses the residuals of the calibration
+regression, as R ``survey``'s ``svyrecvar`` does with ``postStrata``, and the linearised
+weighting-class estimator. On a replicate design every replicate is weighted again, in
+blocks of replicates, with per-replicate parameters stored in the step (see
+``docs/methods/weighting.md``).
 
 Examples
 --------
