@@ -542,10 +542,14 @@ class ReplicateDesign(_DesignBase):
         steps = getattr(self, "_rep_steps", ())
         if self._factors is not None:
             psu = self._codes.row_psu
-            source = ((start + lo, np.ascontiguousarray(F[lo:lo + c].T)[psu] * w0[:, None])
-                      for start, F in self._factors.blocks(None if self.batch is None
-                                                           else self.batch)
-                      for lo in range(0, F.shape[0], c))
+            def generated():
+                for start, F in self._factors.blocks(self.batch):
+                    FT = F.T
+                    for lo in range(0, F.shape[0], c):
+                        W = np.ascontiguousarray(FT[:, lo:lo + c])[psu]   # (n, b) gather
+                        W *= w0[:, None]
+                        yield start + lo, W
+            source = generated()
         else:
             R = len(self.replicate_columns)
             keep = (w0 > 0).astype(float)    # a subset's rows outside keep no weight
