@@ -565,6 +565,60 @@ class ReplicateDesign(_DesignBase):
                 W = step.apply(W, start)
             yield start, W
 
+    def _psu_products(self, M):
+        """``(start, F_b @ (PSU totals of w0 * M))`` blocks, or None.
+
+        Only for generated factors and no weighting step yet: then every replicate's row
+        weight is ``F[r, psu(i)] * w0_i`` and a replicate sum of any row matrix ``M``
+        (sparse, ``(n, q)``) is a product with its PSU totals.
+        """
+        if self._factors is None or getattr(self, "_rep_steps", ()):
+            return None
+        from scipy import sparse
+
+        codes = self._codes
+        n = codes.row_psu.size
+        G = sparse.csr_matrix((codes.weights, (codes.row_psu, np.arange(n))),
+                              shape=(codes.n_psus, n))
+        A = np.asarray((G @ M).todense()) if sparse.issparse(M) else G @ M
+        return ((start, F @ A) for start, F in self._factors.blocks(self.batch))
+
+    def _linear_sums(self, Zt, width):
+        """Replicate sums ``(start, S)`` after one linear calibration step, at PSU level.
+
+        With ``g_ri = 1 + x_i' lambda_r`` and generated factors, replicate ``r``'s sum of
+        the rows' ``z`` is ``F_r A_0 + sum_j lambda_rj F_r A_j`` with ``A_j`` the PSU totals
+        of ``w0 x_j z``: one product of the factor block with ``(P, (p+1) m)`` totals. None
+        when that does not apply (or the totals would be too large).
+        """
+        steps = getattr(self, "_rep_steps", ())
+        if (self._factors is None or len(steps) != 1
+                or getattr(steps[0], "method", None) != "linear"
+                or getattr(steps[0], "bounds", 0) is not None):
+            return None
+        from scipy import sparse
+
+        step = steps[0]
+        X = sparse.csc_matrix(step.X)
+        p = X.shape[1]
+        P = self._codes.n_psus
+        if P * width * (p + 1) > 30_000_000:
+            return None
+        Z = Zt.T.tocsr()
+        blocks = [Z] + [sparse.diags(X[:, j].toarray().ravel()) @ Z for j in range(p)]
+        w0 = getattr(self, "_base_weights", None)
+        codes = self._codes
+        n = codes.row_psu.size
+        G = sparse.csr_matrix((w0, (codes.row_psu, np.arange(n))), shape=(P, n))
+        A = np.asarray((G @ sparse.hstack(blocks).tocsc()).todense())   # (P, (p+1) m)
+
+        def sums():
+            for start, F in self._factors.blocks(self.batch):
+                FA = (F @ A).reshape(F.shape[0], p + 1, width)
+                lam = step.lam[start:start + F.shape[0]]
+                yield start, FA[:, 0] + np.einsum("bj,bjw->bw", lam, FA[:, 1:])
+        return sums()
+
     def _weighted_sums(self, estimand, X_dom):
         """Yield ``(start, num, den)``: replicate sums of the weighted design's estimand.
 
@@ -600,6 +654,11 @@ class ReplicateDesign(_DesignBase):
         rr = np.concatenate([np.repeat(rows, v.shape[1]) for v, _ in parts])
         width = m + (0 if estimand.X is None else (D if X_dom is not None else m))
         Zt = sparse.csr_matrix((vals, (cols, rr)), shape=(width, n))
+        fast = self._linear_sums(Zt, width)
+        if fast is not None:
+            for start, S in fast:
+                yield start, S[:, :m], (S[:, m:] if estimand.X is not None else None)
+            return
         for start, W in self._weight_blocks():
             S = np.asarray(Zt @ W).T
             yield start, S[:, :m], (S[:, m:] if estimand.X is not None else None)

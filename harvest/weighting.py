@@ -207,8 +207,13 @@ def poststratify(design, column, counts):
     rep_step = None
     if _is_replicate(design):
         Xs = _sparse(X)
-        rep_step = _fit_replicates(design, lambda W: _post_fit(W, Xs, totals),
-                                   lambda lam: _RepCalibration(Xs, "linear", None, lam))
+        psu = design._psu_products(Xs)
+        if psu is not None:      # generated factors, first step: PSU-level cell totals
+            lam = np.concatenate([_post_ratio(cells, totals) for _, cells in psu])
+            rep_step = _RepCalibration(Xs, "linear", None, lam)
+        else:
+            rep_step = _fit_replicates(design, lambda W: _post_fit(W, Xs, totals),
+                                       lambda lam: _RepCalibration(Xs, "linear", None, lam))
     return _weighted(design, new_w, [step], f"post-stratified on {column!r} "
                      f"({X.shape[1]} cells)", ("poststratify", {"column": column,
                                                                 "counts": counts}),
@@ -364,10 +369,23 @@ def calibrate(design, margins, method="linear", bounds=None, population_size=Non
         XX = _row_outer(_sparse(X))
         flat = None if method == "linear" and bounds is None else dg_of   # g' = 1
         model = (_sparse(X), XX)
-        rep_step = _fit_replicates(
-            design, lambda W: _calibrate_fit(W, model, totals, g_of, flat, max_iter, tol,
-                                             failed),
-            lambda lam: _RepCalibration(model[0], method, bounds, lam))
+        psu = None
+        if flat is None:
+            from scipy import sparse
+
+            psu = design._psu_products(sparse.hstack([model[0], XX]).tocsr())
+        if psu is not None:
+            # linear, generated factors, first step: each replicate's sample totals and
+            # x x' sums are products of its factors with PSU totals; one stacked solve
+            p = X.shape[1]
+            lam = np.concatenate([_linear_lambda(FA[:, :p], FA[:, p:], totals)
+                                  for _, FA in psu])
+            rep_step = _RepCalibration(model[0], method, bounds, lam)
+        else:
+            rep_step = _fit_replicates(
+                design, lambda W: _calibrate_fit(W, model, totals, g_of, flat, max_iter,
+                                                 tol, failed),
+                lambda lam: _RepCalibration(model[0], method, bounds, lam))
         if failed:
             worst = max(f[1] for f in failed)
             warnings.warn(f"Calibration ({method!r}) did not converge in "
@@ -585,7 +603,10 @@ def _cell_sums(W, X):
 
 
 def _post_fit(W, Xs, totals):
-    cells = _cell_sums(W, Xs)
+    return _post_ratio(_cell_sums(W, Xs), totals)
+
+
+def _post_ratio(cells, totals):
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(cells > 0, totals / cells - 1.0, 0.0)
 
@@ -659,6 +680,17 @@ def _calibrate_fit(W, model, totals, g_of, dg_of, max_iter, tol, failed):
     if (rel >= tol).any():
         failed.append((int((rel >= tol).sum()), float(rel.max())))
     return lam
+
+
+def _linear_lambda(sample, cross, totals):
+    """Linear calibration of a block of replicates: ``lambda_r = J_r^{-1}(T - t_r)``."""
+    p = sample.shape[1]
+    jac = cross.reshape(-1, p, p)
+    rhs = (totals - sample)[:, :, None]
+    try:
+        return np.linalg.solve(jac, rhs)[:, :, 0]
+    except np.linalg.LinAlgError:        # a replicate without rows in some margin cell
+        return (np.linalg.pinv(jac, rcond=256 * np.finfo(float).eps) @ rhs)[:, :, 0]
 
 
 def _trim_sweep(W, lo, hi, c=None):
