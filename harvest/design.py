@@ -308,7 +308,12 @@ class SurveyDesign(_DesignBase):
         Notes
         -----
         Factors, ``scale`` and ``rscales`` in ``docs/methods/replicates.md``
-        (implemented in :mod:`harvest.replicates`).
+        (implemented in :mod:`harvest.replicates`). Of a weighted design (post-stratified,
+        raked, calibrated, trimmed or adjusted for nonresponse) the factors are those of
+        the unweighted design and every weighting step is applied again to the full
+        sample and to each replicate, in order (as R's ``calibrate`` of
+        ``as.svrepdesign(unweighted)``; R's ``as.svrepdesign`` of a calibrated design
+        keeps the calibrated weights with plain factors instead).
 
         Examples
         --------
@@ -317,18 +322,25 @@ class SurveyDesign(_DesignBase):
         >>> SurveyDesign(df, psu="psu").replicate("jk1").n_replicates
         4
         """
+        from harvest import weighting
         from harvest.replicate_design import replicate
 
         if self.pps is not None:
             raise ValueError("replicate() of a PPS design is not available: the replicate "
                              "methods here assume equal-probability sampling of PSUs within "
                              "strata; use the design's own (Taylor) variance.")
-        if getattr(self, "_weighting", ()):
-            raise ValueError("replicate() of a post-stratified, raked or calibrated design "
-                             "would ignore the weighting in the replicates; build the "
-                             "replicate design from the unweighted SurveyDesign.")
-        return replicate(self, method, replicates=replicates, rng=rng, rho=rho, batch=batch,
-                         mse=mse)
+        recipe = getattr(self, "_recipe", ())
+        source = getattr(self, "_unweighted", None) or self
+        rep = replicate(source, method, replicates=replicates, rng=rng, rho=rho, batch=batch,
+                        mse=mse)
+        # a weighted design: the factors of the unweighted one, then every weighting step
+        # again on the full sample and on each replicate
+        for name, options in recipe:
+            rep = getattr(weighting, name)(rep, **options)
+        if recipe and not np.array_equal(rep._codes.weights > 0, self._codes.weights > 0):
+            raise ValueError("replicate() of a subset of a weighted design would lose the "
+                             "subset; make the replicates first, then take the subset.")
+        return rep
 
     def _summary(self) -> dict:
         c = self._codes
@@ -598,8 +610,12 @@ class SurveyDesign(_DesignBase):
 
         Respondents' weights (``column`` = 1) are multiplied by their cell's ratio
         :math:`\\sum_{cell} w_i / \\sum_{cell} w_i r_i`; non-respondents keep their rows
-        with weight 0, so every PSU stays in the design. The variance treats the
-        adjusted weights as fixed.
+        with weight 0, so every PSU stays in the design. The variance linearises the
+        weighting-class estimator :math:`\\sum_c (\\hat N_c / \\hat N_{c,r}) \\hat T_{c,r}`:
+        a row of cell :math:`c` contributes
+        :math:`w_i^* (z_i - \\bar z_{c,r}) + w_i \\bar z_{c,r}` with :math:`\\bar z_{c,r}`
+        the respondents' (adjusted-weight) mean of the linearised variable ``z`` in the
+        cell, so non-respondents' PSUs count (``docs/methods/weighting.md``).
 
         Examples
         --------

@@ -343,6 +343,111 @@ class ReplicateDesign(_DesignBase):
                          mse=self.mse, estimate=estimand.estimate())
         return out
 
+    # -- weighting (harvest.weighting): every replicate weighted again ----------------
+    def poststratify(self, column, counts):
+        """Post-stratify the full sample and every replicate (R ``postStratify``).
+
+        As :meth:`harvest.SurveyDesign.poststratify`; each replicate's weights are
+        scaled to the population counts within each cell, so the replicate variance
+        accounts for the post-stratification.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> import harvest as hv
+        >>> df = pd.DataFrame({"psu": range(6), "g": list("aabbbb"), "y": [1.0, 0, 1, 1, 0, 1]})
+        >>> rep = hv.SurveyDesign(df, psu="psu").replicate("jk1").poststratify(
+        ...     "g", {"a": 50, "b": 50})
+        >>> t = rep.total("y")                    # R: svytotal(~y, postStratify(...)) 34.861
+        >>> float(t["estimate"].iloc[0]), round(float(t["se"].iloc[0]), 3)
+        (62.5, 34.861)
+        """
+        from harvest.weighting import poststratify
+
+        return poststratify(self, column, counts)
+
+    def rake(self, margins, max_iter=50, tol=1e-7):
+        """Rake the full sample and every replicate (R ``rake`` of a replicate design).
+
+        Every replicate is post-stratified on each margin in turn for as many sweeps as
+        the full sample needed, as R does.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> import harvest as hv
+        >>> df = pd.DataFrame({"psu": range(8), "a": list("xxyyxxyy"), "b": list("uvuvuuvv")})
+        >>> rep = hv.SurveyDesign(df, psu="psu").replicate("jk1").rake(
+        ...     {"a": {"x": 30, "y": 10}, "b": {"u": 20, "v": 20}})
+        >>> round(float(rep.weights.sum()), 6)
+        40.0
+        """
+        from harvest.weighting import rake
+
+        return rake(self, margins, max_iter=max_iter, tol=tol)
+
+    def calibrate(self, margins, method="linear", bounds=None, population_size=None):
+        """Calibrate the full sample and every replicate (R ``calibrate``).
+
+        As :meth:`harvest.SurveyDesign.calibrate`; the replicates are calibrated in
+        blocks, with stacked ``(b, p, p)`` Newton systems.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> import harvest as hv
+        >>> df = pd.DataFrame({"psu": range(6), "x": [1.0, 2, 3, 4, 5, 6],
+        ...                    "y": [1.0, 2, 2, 5, 4, 7]})
+        >>> rep = hv.SurveyDesign(df, psu="psu").replicate("jk1").calibrate(
+        ...     {"x": 40.0}, population_size=12)
+        >>> round(float(rep.total("x")["se"].iloc[0]), 9)
+        0.0
+        """
+        from harvest.weighting import calibrate
+
+        return calibrate(self, margins, method=method, bounds=bounds,
+                         population_size=population_size)
+
+    def trim_weights(self, lower=None, upper=None, strict=False):
+        """Trim the full-sample weights and every replicate's the same way.
+
+        As :meth:`harvest.SurveyDesign.trim_weights`, applied to each replicate's
+        weights (R's ``trimWeights`` of a replicate design leaves the full-sample
+        weights unchanged; see ``docs/methods/weighting.md``).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> import harvest as hv
+        >>> df = pd.DataFrame({"psu": range(4), "w": [1.0, 1, 1, 9]})
+        >>> rep = hv.SurveyDesign(df, weights="w", psu="psu").replicate("jk1")
+        >>> rep.trim_weights(upper=5).weights.round(4).tolist()
+        [2.3333, 2.3333, 2.3333, 5.0]
+        """
+        from harvest.weighting import trim_weights
+
+        return trim_weights(self, lower=lower, upper=upper, strict=strict)
+
+    def adjust_nonresponse(self, column, by=None):
+        """Weighting-class nonresponse adjustment of the full sample and every replicate.
+
+        As :meth:`harvest.SurveyDesign.adjust_nonresponse`; each replicate's cell ratio
+        comes from that replicate's weights.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> import harvest as hv
+        >>> df = pd.DataFrame({"psu": range(6), "r": [1, 0, 1, 1, 1, 0], "g": list("aaabbb"),
+        ...                    "y": [1.0, 2, 3, 4, 5, 6]})
+        >>> rep = hv.SurveyDesign(df, psu="psu").replicate("jk1")
+        >>> rep.adjust_nonresponse("r", by="g").weights.tolist()
+        [1.5, 0.0, 1.5, 1.5, 1.5, 0.0]
+        """
+        from harvest.weighting import adjust_nonresponse
+
+        return adjust_nonresponse(self, column, by=by)
+
     # -- what _DesignBase needs -------------------------------------------------------
     def _vcov(self, estimand, full: bool):
         return self._pass(estimand, full=full)["vcov"]
@@ -421,6 +526,143 @@ class ReplicateDesign(_DesignBase):
             block = self.data[cols].to_numpy(dtype=float)
             yield start, (Zt @ block).T
 
+    def _weight_blocks(self):
+        """Yield ``(start, W_b)``: ``(n, b)`` blocks of every replicate's row weights.
+
+        The replicate weights before any weighting (generated factors times the
+        full-sample weights, or the supplied columns), then each weighting step of
+        :mod:`harvest.weighting` applied to every replicate of the block at once. A block
+        holds about 4 million weights.
+        """
+        w0 = getattr(self, "_base_weights", None)
+        if w0 is None:
+            w0 = self._codes.weights
+        n = w0.size
+        c = self.batch or max(1, 4_000_000 // max(n, 1))
+        steps = getattr(self, "_rep_steps", ())
+        if self._factors is not None:
+            psu = self._codes.row_psu
+            def generated():
+                for start, F in self._factors.blocks(self.batch):
+                    FT = F.T
+                    for lo in range(0, F.shape[0], c):
+                        W = np.ascontiguousarray(FT[:, lo:lo + c])[psu]   # (n, b) gather
+                        W *= w0[:, None]
+                        yield start + lo, W
+            source = generated()
+        else:
+            R = len(self.replicate_columns)
+            keep = (w0 > 0).astype(float)    # a subset's rows outside keep no weight
+
+            def supplied():
+                for start in range(0, R, c):
+                    cols = self.replicate_columns[start:start + c]
+                    W = self.data[cols].to_numpy(dtype=float)
+                    yield start, W * (w0 if not self.combined_weights else keep)[:, None]
+            source = supplied()
+        for start, W in source:
+            for step in steps:
+                W = step.apply(W, start)
+            yield start, W
+
+    def _psu_products(self, M):
+        """``(start, F_b @ (PSU totals of w0 * M))`` blocks, or None.
+
+        Only for generated factors and no weighting step yet: then every replicate's row
+        weight is ``F[r, psu(i)] * w0_i`` and a replicate sum of any row matrix ``M``
+        (sparse, ``(n, q)``) is a product with its PSU totals.
+        """
+        if self._factors is None or getattr(self, "_rep_steps", ()):
+            return None
+        from scipy import sparse
+
+        codes = self._codes
+        n = codes.row_psu.size
+        G = sparse.csr_matrix((codes.weights, (codes.row_psu, np.arange(n))),
+                              shape=(codes.n_psus, n))
+        A = np.asarray((G @ M).todense()) if sparse.issparse(M) else G @ M
+        return ((start, F @ A) for start, F in self._factors.blocks(self.batch))
+
+    def _linear_sums(self, Zt, width):
+        """Replicate sums ``(start, S)`` after one linear calibration step, at PSU level.
+
+        With ``g_ri = 1 + x_i' lambda_r`` and generated factors, replicate ``r``'s sum of
+        the rows' ``z`` is ``F_r A_0 + sum_j lambda_rj F_r A_j`` with ``A_j`` the PSU totals
+        of ``w0 x_j z``: one product of the factor block with ``(P, (p+1) m)`` totals. None
+        when that does not apply (or the totals would be too large).
+        """
+        steps = getattr(self, "_rep_steps", ())
+        if (self._factors is None or len(steps) != 1
+                or getattr(steps[0], "method", None) != "linear"
+                or getattr(steps[0], "bounds", 0) is not None):
+            return None
+        from scipy import sparse
+
+        step = steps[0]
+        X = sparse.csc_matrix(step.X)
+        p = X.shape[1]
+        P = self._codes.n_psus
+        if P * width * (p + 1) > 30_000_000:
+            return None
+        Z = Zt.T.tocsr()
+        blocks = [Z] + [sparse.diags(X[:, j].toarray().ravel()) @ Z for j in range(p)]
+        w0 = getattr(self, "_base_weights", None)
+        codes = self._codes
+        n = codes.row_psu.size
+        G = sparse.csr_matrix((w0, (codes.row_psu, np.arange(n))), shape=(P, n))
+        A = np.asarray((G @ sparse.hstack(blocks).tocsc()).todense())   # (P, (p+1) m)
+
+        def sums():
+            for start, F in self._factors.blocks(self.batch):
+                FA = (F @ A).reshape(F.shape[0], p + 1, width)
+                lam = step.lam[start:start + F.shape[0]]
+                yield start, FA[:, 0] + np.einsum("bj,bjw->bw", lam, FA[:, 1:])
+        return sums()
+
+    def _weighted_sums(self, estimand, X_dom):
+        """Yield ``(start, num, den)``: replicate sums of the weighted design's estimand.
+
+        Every replicate's weights differ within PSUs after weighting, so the sums are
+        ``Z^T W_b`` over the rows, with ``Z`` the sparse ``(rows, columns)`` matrix of
+        the estimand's variables in their domain columns.
+        """
+        from scipy import sparse
+
+        from harvest._domains import _values
+
+        rows, dom = estimand.row_index, estimand.row_domain
+        D, k = estimand.n_domains, estimand.k
+        n = self._codes.weights.size
+        valid = ~np.isnan(estimand.row_y)
+        y = np.where(valid, np.nan_to_num(estimand.row_y), 0.0)
+        col = dom[:, None] * k + np.arange(k)[None, :]
+        m = D * k
+        parts = [(y, col)]
+        if estimand.X is not None:
+            if estimand.kind == "ratio":
+                x = np.column_stack([_values(self.data, v, rows, False)
+                                     for v in estimand.denominators])
+                x = np.where(valid, x, 0.0)
+            else:
+                x = valid.astype(float)
+            if X_dom is not None:
+                parts.append((x[:, :1], m + dom[:, None]))
+            else:
+                parts.append((x, m + col))
+        vals = np.concatenate([v.ravel() for v, _ in parts])
+        cols = np.concatenate([c.ravel() for _, c in parts])
+        rr = np.concatenate([np.repeat(rows, v.shape[1]) for v, _ in parts])
+        width = m + (0 if estimand.X is None else (D if X_dom is not None else m))
+        Zt = sparse.csr_matrix((vals, (cols, rr)), shape=(width, n))
+        fast = self._linear_sums(Zt, width)
+        if fast is not None:
+            for start, S in fast:
+                yield start, S[:, :m], (S[:, m:] if estimand.X is not None else None)
+            return
+        for start, W in self._weight_blocks():
+            S = np.asarray(Zt @ W).T
+            yield start, S[:, :m], (S[:, m:] if estimand.X is not None else None)
+
     def _pass(self, estimand, full: bool, keep_theta: bool = False, logit: bool = False):
         """One pass over the replicate blocks: covariance (and replicate estimates)."""
         Y, X = estimand.Y, estimand.X
@@ -441,11 +683,15 @@ class ReplicateDesign(_DesignBase):
         acc = _Moments(m, full, est)
         acc_logit = _Moments(m, False, _logit(est)) if logit else None
         thetas = []
-        for start, FZ in self._products(Z):
+        if getattr(self, "_rep_steps", ()):
+            sums = self._weighted_sums(estimand, X_dom)
+        else:
+            sums = ((start, FZ, None) for start, FZ in self._products(Z))
+        for start, FZ, den in sums:
             if X is None:
                 theta = FZ
             else:
-                num, den = FZ[:, :m], FZ[:, m:]
+                num, den = (FZ, den) if den is not None else (FZ[:, :m], FZ[:, m:])
                 if X_dom is not None:
                     den = np.repeat(den, k, axis=1)
                 with np.errstate(divide="ignore", invalid="ignore"):

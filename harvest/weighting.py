@@ -1,11 +1,15 @@
-"""Weighting a Taylor design to known population figures: post-stratification, raking,
+"""Weighting a design to known population figures: post-stratification, raking,
 calibration, trimming and nonresponse adjustment.
 
-Each function takes a :class:`~harvest.design.SurveyDesign` and returns a new one with new
-weights; the caller's design and frame are unchanged. Post-stratification, raking and
-calibration also record the calibration model (a :class:`Step`), so that the Taylor
-variance uses the residuals of the calibration regression, as R ``survey``'s
-``svyrecvar`` does with ``postStrata`` (see ``docs/methods/weighting.md``).
+Each function takes a :class:`~harvest.design.SurveyDesign` or a
+:class:`~harvest.replicate_design.ReplicateDesign` and returns a new one of the same kind
+with new weights; the caller's design and frame are unchanged. On a Taylor design
+post-stratification, raking, calibration and the nonresponse adjustment also record their
+model (a :class:`Step`), so that the variance uses the residuals of the calibration
+regression, as R ``survey``'s ``svyrecvar`` does with ``postStrata``, and the linearised
+weighting-class estimator. On a replicate design every replicate is weighted again, in
+blocks of replicates, with per-replicate parameters stored in the step (see
+``docs/methods/weighting.md``).
 
 Examples
 --------
@@ -29,13 +33,12 @@ import pandas as pd
 
 from harvest._core import group_sum
 from harvest._errors import CalibrationWarning, DataError, check_columns, describe_rows
-from harvest._options import check_option
+from harvest._options import CALIBRATION_METHODS, check_option
 
 __all__ = ["Step", "poststratify", "rake", "calibrate", "trim_weights",
            "adjust_nonresponse", "describe_weighting", "adjust_scores", "CALIBRATION_METHODS"]
 
 #: ``method`` values of :func:`calibrate` (R ``calfun``).
-CALIBRATION_METHODS = ("linear", "raking", "logit")
 #: Relative agreement the categorical margins' population sizes must reach.
 _SIZE_TOLERANCE = 1e-6
 
@@ -57,6 +60,9 @@ class Step:
     X: np.ndarray
     before: np.ndarray
     after: np.ndarray
+    #: ``"calibration"`` (R's postStrata entry) or ``"nonresponse"`` (weighting class
+    #: adjustment: ``X`` the cells, ``before`` all weights, ``after`` the respondents').
+    kind: str = "calibration"
 
 
 # -- margins ---------------------------------------------------------------------------
@@ -146,26 +152,41 @@ def _model(design, margins, population_size):
 
 
 # -- the weighted design -----------------------------------------------------------------
-def _weighted(design, weights, step_list, description):
-    """A copy of ``design`` with new weights, more calibration steps and a history line."""
+def _weighted(design, weights, step_list, description, recipe, rep_step=None):
+    """A copy of ``design`` with new weights, more calibration steps and a history line.
+
+    ``recipe`` is ``(function name, keyword arguments)``: ``SurveyDesign.replicate``
+    re-applies the recipes to the replicates. ``rep_step`` is the step of every
+    replicate's weights on a replicate design.
+    """
     if not (weights > 0).any():
         raise DataError("The weighting leaves no row with positive weight.")
     new = object.__new__(type(design))
     new.__dict__.update(design.__dict__)
     new._codes = dataclasses.replace(design._codes, weights=weights)
-    new._weighting = tuple(getattr(design, "_weighting", ())) + tuple(step_list)
+    if _is_replicate(design):
+        new._base_weights = getattr(design, "_base_weights", None)
+        if new._base_weights is None:
+            new._base_weights = design._codes.weights
+        new._rep_steps = tuple(getattr(design, "_rep_steps", ())) + (rep_step,)
+    else:
+        new._weighting = tuple(getattr(design, "_weighting", ())) + tuple(step_list)
+    new._unweighted = getattr(design, "_unweighted", None) or design
+    new._recipe = tuple(getattr(design, "_recipe", ())) + (recipe,)
     new._weighting_history = tuple(getattr(design, "_weighting_history", ())) + (
         description,)
     return new
 
 
-def _check_design(design):
+def _is_replicate(design) -> bool:
     # the design says what it is (no import of the design classes from below them)
-    if not getattr(design, "_linearised", False):
-        raise TypeError("Weighting is available for Taylor designs (`SurveyDesign`) so far; "
-                        f"got {type(design).__name__}. Weight the SurveyDesign, then make "
-                        "replicates from it is not offered either: replicates must be "
-                        "weighted again each (docs: methods/weighting.md).")
+    return not getattr(design, "_linearised", False)
+
+
+def _check_design(design):
+    if not getattr(design, "_linearised", False) and not hasattr(design, "_weight_blocks"):
+        raise TypeError(f"Weighting needs a SurveyDesign or ReplicateDesign; got "
+                        f"{type(design).__name__}.")
 
 
 def poststratify(design, column, counts):
@@ -182,8 +203,20 @@ def poststratify(design, column, counts):
     g = X @ (totals / cell_totals)
     new_w = w * g
     step = Step(X=X, before=w, after=new_w)
+    rep_step = None
+    if _is_replicate(design):
+        Xs = _sparse(X)
+        psu = design._psu_products(Xs)
+        if psu is not None:      # generated factors, first step: PSU-level cell totals
+            lam = np.concatenate([_post_ratio(cells, totals) for _, cells in psu])
+            rep_step = _RepCalibration(Xs, "linear", None, lam)
+        else:
+            rep_step = _fit_replicates(design, lambda W: _post_fit(W, Xs, totals),
+                                       lambda lam: _RepCalibration(Xs, "linear", None, lam))
     return _weighted(design, new_w, [step], f"post-stratified on {column!r} "
-                     f"({X.shape[1]} cells)")
+                     f"({X.shape[1]} cells)", ("poststratify", {"column": column,
+                                                                "counts": counts}),
+                     rep_step)
 
 
 def rake(design, margins, max_iter=50, tol=1e-7):
@@ -213,7 +246,9 @@ def rake(design, margins, max_iter=50, tol=1e-7):
     old = np.bincount(combined, weights=w, minlength=size)
     converged, delta, iteration = False, np.inf, 0
     after = [None] * len(cats)
+    sweeps = 0
     while iteration < max_iter:
+        sweeps += 1
         for k, (_, _, _, counts) in enumerate(cats):
             cell = onehots[k].T @ w
             w = w * (onehots[k] @ np.divide(counts, cell, out=np.zeros_like(cell),
@@ -235,7 +270,18 @@ def rake(design, margins, max_iter=50, tol=1e-7):
                     for k in range(len(cats))]
     steps = margin_steps * 10
     names = ", ".join(repr(c) for c, *_ in cats)
-    return _weighted(design, w, steps, f"raked to the margins of {names}")
+    rep_step = None
+    if _is_replicate(design):
+        # as R's rake() of a replicate design: every replicate post-stratified on each
+        # margin in turn, for the sweeps the full sample took
+        X = _sparse(np.hstack(onehots))
+        mats = [(_sparse(o), o.argmax(axis=1)) for o in onehots]
+        rep_step = _fit_replicates(
+            design, lambda W: _rake_fit(W, mats, [c[3] for c in cats], sweeps),
+            lambda lam: _RepCalibration(X, "raking", None, lam))
+    return _weighted(design, w, steps, f"raked to the margins of {names}",
+                     ("rake", {"margins": margins, "max_iter": max_iter, "tol": tol}),
+                     rep_step)
 
 
 def _g_functions(method, bounds):
@@ -255,6 +301,8 @@ def _g_functions(method, bounds):
         return g, dg
     base = (lambda u: 1.0 + u) if method == "linear" else np.exp
     dbase = (lambda u: np.ones_like(u)) if method == "linear" else np.exp
+    if bounds is None:
+        return base, dbase
 
     def gb(u):
         return np.clip(base(u), lo, hi)
@@ -314,7 +362,41 @@ def calibrate(design, margins, method="linear", bounds=None, population_size=Non
     text = f"calibrated ({method}) to the totals of {names}"
     if bounds is not None:
         text += f" with g-weights bounded to [{bounds[0]:g}, {bounds[1]:g}]"
-    return _weighted(design, new_w, [step], text)
+    rep_step = None
+    if _is_replicate(design):
+        failed = []
+        XX = _row_outer(_sparse(X))
+        flat = None if method == "linear" and bounds is None else dg_of   # g' = 1
+        model = (_sparse(X), XX)
+        psu = None
+        if flat is None:
+            from scipy import sparse
+
+            psu = design._psu_products(sparse.hstack([model[0], XX]).tocsr())
+        if psu is not None:
+            # linear, generated factors, first step: each replicate's sample totals and
+            # x x' sums are products of its factors with PSU totals; one stacked solve
+            p = X.shape[1]
+            lam = np.concatenate([_linear_lambda(FA[:, :p], FA[:, p:], totals)
+                                  for _, FA in psu])
+            rep_step = _RepCalibration(model[0], method, bounds, lam)
+        else:
+            rep_step = _fit_replicates(
+                design, lambda W: _calibrate_fit(W, model, totals, g_of, flat, max_iter,
+                                                 tol, failed),
+                lambda lam: _RepCalibration(model[0], method, bounds, lam))
+        if failed:
+            worst = max(f[1] for f in failed)
+            warnings.warn(f"Calibration ({method!r}) did not converge in "
+                          f"{sum(f[0] for f in failed)} of {design.n_replicates} replicates "
+                          f"after {max_iter} iterations (largest relative misfit "
+                          f"{worst:.3g}, tolerance {tol:g}); their weights are the last "
+                          "iterate (R keeps them silently).", CalibrationWarning,
+                          stacklevel=3)
+    recipe = ("calibrate", {"margins": margins, "method": method, "bounds": bounds,
+                            "population_size": population_size, "max_iter": max_iter,
+                            "tol": tol})
+    return _weighted(design, new_w, [step], text, recipe, rep_step)
 
 
 def trim_weights(design, lower=None, upper=None, strict=False):
@@ -344,8 +426,14 @@ def trim_weights(design, lower=None, upper=None, strict=False):
         trimmed = np.where(outside, np.clip(w, lo, hi), w)
         excess = (w - trimmed).sum()
         w = np.where(inside, trimmed + excess / inside.sum(), trimmed)
+    rep_step = None
+    if _is_replicate(design):
+        rep_step = _fit_replicates(design, lambda W: _trim_fit(W, lo, hi, strict),
+                                   lambda c: _RepTrim(lo, hi, c), axis=1)
     return _weighted(design, w, [], f"weights trimmed to [{lo:g}, {hi:g}]"
-                     + (" (strict)" if strict else ""))
+                     + (" (strict)" if strict else ""),
+                     ("trim_weights", {"lower": lower, "upper": upper, "strict": strict}),
+                     rep_step)
 
 
 def adjust_nonresponse(design, column, by=None):
@@ -382,8 +470,23 @@ def adjust_nonresponse(design, column, by=None):
                         "with a neighbouring cell.")
     ratio = np.divide(total, resp, out=np.zeros_like(total), where=resp > 0)
     new_w = w * r * ratio[cell]
-    return _weighted(design, new_w, [], f"nonresponse adjustment of {column!r} within "
-                     f"{by if by else 'the whole sample'} ({len(labels)} cells)")
+    onehot = np.zeros((len(data), len(labels)))
+    onehot[np.arange(len(data)), cell] = 1.0
+    step = Step(X=onehot, before=w, after=new_w, kind="nonresponse")
+    rep_step = None
+    if _is_replicate(design):
+        lost = []
+        M = _sparse(onehot)
+        rep_step = _fit_replicates(design, lambda W: _nonresponse_fit(W, M, r, lost),
+                                   lambda ratio_r: _RepNonresponse(cell, r, ratio_r))
+        if lost:
+            warnings.warn(f"{sum(lost)} replicate(s) have a nonresponse cell with weight "
+                          "but no respondent; that cell's weight is lost in those "
+                          "replicates.", CalibrationWarning, stacklevel=3)
+    return _weighted(design, new_w, [step], f"nonresponse adjustment of {column!r} within "
+                     f"{by if by else 'the whole sample'} ({len(labels)} cells)",
+                     ("adjust_nonresponse", {"column": column, "by": by or None}),
+                     rep_step)
 
 
 def describe_weighting(design) -> dict:
@@ -409,6 +512,216 @@ def describe_weighting(design) -> dict:
     return {"steps": list(getattr(design, "_weighting_history", ())),
             "min": float(w.min()), "max": float(w.max()),
             "kish_deff": float(w.size * (w ** 2).sum() / w.sum() ** 2)}
+
+
+# -- every replicate weighted again (replicate designs) ----------------------------------
+def _sparse(X):
+    from scipy import sparse
+
+    return sparse.csr_matrix(X)
+
+
+def _row_outer(Xs):
+    """Sparse ``(n, p*p)`` matrix of the rows' ``x_i x_i'`` from the sparse ``X`` (n, p)."""
+    from scipy import sparse
+
+    n, p = Xs.shape
+    Xs = Xs.tocsr()
+    Xs.sort_indices()
+    k = np.diff(Xs.indptr)                       # nonzeros per row
+    row = np.repeat(np.arange(n), k)             # row of each nonzero
+    ke = k[row]
+    a = np.repeat(np.arange(Xs.nnz), ke)         # every nonzero with each of its row's
+    offset = np.arange(a.size) - np.repeat(np.cumsum(ke) - ke, ke)
+    b = Xs.indptr[row][a] + offset
+    return sparse.csr_matrix((Xs.data[a] * Xs.data[b],
+                              (row[a], Xs.indices[a] * p + Xs.indices[b])), shape=(n, p * p))
+
+
+def _fit_replicates(design, fit, make, axis=0):
+    """Fit one weighting step on every replicate's weights, block by block.
+
+    ``fit(W)`` takes an ``(n, b)`` block of replicate weights (a column per replicate,
+    after the design's earlier steps) and returns the block's parameters (replicates on
+    ``axis``); ``make(params)`` builds the step from the parameters of all replicates.
+    """
+    parts = [fit(W) for _, W in design._weight_blocks()]
+    if axis == 1:                      # trimming: (iterations, b) blocks, padded
+        depth = max(p.shape[0] for p in parts)
+        parts = [np.vstack([p, np.zeros((depth - p.shape[0], p.shape[1]))]) for p in parts]
+    return make(np.concatenate(parts, axis=axis))
+
+
+@dataclass(frozen=True)
+class _RepCalibration:
+    """Replicate ``r``'s weights times ``g(X lambda_r)`` (post-stratification, raking,
+    calibration): ``X`` the (n, p) calibration matrix (dense or sparse), ``lam`` is
+    ``(R, p)``."""
+
+    X: object
+    method: str
+    bounds: tuple | None
+    lam: np.ndarray
+
+    def apply(self, W, start):
+        g_of, _ = _g_functions(self.method, self.bounds)
+        lam = self.lam[start:start + W.shape[1]]
+        return W * g_of(np.asarray(self.X @ lam.T))
+
+
+@dataclass(frozen=True)
+class _RepTrim:
+    """Trimming of every replicate: ``c`` (iterations, R) the shares of the excess."""
+
+    lo: float
+    hi: float
+    c: np.ndarray
+
+    def apply(self, W, start):
+        for c in self.c[:, start:start + W.shape[1]]:
+            W = _trim_sweep(W, self.lo, self.hi, c)[0]
+        return W
+
+
+@dataclass(frozen=True)
+class _RepNonresponse:
+    """Respondents' weights of replicate ``r`` times the cell ratio ``ratio[r, cell]``."""
+
+    cell: np.ndarray
+    r: np.ndarray
+    ratio: np.ndarray
+
+    def apply(self, W, start):
+        return W * self.r[:, None] * self.ratio[start:start + W.shape[1]].T[self.cell]
+
+
+def _cell_sums(W, X):
+    """``W' X`` for the ``(n, b)`` weights and a sparse or dense ``X`` (n, p): ``(b, p)``."""
+    return np.asarray(X.T @ W).T
+
+
+
+def _post_fit(W, Xs, totals):
+    return _post_ratio(_cell_sums(W, Xs), totals)
+
+
+def _post_ratio(cells, totals):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(cells > 0, totals / cells - 1.0, 0.0)
+
+
+def _rake_fit(W, mats, counts, sweeps):
+    """Log cumulative factors of every margin's cells after ``sweeps`` sweeps, (b, p).
+
+    ``mats``: per margin, the sparse one-hot cells and each row's cell.
+    """
+    logs = [np.zeros((W.shape[1], M.shape[1])) for M, _ in mats]
+    for _ in range(sweeps):
+        for k, (M, cell) in enumerate(mats):
+            cells = _cell_sums(W, M)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                f = np.where(cells > 0, counts[k] / cells, 1.0)
+            W = W * f.T[cell]
+            logs[k] += np.log(f)
+    return np.hstack(logs)
+
+
+def _calibrate_fit(W, model, totals, g_of, dg_of, max_iter, tol, failed):
+    """Newton iterations for every replicate of the block at once: ``(b, p)`` lambdas.
+
+    ``model`` is ``(Xs, XX)``: the sparse calibration matrix and the sparse rows'
+    ``x x'`` (n, p*p); ``dg_of`` is None when ``g' = 1`` (linear). The ``(b, p, p)``
+    Jacobians are one product of the weights with ``XX`` and one stacked
+    ``np.linalg.solve``.
+    """
+    Xs, XX = model
+    b, p = W.shape[1], Xs.shape[1]
+    scale = 1.0 + np.abs(totals)
+    lam = np.zeros((b, p))
+
+    def linear(lam):                          # (n, b): x_i' lambda_r
+        return np.asarray(Xs @ lam.T)
+
+    misfit = np.broadcast_to(totals - _cell_sums(W, Xs), (b, p)).copy()
+    for _ in range(max_iter):
+        todo = np.max(np.abs(misfit) / scale, axis=1) >= tol
+        if not todo.any():
+            break
+        every = bool(todo.all())
+        Wt = W if every else W[:, todo]
+        lt = lam if every else lam[todo]
+        dW = Wt if dg_of is None else Wt * dg_of(linear(lt))
+        jac = _cell_sums(dW, XX).reshape(-1, p, p)
+        solved = True
+        try:
+            step = np.linalg.solve(jac, misfit[todo][:, :, None])[:, :, 0]
+        except np.linalg.LinAlgError:    # a replicate without rows in some margin cell
+            solved = False
+            step = (np.linalg.pinv(jac, rcond=256 * np.finfo(float).eps)
+                    @ misfit[todo][:, :, None])[:, :, 0]
+        if dg_of is None and solved:
+            # linear g without bounds: the Newton step is the closed form (R regcalibrate)
+            lam[todo] = lt + step
+            misfit[todo] = 0.0
+            break
+        trial = lt + step
+        g = g_of(linear(trial))
+        for _ in range(30):          # halve the steps that leave the range of g
+            bad = ~np.isfinite(g).all(axis=0)
+            if not bad.any():
+                break
+            step[bad] /= 2
+            trial = lt + step
+            g = g_of(linear(trial))
+        lam[todo] = trial
+        misfit[todo] = totals - _cell_sums(Wt * g, Xs)
+    rel = np.max(np.abs(misfit) / scale, axis=1)
+    if (rel >= tol).any():
+        failed.append((int((rel >= tol).sum()), float(rel.max())))
+    return lam
+
+
+def _linear_lambda(sample, cross, totals):
+    """Linear calibration of a block of replicates: ``lambda_r = J_r^{-1}(T - t_r)``."""
+    p = sample.shape[1]
+    jac = cross.reshape(-1, p, p)
+    rhs = (totals - sample)[:, :, None]
+    try:
+        return np.linalg.solve(jac, rhs)[:, :, 0]
+    except np.linalg.LinAlgError:        # a replicate without rows in some margin cell
+        return (np.linalg.pinv(jac, rcond=256 * np.finfo(float).eps) @ rhs)[:, :, 0]
+
+
+def _trim_sweep(W, lo, hi, c=None):
+    """One trimming sweep of every column of ``W`` (n, b); the shares ``c`` (b,) if given."""
+    active = W > 0
+    outside = active & ((W < lo) | (W > hi))
+    inside = active & ~outside
+    trimmed = np.where(outside, np.clip(W, lo, hi), W)
+    if c is None:
+        count = inside.sum(axis=0)
+        excess = (W - trimmed).sum(axis=0)
+        c = np.divide(excess, count, out=np.zeros_like(excess), where=count > 0)
+    return np.where(inside, trimmed + c[None, :], trimmed), c, outside.any()
+
+
+def _trim_fit(W, lo, hi, strict):
+    shares = []
+    for _ in range(100 if strict else 1):
+        W, c, any_outside = _trim_sweep(W, lo, hi)
+        if not any_outside:
+            break
+        shares.append(c)
+    return np.array(shares).reshape(len(shares), W.shape[1])
+
+
+def _nonresponse_fit(W, M, r, lost):
+    total = _cell_sums(W, M)
+    resp = _cell_sums(W * r[:, None], M)
+    gone = (total > 0) & (resp == 0)
+    if gone.any():
+        lost.append(int(gone.any(axis=1).sum()))
+    return np.divide(total, resp, out=np.zeros_like(total), where=resp > 0)
 
 
 # -- the variance ---------------------------------------------------------------------------
@@ -452,9 +765,22 @@ def adjust_scores(design, estimand, scores, row_group=None, n_groups=None):
     P = codes.n_psus if n_groups is None else n_groups
     out = np.array(scores, dtype=float)
     done = []
+    # a nonresponse adjustment is linearised last-step-first (the chain rule); R's
+    # order (first step first) is kept for chains of calibrations alone
+    if any(s.kind == "nonresponse" for s in steps):
+        steps = steps[::-1]
     for s in steps:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where(s.after > 0, s.before / s.after, 0.0)
+        if s.kind == "nonresponse":
+            # u <- u - (after - before) X B, B = cell means of u under the new weights
+            ratio = np.ones_like(s.after)
+            removed = s.after - s.before
+            A = s.X.T @ (s.X * s.after[:, None])
+        else:
+            # u <- u - after X B, B = (X' diag(before) X)^-1 X' diag(before/after) u
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ratio = np.where(s.after > 0, s.before / s.after, 0.0)
+            removed = s.after
+            A = s.X.T @ (s.X * s.before[:, None])
         p = s.X.shape[1]
         v = (ratio * wf)[rows]
         M = s.X[rows] * v[:, None]                                    # (n_r, p)
@@ -463,10 +789,9 @@ def adjust_scores(design, estimand, scores, row_group=None, n_groups=None):
         gy = gy.reshape(D, p, k).transpose(1, 0, 2).reshape(p, D * k)
         gx = gx.reshape(D, p, k).transpose(1, 0, 2).reshape(p, D * k)
         C = a * gy + b * gx
-        for prev, B in done:
-            C -= (s.X * (ratio * prev.after)[:, None]).T @ prev.X @ B
-        A = s.X.T @ (s.X * s.before[:, None])
+        for prev, prev_removed, B in done:
+            C -= (s.X * (ratio * prev_removed)[:, None]).T @ prev.X @ B
         B = np.linalg.lstsq(A, C, rcond=None)[0]
-        out -= group_sum(row_group, P, s.X * s.after[:, None]) @ B
-        done.append((s, B))
+        out -= group_sum(row_group, P, s.X * removed[:, None]) @ B
+        done.append((s, removed, B))
     return out

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import harvest as hv
-from harvest._errors import DataError
+from harvest._errors import CalibrationWarning, DataError
 
 REF = Path(__file__).parent / "reference"
 STYPE = {"E": 4421, "H": 755, "M": 1018}
@@ -78,3 +78,131 @@ def test_trim_and_nonresponse(design):
     assert (nr.weights[data["resp"] == 0] == 0).all()
     sums = nr.weights.groupby(data["stype"]).sum()
     np.testing.assert_allclose(sums, d.weights.groupby(data["stype"]).sum())
+
+
+# -- replicate designs, nonresponse, chained steps: weighting_replicate.csv ----------------
+POP = {"stype": STYPE, "api99": 3914069.0}
+CASES = {  # (data, kind) -> bounds of linear_bounded, bounds of logit, upper of ps_trim
+    ("apistrat", "taylor"): ((0.95, 1.04), (0.7, 1.7), 40.0),
+    ("apistrat", "jkn"): ((0.95, 1.04), (0.7, 1.7), 40.0),
+    ("apiclus1", "taylor"): ((0.41, 3.0), (0.2, 3.0), 45.0),
+    ("apiclus1", "jk1"): ((0.41, 3.0), (0.2, 3.0), 45.0),
+    ("apiclus1", "bootstrap"): ((0.1, 10.0), (0.05, 10.0), 45.0),
+}
+WEIGHTINGS = ["none", "poststratify", "rake", "linear", "raking", "logit", "linear_bounded",
+              "ps_trim", "nonresponse"]
+ITERATIVE = {"rake", "raking", "logit", "linear_bounded"}
+
+
+@pytest.fixture(scope="module")
+def api_designs():
+    strat = pd.read_csv(REF / "weighting_apistrat.csv")
+    clus = pd.read_csv(REF / "weighting_apiclus1.csv")
+    for df, mod in ((strat, 7), (clus, 5)):
+        df["yes"] = (df["sch.wide"] == "Yes").astype(int)
+        df["resp"] = ((df["snum"] % mod) != (0 if mod == 7 else 2)).astype(int)
+    boot = clus.merge(pd.read_csv(REF / "weighting_boot.csv"), on="snum", validate="1:1")
+    dst = hv.SurveyDesign(strat, weights="pw", strata="stype", fpc="fpc")
+    dcl = hv.SurveyDesign(clus, weights="pw", psu="dnum", fpc="fpc")
+    return {("apistrat", "taylor"): dst, ("apistrat", "jkn"): dst.replicate("jkn"),
+            ("apiclus1", "taylor"): dcl, ("apiclus1", "jk1"): dcl.replicate("jk1"),
+            ("apiclus1", "bootstrap"): hv.ReplicateDesign(
+                boot, weights="pw", replicate_weights="rw", method="bootstrap")}
+
+
+def _weigh(d, name, bounds, logit, upper):
+    return {
+        "none": lambda: d,
+        "poststratify": lambda: d.poststratify("stype", STYPE),
+        "rake": lambda: d.rake({"stype": STYPE, "sch.wide": SW}, tol=1e-9),
+        "linear": lambda: d.calibrate(POP),
+        "raking": lambda: d.calibrate(POP, method="raking"),
+        "logit": lambda: d.calibrate(POP, method="logit", bounds=logit),
+        "linear_bounded": lambda: d.calibrate(POP, bounds=bounds),
+        "ps_trim": lambda: d.poststratify("stype", STYPE).trim_weights(upper=upper,
+                                                                       strict=True),
+        "nonresponse": lambda: d.adjust_nonresponse("resp", by="stype"),
+    }[name]()
+
+
+def _stats(d):
+    return {"mean_api00": d.mean("api00"), "total_enroll": d.total("enroll"),
+            "prop_yes": d.proportion("yes"), "ratio_api00_api99": d.ratio("api00", "api99"),
+            "mean_api00_by_sch.wide": d.mean("api00", by="sch.wide"),
+            "total_enroll_by_stype": d.total("enroll", by="stype")}
+
+
+def _max_rel(design, ref):
+    worst = 0.0
+    for stat, table in _stats(design).items():
+        r = ref[ref["stat"] == stat]
+        assert len(r) == len(table), stat
+        size = np.abs(r["estimate"].to_numpy())
+        for col in ("estimate", "se"):
+            got, want = table[col].to_numpy(), r[col].to_numpy()
+            # an SE that is zero up to rounding (a margin's own proportion) is compared
+            # on the scale of 1e-6 of the estimate
+            floor = np.maximum(np.abs(want), 1e-6 * size)
+            worst = max(worst, float(np.max(np.abs(got - want) / floor)))
+    return worst
+
+
+@pytest.mark.parametrize("case", list(CASES), ids="-".join)
+@pytest.mark.parametrize("name", WEIGHTINGS)
+def test_replicate_and_chained_agree_with_r(api_designs, case, name):
+    # tolerance: 1e-6 relative; 1e-5 for the iterative methods (rake, raking, logit, bounds)
+    ref = pd.read_csv(REF / "weighting_replicate.csv", keep_default_na=False)
+    ref = ref[(ref["data"] == case[0]) & (ref["kind"] == case[1]) & (ref["design"] == name)]
+    assert len(ref), "no R reference"
+    tol = 1e-5 if name in ITERATIVE else 1e-6
+    d = _weigh(api_designs[case], name, *CASES[case])
+    assert _max_rel(d, ref) < tol
+    if case[1] == "taylor" and case[0] == "apiclus1" or case == ("apistrat", "taylor"):
+        # replicate() of the weighted Taylor design = R's weighting of the replicate design
+        kind = "jkn" if case[0] == "apistrat" else "jk1"
+        rep = d.replicate(kind)
+        ref = pd.read_csv(REF / "weighting_replicate.csv", keep_default_na=False)
+        ref = ref[(ref["data"] == case[0]) & (ref["kind"] == kind) & (ref["design"] == name)]
+        assert _max_rel(rep, ref) < tol
+
+
+def test_replicate_weighting_leaves_design_and_batch_alone(api_designs):
+    rep = api_designs[("apiclus1", "jk1")]
+    before = rep.mean("api00")
+    cal = rep.calibrate(POP, method="raking")
+    pd.testing.assert_frame_equal(rep.mean("api00"), before)
+    assert not hasattr(rep, "_rep_steps")
+    small = hv.SurveyDesign(rep.data, weights="pw", psu="dnum", fpc="fpc").replicate(
+        "jk1", batch=4).calibrate(POP, method="raking")
+    pd.testing.assert_frame_equal(small.mean("api00", by="stype"),
+                                  cal.mean("api00", by="stype"), rtol=1e-12)
+    assert np.isclose(cal.total("api99")["estimate"].iloc[0], POP["api99"])
+    assert cal.total("api99")["se"].iloc[0] < 1e-6 * POP["api99"]   # calibrated in each
+    sub = cal.subset(cal.data["stype"] == "E").mean("api00")
+    assert sub["n"].iloc[0] == (cal.data["stype"] == "E").sum()
+
+
+def test_replicate_calibration_that_fails_warns(api_designs):
+    rep = api_designs[("apiclus1", "jk1")]
+    with pytest.warns(CalibrationWarning, match="did not converge in"):
+        rep.calibrate(POP, method="logit", bounds=(0.41, 1.9))
+
+
+def test_replicate_of_weighted_subset_refused(design):
+    ps = design.poststratify("stype", STYPE)
+    with pytest.raises(ValueError, match="subset"):
+        ps.subset(design.data["stype"] == "E").replicate("jkn")
+
+
+def test_psu_level_linear_path_equals_row_blocks(api_designs, monkeypatch):
+    # linear calibration / post-stratification of generated factors runs at PSU level;
+    # the row-block path (every other case) must give the same replicate estimates
+    rep = api_designs[("apiclus1", "jk1")]
+    fast = [rep.calibrate(POP).mean("api00", by="stype"),
+            rep.poststratify("stype", STYPE).total("enroll", by="sch.wide")]
+    monkeypatch.setattr(hv.ReplicateDesign, "_linear_sums", lambda self, *a: None)
+    monkeypatch.setattr(hv.ReplicateDesign, "_psu_products", lambda self, *a: None)
+    rows = [rep.calibrate(POP).mean("api00", by="stype"),
+            rep.poststratify("stype", STYPE).total("enroll", by="sch.wide")]
+    for a, b in zip(fast, rows, strict=True):
+        pd.testing.assert_frame_equal(a, b, rtol=1e-11)
