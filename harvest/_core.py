@@ -211,3 +211,87 @@ def stratified_vcov(scores, psu_stratum, n_psu, fraction, lonely: str, full: boo
             else:
                 vcov = vcov * scale
     return vcov
+
+
+def pair_stratified_variance(pair_psu, pair_group, values, n_groups: int, psu_stratum,
+                             n_psu, fraction, lonely: str, present=None) -> np.ndarray:
+    """Taylor variances of :func:`stratified_vcov` (``full=False``) from sparse scores.
+
+    Parameters
+    ----------
+    pair_psu, pair_group : array_like of int, shape (q,)
+        The PSU and the group (domain) of each non-zero entry; each (PSU, group) pair
+        at most once. A PSU absent from a group scores 0 there.
+    values : array_like, shape (q, k)
+        The scores of the pairs, ``k`` columns per group (column ``g * k + v``).
+    n_groups : int
+        Number of groups ``G``.
+    psu_stratum, n_psu, fraction, lonely
+        As :func:`stratified_vcov`.
+    present : array_like of bool, shape (q, k), optional
+        Which pairs hold rows of each column (``"average"`` counts the strata holding
+        the estimate); ``None``: every stratum, as ``stratum_present=None``.
+
+    Returns
+    -------
+    numpy.ndarray, shape (G * k,)
+        The same numbers as ``stratified_vcov(dense_scores, ..., full=False)``.
+
+    Notes
+    -----
+    With :math:`c_{hg}` the PSUs of stratum :math:`h` holding group :math:`g` and
+    :math:`\\bar z_{hg} = \\sum_{i} z_{hgi} / n_h`,
+    :math:`\\sum_{i \\in h} (z_{hgi} - \\bar z_{hg})^2 = \\sum_{i \\in c_{hg}}
+    (z_{hgi} - \\bar z_{hg})^2 + (n_h - |c_{hg}|)\\,\\bar z_{hg}^2`: the work is over the
+    pairs, never over PSUs x groups.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> pair_stratified_variance(np.array([0, 1, 2, 3]), np.zeros(4, int),
+    ...                          np.array([1.0, 3.0, 2.0, 6.0]), 1, np.array([0, 0, 1, 1]),
+    ...                          np.array([2, 2]), np.zeros(2), "fail")
+    array([20.])
+    """
+    values = np.asarray(values, dtype=float)
+    if values.ndim == 1:
+        values = values[:, None]
+    k = values.shape[1]
+    pair_psu = np.asarray(pair_psu, dtype=np.intp)
+    pair_group = np.asarray(pair_group, dtype=np.int64)
+    psu_stratum = np.asarray(psu_stratum, dtype=np.intp)
+    n_psu = np.asarray(n_psu)
+    H = n_psu.shape[0]
+    h = psu_stratum[pair_psu]
+    key = pair_group * H + h
+    if H * n_groups <= 4 * len(key) + 1024:
+        used = np.bincount(key, minlength=H * n_groups) > 0
+        q = (np.cumsum(used) - 1)[key]
+        cells = np.flatnonzero(used)
+    else:
+        cells, q = np.unique(key, return_inverse=True)
+        q = q.reshape(-1)
+    Q = cells.size
+    hq, gq = cells % H, cells // H
+    nh = n_psu[hq].astype(float)
+    mean = group_sum(q, Q, values) / np.maximum(nh, 1.0)[:, None]
+    if lonely == "adjust":
+        mean[nh <= 1] = 0.0      # a single PSU is left uncentred
+    centred = values - mean[q]
+    held = np.bincount(q, minlength=Q).astype(float)
+    ss = group_sum(q, Q, centred * centred) + (nh - held)[:, None] * mean * mean
+    factor = stratum_factor(n_psu, fraction, lonely)[hq]
+    var = group_sum(gq, n_groups, ss * factor[:, None]).reshape(-1)
+    lonely_h = lonely_strata(n_psu, fraction)
+    if lonely == "average" and lonely_h.any():
+        if present is None:
+            nstrat = float(H)
+            nok = nstrat - lonely_h.sum()
+        else:
+            hit = group_sum(q, Q, np.asarray(present, dtype=bool)) > 0     # (Q, k)
+            nstrat = group_sum(gq, n_groups, hit).reshape(-1)
+            nok = nstrat - group_sum(gq, n_groups, hit & lonely_h[hq, None]).reshape(-1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = np.where(np.asarray(nstrat) > 0, nstrat / nok, 1.0)
+            var = var * scale
+    return var

@@ -24,7 +24,7 @@ import pandas as pd
 
 from harvest._base import _DesignBase
 from harvest._codes import DesignCodes, _codes_of, _compact, _numeric, weight_values
-from harvest._core import stratified_vcov
+from harvest._core import pair_stratified_variance, stratified_vcov
 from harvest._errors import DataError, check_columns, check_frame, describe_rows, plain_value
 from harvest._options import LONELY_PSU, as_list, check_option
 
@@ -309,18 +309,25 @@ class SurveyDesign(_DesignBase):
 
     def _vcov(self, estimand, full: bool):
         c = self._codes
-        present = estimand.stratum_present
-        self._check_lonely(present)
+        self._check_lonely(estimand.strata_holding()[:, None])
         # After the check, a lonely stratum under "fail" holds none of these domains, so
         # it adds nothing: "remove" gives the same numbers without a second check.
         policy = "remove" if c.lonely_psu == "fail" else c.lonely_psu
-        scores = estimand.scores()
         if getattr(self, "_weighting", ()):
             from harvest.weighting import adjust_scores  # residuals of the calibration model
 
-            scores = adjust_scores(self, estimand, scores)
-        return stratified_vcov(scores, c.psu_stratum, c.n_psu, c.fraction,
-                               policy, full=full, stratum_present=None if full else present)
+            scores = adjust_scores(self, estimand, estimand.scores())
+            return stratified_vcov(scores, c.psu_stratum, c.n_psu, c.fraction, policy,
+                                   full=full,
+                                   stratum_present=None if full else estimand.stratum_present)
+        if full:
+            return stratified_vcov(estimand.scores(), c.psu_stratum, c.n_psu, c.fraction,
+                                   policy, full=True)
+        # variances only: over the (PSU, domain) pairs that occur (no P x D array)
+        return pair_stratified_variance(estimand.pair_psu, estimand.pair_domain,
+                                        estimand.pair_scores(), estimand.n_domains,
+                                        c.psu_stratum, c.n_psu, c.fraction, policy,
+                                        present=estimand.pair_counts > 0)
 
     def _df(self, estimand):
         return estimand.design_df(self._codes)
