@@ -24,7 +24,7 @@ import pandas as pd
 
 from harvest._base import _DesignBase
 from harvest._codes import DesignCodes, _codes_of, _compact, _numeric, weight_values
-from harvest._core import pair_stratified_variance, stratified_vcov
+from harvest._core import pair_covariance_entries, pair_stratified_variance, stratified_vcov
 from harvest._errors import DataError, check_columns, check_frame, describe_rows, plain_value
 from harvest._options import LONELY_PSU, as_list, check_option
 
@@ -328,6 +328,17 @@ class SurveyDesign(_DesignBase):
                                         estimand.pair_scores(), estimand.n_domains,
                                         c.psu_stratum, c.n_psu, c.fraction, policy,
                                         present=estimand.pair_counts > 0)
+
+    def _vcov_entries(self, estimand, first, second):
+        if getattr(self, "_weighting", ()):
+            return super()._vcov_entries(estimand, first, second)
+        c = self._codes
+        self._check_lonely(estimand.strata_holding()[:, None])
+        policy = "remove" if c.lonely_psu == "fail" else c.lonely_psu
+        return pair_covariance_entries(estimand.pair_psu, estimand.pair_domain,
+                                       estimand.pair_scores(), estimand.n_domains,
+                                       c.psu_stratum, c.n_psu, c.fraction, policy,
+                                       first, second)
 
     def _df(self, estimand):
         return estimand.design_df(self._codes)
