@@ -256,7 +256,6 @@ def pair_stratified_variance(pair_psu, pair_group, values, n_groups: int, psu_st
     values = np.asarray(values, dtype=float)
     if values.ndim == 1:
         values = values[:, None]
-    k = values.shape[1]
     pair_psu = np.asarray(pair_psu, dtype=np.intp)
     pair_group = np.asarray(pair_group, dtype=np.int64)
     psu_stratum = np.asarray(psu_stratum, dtype=np.intp)
