@@ -10,9 +10,9 @@ import harvest as hv
 import harvest._domains as domains_mod
 import harvest.replicate_design as rd
 from harvest._base import _DesignBase
-from harvest._errors import HarvestWarning
 from harvest._core import stratified_vcov
 from harvest._domains import build_estimand
+from harvest._errors import HarvestWarning
 
 
 def _data(seed=3, n=1500, domains=60):
