@@ -327,7 +327,7 @@ def pair_covariance_entries(pair_psu, pair_group, values, n_groups: int, psu_str
     >>> pair_covariance_entries(np.array([0, 1, 2, 3, 0, 2]), np.array([0, 0, 0, 0, 1, 1]),
     ...     z, 2, np.array([0, 0, 1, 1]), np.array([2, 2]), np.zeros(2), "fail",
     ...     np.array([0, 0]), np.array([0, 1])).round(6).tolist()
-    [20.0, -3.0]
+    [20.0, -6.0]
     """
     values = np.asarray(values, dtype=float)
     if values.ndim == 1:

@@ -1,8 +1,9 @@
 """Estimands and tidy tables, shared by every design class.
 
 :func:`build_estimand` reduces the rows of a design, once per call, to PSU-level totals
-``Y`` and ``X`` of shape ``(P, m)`` with one column per domain x indicator
-(``j = d * k + v``, domain-major). Linearisation and replicate variances both start
+on the (PSU, domain) pairs that occur (``pair_Y``, ``pair_X``), one column per indicator;
+the estimates are columns ``j = d * k + v`` (domain-major). Nothing of size PSUs x
+domains is built unless a caller asks for the dense views ``Y`` and ``X``. Linearisation and replicate variances both start
 from these totals. :func:`assemble_table` writes the tidy output of ``API.md``.
 
 Examples
@@ -57,10 +58,19 @@ class Estimand:
         The ``k`` indicator labels (``"num/den"`` for ratios).
     variables, denominators : list
         The numerator and denominator columns (``denominators`` empty unless ratio).
-    Y : numpy.ndarray, shape (P, m)
-        PSU totals of ``w * y`` over the rows of each domain with a non-missing value.
-    X : numpy.ndarray or None, shape (P, m)
-        PSU totals of ``w`` (means, proportions) or ``w * x`` (ratios); ``None`` for totals.
+    pair_psu, pair_domain : numpy.ndarray of int, shape (q,)
+        The (PSU, domain) pairs that hold rows with positive weight, sorted by domain
+        then PSU: the only PSU totals stored (no dense ``P x D`` array).
+    pair_Y : numpy.ndarray, shape (q, k)
+        Pair totals of ``w * y`` over the rows with a non-missing value; the dense
+        ``(P, m)`` view is :attr:`Y` (zero where a PSU lacks the domain).
+    pair_X : numpy.ndarray or None, shape (q, k)
+        Pair totals of ``w`` (means, proportions) or ``w * x`` (ratios); ``None`` for
+        totals (dense view :attr:`X`).
+    pair_counts : numpy.ndarray, shape (q, k)
+        Rows with a non-missing value per pair.
+    n_psus, psu_stratum, n_strata
+        The design's PSUs and their strata.
     n : numpy.ndarray, shape (m,)
         Unweighted rows with positive weight and non-missing values, per column.
     wsum : numpy.ndarray, shape (m,)
@@ -69,10 +79,6 @@ class Estimand:
         Element variance R ``svyvar`` gives for the variable the SRS variance of the
         design effect is made of (``y`` for totals, ``y - mean`` for means, the ratio's
         linearised variable for ratios), with divisor ``n - 1``.
-    domain_psu : numpy.ndarray of bool, shape (P, D)
-        Which PSUs hold rows (positive weight) of each domain.
-    stratum_present : numpy.ndarray of bool, shape (H, m)
-        Which strata hold rows of each column.
     row_index : numpy.ndarray of int
         Positions (in the data) of the rows with positive weight, that the estimate used.
     row_domain : numpy.ndarray of int
@@ -82,6 +88,8 @@ class Estimand:
         is missing).
     row_weight : numpy.ndarray, shape (len(row_index),)
         The weights of those rows.
+    ytot, xtot : numpy.ndarray, shape (m,)
+        Column totals of ``pair_Y`` and ``pair_X`` (``xtot`` None for totals).
     """
 
     kind: str
