@@ -323,6 +323,8 @@ def analyse(frames: dict, *, visits=None, design: dict | None = None, level: flo
         settings = {"model": "hierarchical", **(bayes_options or {})}
         farms = prepared["farm"]
         cols = used_design["farm"]
+        if getattr(progress, "enabled", False):   # said before the compile, on stderr
+            print(BAYES_NOTICE, file=sys.stderr, flush=True)
         fit = hb.fit_prevalence(farms, outcome="child_labour", area="region",
                                 time="year" if "year" in farms.columns else None,
                                 cluster=cols.get("psu"), weights=cols.get("weights"),
@@ -882,6 +884,13 @@ def _methods(data: ReportData, policy: DisclosurePolicy, reliability="flag") -> 
 # -------------------------------------------------------------------------- front doors
 
 
+#: What ``analyse(bayes=True)`` says on stderr before fitting (a progress bar shows
+#: nothing while numba compiles). Figures: docs/performance.md.
+BAYES_NOTICE = ("harvest: compiling the Bayesian model (first run on this machine: about "
+                "30 s on a quiet 2-core machine, minutes under load; later runs load it "
+                "from the PyTensor cache in about 2 s) ...")
+
+
 class _Progress:
     """A tqdm progress bar on stderr when it is a terminal, or nothing.
 
@@ -890,6 +899,7 @@ class _Progress:
 
     def __init__(self, enabled: bool, total: int, desc: str):
         self.bar = None
+        self.enabled = enabled   # said: notices on stderr (terminal or log)
         if enabled and sys.stderr.isatty():
             from tqdm.auto import tqdm
 
