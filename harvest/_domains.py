@@ -3,8 +3,8 @@
 :func:`build_estimand` reduces the rows of a design, once per call, to PSU-level totals
 on the (PSU, domain) pairs that occur (``pair_Y``, ``pair_X``), one column per indicator;
 the estimates are columns ``j = d * k + v`` (domain-major). Nothing of size PSUs x
-domains is built unless a caller asks for the dense views ``Y`` and ``X``. Linearisation and replicate variances both start
-from these totals. :func:`assemble_table` writes the tidy output of ``API.md``.
+domains is built unless a caller asks for the dense views ``Y`` and ``X``.
+Linearisation and replicate variances both start from these totals. :func:`assemble_table` writes the tidy output of ``API.md``.
 
 Examples
 --------
