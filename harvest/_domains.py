@@ -4,7 +4,8 @@
 on the (PSU, domain) pairs that occur (``pair_Y``, ``pair_X``), one column per indicator;
 the estimates are columns ``j = d * k + v`` (domain-major). Nothing of size PSUs x
 domains is built unless a caller asks for the dense views ``Y`` and ``X``.
-Linearisation and replicate variances both start from these totals. :func:`assemble_table` writes the tidy output of ``API.md``.
+Linearisation and replicate variances both start from these totals; :func:`assemble_table`
+writes the tidy output of ``API.md``.
 
 Examples
 --------
