@@ -303,6 +303,28 @@ class _DesignBase:
         vcov[:, empty] = np.nan
         return estimand, estimate, vcov, self._df(estimand)
 
+    def _estimate_entries(self, kind, variables, by=None, na="fail", denominator=None):
+        """As :meth:`_estimate_vcov`, with the covariance as a function of the entries
+        asked (``entries(first, second) -> V[first, second]``) instead of the ``(m, m)``
+        matrix: what comparisons of a few pairs among many domains need."""
+        check_option("kind", kind, KINDS)
+        check_option("na", na, NA_POLICY)
+        estimand = build_estimand(self, kind, variables, by, na, denominator)
+        empty = estimand.n == 0
+        estimate = np.where(empty, np.nan, estimand.estimate())
+
+        def entries(first, second):
+            first = np.asarray(first, dtype=np.intp)
+            second = np.asarray(second, dtype=np.intp)
+            out = np.asarray(self._vcov_entries(estimand, first, second), dtype=float)
+            return np.where(empty[first] | empty[second], np.nan, out)
+
+        return estimand, estimate, entries, self._df(estimand)
+
+    def _vcov_entries(self, estimand: Estimand, first, second) -> np.ndarray:
+        """``V[first, second]`` of the full covariance (default: from the full matrix)."""
+        return np.asarray(self._vcov(estimand, True), dtype=float)[first, second]
+
     # -- shared machinery --------------------------------------------------------------
     def _table(self, kind, variables, by, na, level, ci=None, denominator=None):
         """The tidy table of every estimator; the two hooks below differ by design class."""

@@ -233,3 +233,186 @@ def stratified_vcov(scores, psu_stratum, n_psu, fraction, lonely: str, full: boo
             else:
                 vcov = vcov * scale
     return vcov
+
+
+def pair_stratified_variance(pair_psu, pair_group, values, n_groups: int, psu_stratum,
+                             n_psu, fraction, lonely: str, present=None) -> np.ndarray:
+    """Taylor variances of :func:`stratified_vcov` (``full=False``) from sparse scores.
+
+    Parameters
+    ----------
+    pair_psu, pair_group : array_like of int, shape (q,)
+        The PSU and the group (domain) of each non-zero entry; each (PSU, group) pair
+        at most once. A PSU absent from a group scores 0 there.
+    values : array_like, shape (q, k)
+        The scores of the pairs, ``k`` columns per group (column ``g * k + v``).
+    n_groups : int
+        Number of groups ``G``.
+    psu_stratum, n_psu, fraction, lonely
+        As :func:`stratified_vcov`.
+    present : array_like of bool, shape (q, k), optional
+        Which pairs hold rows of each column (``"average"`` counts the strata holding
+        the estimate); ``None``: every stratum, as ``stratum_present=None``.
+
+    Returns
+    -------
+    numpy.ndarray, shape (G * k,)
+        The same numbers as ``stratified_vcov(dense_scores, ..., full=False)``.
+
+    Notes
+    -----
+    With :math:`c_{hg}` the PSUs of stratum :math:`h` holding group :math:`g` and
+    :math:`\\bar z_{hg} = \\sum_{i} z_{hgi} / n_h`,
+    :math:`\\sum_{i \\in h} (z_{hgi} - \\bar z_{hg})^2 = \\sum_{i \\in c_{hg}}
+    (z_{hgi} - \\bar z_{hg})^2 + (n_h - |c_{hg}|)\\,\\bar z_{hg}^2`: the work is over the
+    pairs, never over PSUs x groups.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> pair_stratified_variance(np.array([0, 1, 2, 3]), np.zeros(4, int),
+    ...                          np.array([1.0, 3.0, 2.0, 6.0]), 1, np.array([0, 0, 1, 1]),
+    ...                          np.array([2, 2]), np.zeros(2), "fail")
+    array([20.])
+    """
+    values = np.asarray(values, dtype=float)
+    if values.ndim == 1:
+        values = values[:, None]
+    pair_psu = np.asarray(pair_psu, dtype=np.intp)
+    pair_group = np.asarray(pair_group, dtype=np.int64)
+    psu_stratum = np.asarray(psu_stratum, dtype=np.intp)
+    n_psu = np.asarray(n_psu)
+    H = n_psu.shape[0]
+    h = psu_stratum[pair_psu]
+    key = pair_group * H + h
+    if H * n_groups <= 4 * len(key) + 1024:
+        used = np.bincount(key, minlength=H * n_groups) > 0
+        q = (np.cumsum(used) - 1)[key]
+        cells = np.flatnonzero(used)
+    else:
+        cells, q = np.unique(key, return_inverse=True)
+        q = q.reshape(-1)
+    Q = cells.size
+    hq, gq = cells % H, cells // H
+    nh = n_psu[hq].astype(float)
+    mean = group_sum(q, Q, values) / np.maximum(nh, 1.0)[:, None]
+    if lonely == "adjust":
+        mean[nh <= 1] = 0.0      # a single PSU is left uncentred
+    centred = values - mean[q]
+    held = np.bincount(q, minlength=Q).astype(float)
+    ss = group_sum(q, Q, centred * centred) + (nh - held)[:, None] * mean * mean
+    factor = stratum_factor(n_psu, fraction, lonely)[hq]
+    var = group_sum(gq, n_groups, ss * factor[:, None]).reshape(-1)
+    lonely_h = lonely_strata(n_psu, fraction)
+    if lonely == "average" and lonely_h.any():
+        if present is None:
+            nstrat = float(H)
+            nok = nstrat - lonely_h.sum()
+        else:
+            hit = group_sum(q, Q, np.asarray(present, dtype=bool)) > 0     # (Q, k)
+            nstrat = group_sum(gq, n_groups, hit).reshape(-1)
+            nok = nstrat - group_sum(gq, n_groups, hit & lonely_h[hq, None]).reshape(-1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = np.where(np.asarray(nstrat) > 0, nstrat / nok, 1.0)
+            var = var * scale
+    return var
+
+
+def pair_covariance_entries(pair_psu, pair_group, values, n_groups: int, psu_stratum,
+                            n_psu, fraction, lonely: str, first, second) -> np.ndarray:
+    """Chosen entries ``V[first, second]`` of :func:`stratified_vcov` (``full=True``,
+    ``stratum_present=None``) from sparse scores, without the ``(m, m)`` matrix.
+
+    Parameters
+    ----------
+    pair_psu, pair_group, values, n_groups, psu_stratum, n_psu, fraction, lonely
+        As :func:`pair_stratified_variance`; the pairs sorted by group, then PSU.
+    first, second : array_like of int, shape (e,)
+        Columns (``g * k + v``) of the entries wanted.
+
+    Returns
+    -------
+    numpy.ndarray, shape (e,)
+
+    Notes
+    -----
+    Within stratum :math:`h`, :math:`\\sum_i (z_{hi} - \\bar z_h)(u_{hi} - \\bar u_h) =
+    \\sum_i z_{hi} u_{hi} - n_h \\bar z_h \\bar u_h`; the products run over the PSUs holding
+    both groups (a sorted search per entry), so the cost grows with the entries asked
+    and the PSUs of their groups, not with the square of the groups. Diagonal entries
+    come from :func:`pair_stratified_variance` (centred, as the dense path).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> z = np.array([1.0, 3.0, 2.0, 6.0, 1.0, 1.0])
+    >>> pair_covariance_entries(np.array([0, 1, 2, 3, 0, 2]), np.array([0, 0, 0, 0, 1, 1]),
+    ...     z, 2, np.array([0, 0, 1, 1]), np.array([2, 2]), np.zeros(2), "fail",
+    ...     np.array([0, 0]), np.array([0, 1])).round(6).tolist()
+    [20.0, -6.0]
+    """
+    values = np.asarray(values, dtype=float)
+    if values.ndim == 1:
+        values = values[:, None]
+    k = values.shape[1]
+    first = np.asarray(first, dtype=np.int64)
+    second = np.asarray(second, dtype=np.int64)
+    out = np.empty(first.size)
+    diag = first == second
+    if diag.any():
+        var = pair_stratified_variance(pair_psu, pair_group, values, n_groups, psu_stratum,
+                                       n_psu, fraction, lonely)
+        out[diag] = var[first[diag]]
+    off = np.flatnonzero(~diag)
+    if not off.size:
+        return out
+    pair_psu = np.asarray(pair_psu, dtype=np.int64)
+    pair_group = np.asarray(pair_group, dtype=np.int64)
+    psu_stratum = np.asarray(psu_stratum, dtype=np.intp)
+    n_psu = np.asarray(n_psu)
+    H, P = n_psu.shape[0], psu_stratum.shape[0]
+    factor = stratum_factor(n_psu, fraction, lonely)
+    g1, v1 = first[off] // k, first[off] % k
+    g2, v2 = second[off] // k, second[off] % k
+    starts = np.searchsorted(pair_group, np.arange(n_groups + 1))
+
+    # sum over PSUs holding both groups of factor_h * z_i * u_i
+    size = starts[g1 + 1] - starts[g1]
+    entry = np.repeat(np.arange(off.size), size)
+    pos = np.arange(entry.size) - np.repeat(np.cumsum(size) - size, size) + starts[g1][entry]
+    psu = pair_psu[pos]
+    key = pair_group * P + pair_psu                         # sorted
+    want = g2[entry] * P + psu
+    at = np.minimum(np.searchsorted(key, want), key.size - 1)
+    hit = key[at] == want
+    prod = (values[pos[hit], v1[entry[hit]]] * values[at[hit], v2[entry[hit]]]
+            * factor[psu_stratum[psu[hit]]])
+    cross = np.bincount(entry[hit], weights=prod, minlength=off.size)
+
+    # minus sum over strata of factor_h * n_h * mean_z * mean_u (centring)
+    h = psu_stratum[pair_psu]
+    skey = pair_group * H + h
+    cells, q = np.unique(skey, return_inverse=True)
+    q = q.reshape(-1)
+    hq = cells % H
+    nh = n_psu[hq].astype(float)
+    mean = group_sum(q, cells.size, values) / np.maximum(nh, 1.0)[:, None]
+    if lonely == "adjust":
+        mean[nh <= 1] = 0.0
+    cstart = np.searchsorted(cells // H, np.arange(n_groups + 1))
+    size = cstart[g1 + 1] - cstart[g1]
+    entry = np.repeat(np.arange(off.size), size)
+    pos = np.arange(entry.size) - np.repeat(np.cumsum(size) - size, size) + cstart[g1][entry]
+    hh = hq[pos]
+    want = g2[entry] * H + hh
+    at = np.minimum(np.searchsorted(cells, want), cells.size - 1)
+    hit = cells[at] == want
+    e = entry[hit]
+    centre = (factor[hh[hit]] * nh[pos[hit]] * mean[pos[hit], v1[e]] * mean[at[hit], v2[e]])
+    out[off] = cross - np.bincount(e, weights=centre, minlength=off.size)
+    lonely_h = lonely_strata(n_psu, fraction)
+    if lonely == "average" and lonely_h.any():
+        nok = H - lonely_h.sum()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out[off] = out[off] * (H / nok)
+    return out

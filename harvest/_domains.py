@@ -1,9 +1,11 @@
 """Estimands and tidy tables, shared by every design class.
 
 :func:`build_estimand` reduces the rows of a design, once per call, to PSU-level totals
-``Y`` and ``X`` of shape ``(P, m)`` with one column per domain x indicator
-(``j = d * k + v``, domain-major). Linearisation and replicate variances both start
-from these totals. :func:`assemble_table` writes the tidy output of ``API.md``.
+on the (PSU, domain) pairs that occur (``pair_Y``, ``pair_X``), one column per indicator;
+the estimates are columns ``j = d * k + v`` (domain-major). Nothing of size PSUs x
+domains is built unless a caller asks for the dense views ``Y`` and ``X``.
+Linearisation and replicate variances both start from these totals; :func:`assemble_table`
+writes the tidy output of ``API.md``.
 
 Examples
 --------
@@ -64,10 +66,19 @@ class Estimand:
         The ``k`` indicator labels (``"num/den"`` for ratios).
     variables, denominators : list
         The numerator and denominator columns (``denominators`` empty unless ratio).
-    Y : numpy.ndarray, shape (P, m)
-        PSU totals of ``w * y`` over the rows of each domain with a non-missing value.
-    X : numpy.ndarray or None, shape (P, m)
-        PSU totals of ``w`` (means, proportions) or ``w * x`` (ratios); ``None`` for totals.
+    pair_psu, pair_domain : numpy.ndarray of int, shape (q,)
+        The (PSU, domain) pairs that hold rows with positive weight, sorted by domain
+        then PSU: the only PSU totals stored (no dense ``P x D`` array).
+    pair_Y : numpy.ndarray, shape (q, k)
+        Pair totals of ``w * y`` over the rows with a non-missing value; the dense
+        ``(P, m)`` view is :attr:`Y` (zero where a PSU lacks the domain).
+    pair_X : numpy.ndarray or None, shape (q, k)
+        Pair totals of ``w`` (means, proportions) or ``w * x`` (ratios); ``None`` for
+        totals (dense view :attr:`X`).
+    pair_counts : numpy.ndarray, shape (q, k)
+        Rows with a non-missing value per pair.
+    n_psus, psu_stratum, n_strata
+        The design's PSUs and their strata.
     n : numpy.ndarray, shape (m,)
         Unweighted rows with positive weight and non-missing values, per column.
     wsum : numpy.ndarray, shape (m,)
@@ -76,10 +87,6 @@ class Estimand:
         Element variance R ``svyvar`` gives for the variable the SRS variance of the
         design effect is made of (``y`` for totals, ``y - mean`` for means, the ratio's
         linearised variable for ratios), with divisor ``n - 1``.
-    domain_psu : numpy.ndarray of bool, shape (P, D)
-        Which PSUs hold rows (positive weight) of each domain.
-    stratum_present : numpy.ndarray of bool, shape (H, m)
-        Which strata hold rows of each column.
     row_index : numpy.ndarray of int
         Positions (in the data) of the rows with positive weight, that the estimate used.
     row_domain : numpy.ndarray of int
@@ -92,6 +99,8 @@ class Estimand:
     unit_Y, unit_X, unit_present : numpy.ndarray, shape (U, m), optional
         ``Y``, ``X`` and "holds rows" over the last-stage units of a multistage design
         (``None`` for one-stage designs).
+    ytot, xtot : numpy.ndarray, shape (m,)
+        Column totals of ``pair_Y`` and ``pair_X`` (``xtot`` None for totals).
     """
 
     kind: str
@@ -100,13 +109,17 @@ class Estimand:
     indicators: list
     variables: list
     denominators: list
-    Y: np.ndarray
-    X: np.ndarray | None
+    pair_psu: np.ndarray
+    pair_domain: np.ndarray
+    pair_Y: np.ndarray
+    pair_X: np.ndarray | None
+    pair_counts: np.ndarray
+    n_psus: int
+    psu_stratum: np.ndarray
+    n_strata: int
     n: np.ndarray
     wsum: np.ndarray
     s2: np.ndarray
-    domain_psu: np.ndarray
-    stratum_present: np.ndarray
     row_index: np.ndarray
     row_domain: np.ndarray
     row_y: np.ndarray | None = None
@@ -114,6 +127,73 @@ class Estimand:
     unit_Y: np.ndarray | None = None
     unit_X: np.ndarray | None = None
     unit_present: np.ndarray | None = None
+    ytot: np.ndarray | None = None
+    xtot: np.ndarray | None = None
+
+    # -- dense views (small designs, calibrated designs, tests) ------------------------
+    def _dense(self, values) -> np.ndarray:
+        P, D, k = self.n_psus, self.n_domains, self.k
+        if P * D * k > MAX_CELLS:
+            raise ValueError(
+                f"{D} domains x {k} variables x {P} PSUs = {P * D * k:,} PSU-level totals, "
+                f"more than {MAX_CELLS:,} as a dense array; this step needs them dense "
+                "(estimate fewer domains or variables per call).")
+        out = np.zeros((P, D, k))
+        out[self.pair_psu, self.pair_domain] = values
+        return out.reshape(P, D * k)
+
+    @property
+    def Y(self) -> np.ndarray:
+        """Dense PSU totals ``(P, m)`` of ``w * y`` (zero where a PSU lacks the domain)."""
+        return self._dense(self.pair_Y)
+
+    @property
+    def X(self) -> np.ndarray | None:
+        """Dense PSU totals ``(P, m)`` of the denominators; ``None`` for totals."""
+        return None if self.pair_X is None else self._dense(self.pair_X)
+
+    @property
+    def domain_psu(self) -> np.ndarray:
+        """Dense ``(P, D)`` bool: which PSUs hold rows of each domain."""
+        out = np.zeros((self.n_psus, self.n_domains), dtype=bool)
+        out[self.pair_psu, self.pair_domain] = True
+        return out
+
+    @property
+    def pair_stratum(self) -> np.ndarray:
+        """Stratum of each (PSU, domain) pair."""
+        return self.psu_stratum[self.pair_psu]
+
+    @property
+    def stratum_present(self) -> np.ndarray:
+        """Dense ``(H, m)`` bool: which strata hold rows of each column."""
+        out = np.zeros((self.n_strata, self.n_domains, self.k), dtype=bool)
+        hit = self.pair_counts > 0
+        np.logical_or.at(out, (self.pair_stratum, self.pair_domain), hit)
+        return out.reshape(self.n_strata, -1)
+
+    def strata_holding(self) -> np.ndarray:
+        """``(H,)`` bool: strata holding a row of some column (what a lonely check needs)."""
+        hit = (self.pair_counts > 0).any(axis=1)
+        return np.bincount(self.pair_stratum[hit], minlength=self.n_strata) > 0
+
+    def pair_scores(self) -> np.ndarray:
+        """Scores (the linearised variable's PSU totals) on the pairs, ``(pairs, k)``.
+
+        The non-zero entries of :meth:`scores`: a PSU without the domain scores 0.
+        """
+        if self.pair_X is None:
+            return self.pair_Y
+        D, k = self.n_domains, self.k
+        den = self.xtot.reshape(D, k)[self.pair_domain]
+        est = self.estimate().reshape(D, k)[self.pair_domain]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            fitted = est * self.pair_X
+            diff = self.pair_Y - fitted
+            noise = (np.abs(diff)
+                     <= 8 * np.finfo(float).eps * (np.abs(self.pair_Y) + np.abs(fitted)))
+            out = np.where(noise, 0.0, diff) / den
+        return np.where(den > 0, out, 0.0)
 
     @property
     def n_domains(self) -> int:
@@ -127,27 +207,25 @@ class Estimand:
 
     def estimate(self) -> np.ndarray:
         """Point estimates ``Y.sum(0) / X.sum(0)`` (or ``Y.sum(0)`` for totals), ``(m,)``."""
-        num = self.Y.sum(axis=0)
-        if self.X is None:
-            return num
+        if self.xtot is None:
+            return self.ytot
         with np.errstate(divide="ignore", invalid="ignore"):
-            return num / self.X.sum(axis=0)
+            return self.ytot / self.xtot
 
     def scores(self) -> np.ndarray:
-        """PSU totals of the linearised variable, ``(P, m)``.
+        """PSU totals of the linearised variable, dense ``(P, m)``.
 
-        ``(Y - est * X) / X.sum(0)`` for ratios of totals, ``Y`` for totals.
+        ``(Y - est * X) / X.sum(0)`` for ratios of totals, ``Y`` for totals
+        (:meth:`pair_scores` on the (PSU, domain) pairs that occur, zero elsewhere).
         """
-        return self._linearise(self.Y, self.X)
+        return self._dense(self.pair_scores())
 
     def unit_scores(self) -> np.ndarray:
         """Totals of the linearised variable over the last-stage units, ``(U, m)``."""
-        return self._linearise(self.unit_Y, self.unit_X)
-
-    def _linearise(self, Y, X) -> np.ndarray:
-        if self.X is None:
+        Y, X = self.unit_Y, self.unit_X
+        if self.pair_X is None:
             return Y
-        den = self.X.sum(axis=0)
+        den = self.xtot
         est = self.estimate()
         with np.errstate(divide="ignore", invalid="ignore"):
             fitted = est * X
@@ -163,9 +241,10 @@ class Estimand:
 
         R ``degf()`` of the design restricted to the domain (rows with positive weight).
         """
-        present = self.domain_psu
-        n_psu = present.sum(axis=0)
-        n_strata = (group_sum(codes.psu_stratum, codes.n_strata, present) > 0).sum(axis=0)
+        D = self.n_domains
+        n_psu = np.bincount(self.pair_domain, minlength=D)
+        key = self.pair_domain.astype(np.int64) * codes.n_strata + self.pair_stratum
+        n_strata = np.bincount(np.unique(key) // codes.n_strata, minlength=D)
         return np.repeat((n_psu - n_strata).astype(float), self.k)
 
     def srs_variance(self, replace: bool = False) -> np.ndarray:
@@ -459,25 +538,25 @@ def build_estimand(design, kind: str, variables, by=None, na: str = "fail",
     y = y if complete else np.where(valid, y, 0.0)
     wv = w[:, None] * valid
 
-    if P * D * k > MAX_CELLS:
-        raise ValueError(
-            f"{D} domains x {k} variables x {P} PSUs = {P * D * k:,} PSU-level totals, more "
-            f"than {MAX_CELLS:,}; estimate fewer domains or variables per call."
-        )
-    # One pass over the rows per array: PSU x domain cells, reshaped to (P, D*k).
-    cell = psu * D + dom
-    Y = group_sum(cell, P * D, wv * y).reshape(P, D * k)
-    if complete:   # every variable has every row: one weight sum and count per cell
-        W = np.repeat(group_sum(cell, P * D, w), k, axis=1).reshape(P, D * k)
+    # PSU x domain totals over the (PSU, domain) pairs that occur, never a dense
+    # P x D array: pairs sorted by domain, then PSU.
+    cell = dom.astype(np.int64) * P + psu
+    pair, cells = _compact_codes(cell, P * D)
+    npair = cells.size
+    pair_psu = (cells % P).astype(np.intp)
+    pair_dom = (cells // P).astype(np.intp)
+    Yp = group_sum(pair, npair, wv * y)
+    if complete:   # every variable has every row: one weight sum and count per pair
+        Wp = np.repeat(group_sum(pair, npair, w), k, axis=1)
     else:
-        W = group_sum(cell, P * D, wv).reshape(P, D * k)
+        Wp = group_sum(pair, npair, wv)
     if kind == "ratio":
         x = np.where(valid, x, 0.0)
-        X = group_sum(cell, P * D, wv * x).reshape(P, D * k)
+        Xp = group_sum(pair, npair, wv * x)
     elif kind == "total":
-        X = None
+        Xp = None
     else:
-        X = W
+        Xp = Wp
     unit = {}
     stages = getattr(codes, "stages", ())
     if stages:   # multistage: the same totals over the last-stage units
@@ -490,26 +569,25 @@ def build_estimand(design, kind: str, variables, by=None, na: str = "fail",
         elif kind != "total":
             unit["unit_X"] = group_sum(ucell, U * D, wv).reshape(U, D * k)
         unit["unit_present"] = group_sum(ucell, U * D, valid).reshape(U, D * k) > 0
-    rows_per_cell = np.bincount(cell, minlength=P * D)
     if complete:
-        counts = np.repeat(rows_per_cell.astype(float)[:, None], k, axis=1).reshape(P, D * k)
+        counts = np.repeat(np.bincount(pair, minlength=npair).astype(float)[:, None], k,
+                           axis=1)
     else:
-        counts = group_sum(cell, P * D, valid).reshape(P, D * k)
-    n = counts.sum(axis=0).round().astype(np.int64)
-    stratum_present = group_sum(codes.psu_stratum, H, counts) > 0
-    domain_psu = (rows_per_cell > 0).reshape(P, D)
+        counts = group_sum(pair, npair, valid)
+    n = group_sum(pair_dom, D, counts).reshape(-1).round().astype(np.int64)
+    wsum = group_sum(pair_dom, D, Wp).reshape(-1)
+    ytot = group_sum(pair_dom, D, Yp).reshape(-1)
+    xtot = None if Xp is None else group_sum(pair_dom, D, Xp).reshape(-1)
+
 
     # Element variance (R svyvar, divisor n - 1) of the variable that R's deff=TRUE
     # builds its SRS variance from. Domain means come from the same PSU totals as the
     # estimates, so a constant variable has exactly zero spread.
-    wsum = W.sum(axis=0)
-    ytot = Y.sum(axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):
         if kind == "total":
             centre = ytot / wsum                              # mean of y
             u = y - centre.reshape(D, k)[dom]
         elif kind == "ratio":
-            xtot = X.sum(axis=0)
             r = (ytot / xtot).reshape(D, k)
             lin = (y - r[dom] * x) / xtot.reshape(D, k)[dom]  # the ratio's linearised y
             ubar = (ytot - r.reshape(-1) * xtot) / xtot / wsum
@@ -528,10 +606,22 @@ def build_estimand(design, kind: str, variables, by=None, na: str = "fail",
         s2 = n / (n - 1.0) * ss / wsum
 
     return Estimand(kind=kind, by=by, domains=domains, indicators=indicators,
-                    variables=variables, denominators=denominators, Y=Y, X=X, n=n,
-                    wsum=wsum, s2=s2, domain_psu=domain_psu,
-                    stratum_present=stratum_present, row_index=rows, row_domain=dom,
-                    row_y=row_y, row_weight=w, **unit)
+                    variables=variables, denominators=denominators, pair_psu=pair_psu,
+                    pair_domain=pair_dom, pair_Y=Yp, pair_X=Xp, pair_counts=counts,
+                    n_psus=P, psu_stratum=np.asarray(codes.psu_stratum, dtype=np.intp),
+                    n_strata=H, n=n, wsum=wsum, s2=s2, row_index=rows, row_domain=dom,
+                    row_y=row_y, row_weight=w, ytot=ytot, xtot=xtot, **unit)
+
+
+def _compact_codes(codes, size):
+    """``(index, values)``: the sorted distinct ``values`` of int ``codes`` and each
+    code's position among them; a count when ``size`` is small, else a sort."""
+    if size <= 4 * len(codes) + 1024:
+        present = np.bincount(codes, minlength=size) > 0
+        index = (np.cumsum(present) - 1)[codes]
+        return index.astype(np.intp), np.flatnonzero(present)
+    values, index = np.unique(codes, return_inverse=True)
+    return index.reshape(-1).astype(np.intp), values
 
 
 def assemble_table(estimand: Estimand, estimate, se, ci_low, ci_high, level, ci_method,

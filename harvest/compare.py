@@ -102,6 +102,11 @@ def _by_level(design, kind, indicators, by, column, argument, na, denominator):
     by = as_list(by)
     indicators = as_list(indicators)
     _check_grouping(design, column, argument, by)
+    if hasattr(design, "_estimate_entries"):   # the covariance entries the contrasts use
+        estimand, estimate, vcov, _ = design._estimate_entries(
+            kind, indicators, by=[*by, column], na=na, denominator=denominator)
+        return (by, indicators, estimand, np.asarray(estimate, dtype=float), vcov,
+                *_domain_index(estimand.domains, by, column))
     estimand, estimate, vcov, _ = design._estimate_vcov(kind, indicators, by=[*by, column],
                                                          na=na, denominator=denominator)
     group_table, levels, index = _domain_index(estimand.domains, by, column)
@@ -147,8 +152,22 @@ def _contrast_moments(C, estimate, vcov, transform: str):
     J = C @ sparse.dia_array((grad[None, :], [0]), shape=(len(grad), len(grad)))
     J = sparse.csr_array(J)
     theta = C @ g
-    JV = J @ vcov
-    variance = np.asarray(J.multiply(JV).sum(axis=1)).reshape(-1)
+    if callable(vcov):
+        # only the entries V[i, j] of columns i, j used by one row: cost ~ rows x terms^2
+        J.sum_duplicates()
+        width = np.diff(J.indptr)
+        row = np.repeat(np.arange(J.shape[0]), width)
+        size = width[row]                        # each entry pairs with its row's entries
+        left = np.repeat(np.arange(J.nnz), size)
+        right = (np.arange(left.size) - np.repeat(np.cumsum(size) - size, size)
+                 + J.indptr[row][left])
+        entries = vcov(J.indices[left], J.indices[right]) if left.size else np.zeros(0)
+        with np.errstate(invalid="ignore", over="ignore"):
+            terms = J.data[left] * J.data[right] * entries
+        variance = np.bincount(row[left], weights=terms, minlength=J.shape[0])
+    else:
+        JV = J @ vcov
+        variance = np.asarray(J.multiply(JV).sum(axis=1)).reshape(-1)
     # A row whose gradient is not finite (log of 0) has no delta-method variance.
     bad_grad = np.asarray(
         abs(C).multiply((~np.isfinite(grad)).astype(float)[None, :]).sum(axis=1)
@@ -254,11 +273,15 @@ def _contrast_df(df, design, estimand, C, kind, variables, na, denominator) -> n
                                               C.indices // k)),
                             shape=(r, estimand.n_domains))
     # (P, r): PSUs holding rows of any domain of each contrast.
-    held = (uses @ estimand.domain_psu.T.astype(float)).T > 0
-    n_psu = held.sum(axis=0)
-    strata = np.zeros((codes.n_strata, r))
-    np.add.at(strata, codes.psu_stratum, held.astype(float))
-    return (n_psu - (strata > 0).sum(axis=0)).astype(float)
+    dom_psu = sparse.csr_array((np.ones(estimand.pair_psu.size),
+                                (estimand.pair_domain, estimand.pair_psu)),
+                               shape=(estimand.n_domains, codes.n_psus))
+    held = sparse.coo_array(uses @ dom_psu)
+    held.sum_duplicates()
+    row, psu = held.coords[0][held.data > 0], held.coords[1][held.data > 0]
+    n_psu = np.bincount(row, minlength=r)
+    key = np.unique(row.astype(np.int64) * codes.n_strata + codes.psu_stratum[psu])
+    return (n_psu - np.bincount(key // codes.n_strata, minlength=r)).astype(float)
 
 
 def _domain_index(domains: pd.DataFrame, by: list, column):

@@ -26,7 +26,7 @@ import pandas as pd
 
 from harvest._base import _DesignBase
 from harvest._codes import DesignCodes, _codes_of, _compact, weight_values
-from harvest._core import stratified_vcov
+from harvest._core import pair_covariance_entries, pair_stratified_variance, stratified_vcov
 from harvest._errors import (
     DataError,
     LonelyPSUWarning,
@@ -440,16 +440,23 @@ class SurveyDesign(_DesignBase):
 
     def _vcov(self, estimand, full: bool):
         c = self._codes
-        present = estimand.stratum_present
         if c.stages:
             return self._multistage_vcov(estimand, full)
+        present = estimand.stratum_present
         self._check_lonely(present)
         self._warn_lonely(estimand, present)
         # After the check, a lonely stratum under "fail" holds none of these domains, so
         # it adds nothing: "remove" gives the same numbers without a second check.
         policy = "remove" if c.lonely_psu == "fail" else c.lonely_psu
+        weighted = bool(getattr(self, "_weighting", ()))
+        if not (full or weighted or c.pps is not None or c.psu_fraction is not None):
+            # variances only: over the (PSU, domain) pairs that occur (no P x D array)
+            return pair_stratified_variance(estimand.pair_psu, estimand.pair_domain,
+                                            estimand.pair_scores(), estimand.n_domains,
+                                            c.psu_stratum, c.n_psu, c.fraction, policy,
+                                            present=estimand.pair_counts > 0)
         scores = estimand.scores()
-        if getattr(self, "_weighting", ()):
+        if weighted:
             from harvest.weighting import adjust_scores  # residuals of the calibration model
 
             scores = adjust_scores(self, estimand, scores)
@@ -464,6 +471,20 @@ class SurveyDesign(_DesignBase):
         return stratified_vcov(scores, c.psu_stratum, c.n_psu, c.fraction,
                                policy, full=full, stratum_present=None if full else present,
                                psu_fraction=c.psu_fraction)
+
+    def _vcov_entries(self, estimand, first, second):
+        c = self._codes
+        if (getattr(self, "_weighting", ()) or c.stages or c.pps is not None
+                or c.psu_fraction is not None):
+            return super()._vcov_entries(estimand, first, second)
+        present = estimand.stratum_present
+        self._check_lonely(present)
+        self._warn_lonely(estimand, present)
+        policy = "remove" if c.lonely_psu == "fail" else c.lonely_psu
+        return pair_covariance_entries(estimand.pair_psu, estimand.pair_domain,
+                                       estimand.pair_scores(), estimand.n_domains,
+                                       c.psu_stratum, c.n_psu, c.fraction, policy,
+                                       first, second)
 
     def _multistage_vcov(self, estimand, full: bool):
         """R ``multistage``: :func:`harvest._stages.multistage_vcov` on the unit totals."""

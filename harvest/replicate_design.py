@@ -452,6 +452,9 @@ class ReplicateDesign(_DesignBase):
     def _vcov(self, estimand, full: bool):
         return self._pass(estimand, full=full)["vcov"]
 
+    def _vcov_entries(self, estimand, first, second):
+        return self._pass(estimand, full=False, entries=(first, second))["vcov"]
+
     def _df(self, estimand):
         if getattr(self, "degf", None) is not None:
             return np.full(estimand.n.size, self.degf)
@@ -508,9 +511,10 @@ class ReplicateDesign(_DesignBase):
         ``((Z / w)^T @ W_b)^T`` with ``W_b`` the ``(rows, b)`` block of replicate columns
         (the tall product BLAS handles well; no division of the weights).
         """
+        sparse_z = not isinstance(Z, np.ndarray)   # a scipy.sparse (m, P) transpose
         if self._factors is not None:
             for start, F in self._factors.blocks(self.batch):
-                yield start, F @ Z
+                yield start, ((Z @ F.T).T if sparse_z else F @ Z)
             return
         n = len(self.data)
         R = len(self.replicate_columns)
@@ -518,7 +522,15 @@ class ReplicateDesign(_DesignBase):
         if self.combined_weights:
             w = self._codes.weights
             inv = np.divide(1.0, w, out=np.zeros_like(w), where=w > 0)
-            Zt = np.ascontiguousarray((Z * inv[:, None]).T)
+            if sparse_z:
+                from scipy import sparse
+
+                Zt = sparse.csr_array(Z @ sparse.dia_array((inv[None, :], [0]),
+                                                           shape=(n, n)))
+            else:
+                Zt = np.ascontiguousarray((Z * inv[:, None]).T)
+        elif sparse_z:
+            Zt = Z
         else:
             Zt = np.ascontiguousarray(Z.T)
         for start in range(0, R, batch):
@@ -638,7 +650,7 @@ class ReplicateDesign(_DesignBase):
         col = dom[:, None] * k + np.arange(k)[None, :]
         m = D * k
         parts = [(y, col)]
-        if estimand.X is not None:
+        if estimand.pair_X is not None:
             if estimand.kind == "ratio":
                 x = np.column_stack([_values(self.data, v, rows, False)
                                      for v in estimand.denominators])
@@ -652,35 +664,32 @@ class ReplicateDesign(_DesignBase):
         vals = np.concatenate([v.ravel() for v, _ in parts])
         cols = np.concatenate([c.ravel() for _, c in parts])
         rr = np.concatenate([np.repeat(rows, v.shape[1]) for v, _ in parts])
-        width = m + (0 if estimand.X is None else (D if X_dom is not None else m))
+        width = m + (0 if estimand.pair_X is None else (D if X_dom is not None else m))
         Zt = sparse.csr_matrix((vals, (cols, rr)), shape=(width, n))
         fast = self._linear_sums(Zt, width)
         if fast is not None:
             for start, S in fast:
-                yield start, S[:, :m], (S[:, m:] if estimand.X is not None else None)
+                yield start, S[:, :m], (S[:, m:] if estimand.pair_X is not None else None)
             return
         for start, W in self._weight_blocks():
             S = np.asarray(Zt @ W).T
-            yield start, S[:, :m], (S[:, m:] if estimand.X is not None else None)
+            yield start, S[:, :m], (S[:, m:] if estimand.pair_X is not None else None)
 
-    def _pass(self, estimand, full: bool, keep_theta: bool = False, logit: bool = False):
+    def _pass(self, estimand, full: bool, keep_theta: bool = False, logit: bool = False,
+              entries=None):
         """One pass over the replicate blocks: covariance (and replicate estimates)."""
-        Y, X = estimand.Y, estimand.X
         k = estimand.k
-        X_dom = None
-        if X is not None and k > 1:
-            cube = X.reshape(X.shape[0], -1, k)
-            if (cube == cube[:, :, :1]).all():  # same denominator for every indicator
-                X_dom = np.ascontiguousarray(cube[:, :, 0])
+        Xp = estimand.pair_X
+        X = Xp
+        # same denominator for every indicator: one denominator column per domain
+        one_den = Xp is not None and k > 1 and bool((Xp == Xp[:, :1]).all())
+        X_dom = one_den or None
         est = estimand.estimate()
         m = est.size
         # one product per block: numerators and (distinct) denominators side by side
-        if X is None:
-            Z = Y
-        else:
-            Z = np.hstack([Y, X if X_dom is None else X_dom])
+        Z = _stacked_totals(estimand, one_den)
         rscales = np.asarray(self.rscales, dtype=float)
-        acc = _Moments(m, full, est)
+        acc = _Moments(m, full, est) if entries is None else _EntryMoments(m, est, *entries)
         acc_logit = _Moments(m, False, _logit(est)) if logit else None
         thetas = []
         if getattr(self, "_rep_steps", ()):
@@ -724,7 +733,7 @@ class ReplicateDesign(_DesignBase):
         """Rank of the replicate weights on each domain's rows, ``(m,)``."""
         k = estimand.k
         if self._factors is not None:
-            return np.repeat(self._factors.rank(estimand.domain_psu), k)
+            return np.repeat(_factor_rank(self._factors, estimand), k)
         rows = estimand.row_index
         D = estimand.n_domains
         R = len(self.replicate_columns)
@@ -757,6 +766,45 @@ class ReplicateDesign(_DesignBase):
             padded[domain[pick], position[pick] - lo] = A
             gram += np.matmul(padded.transpose(0, 2, 1), padded)
         return gram
+
+
+#: Largest dense ``(P, columns)`` array of PSU totals the replicate products use; above
+#: it the totals are a sparse matrix over the (PSU, domain) pairs that occur.
+DENSE_TOTALS = 20_000_000
+
+
+def _stacked_totals(estimand, one_den: bool):
+    """Numerator and denominator PSU totals side by side: dense ``(P, c)`` when small,
+    else the sparse transpose ``(c, P)`` built from the (PSU, domain) pairs."""
+    D, k, P = estimand.n_domains, estimand.k, estimand.n_psus
+    m = D * k
+    Xp = estimand.pair_X
+    cols = m + (0 if Xp is None else (D if one_den else m))
+    if P * cols <= DENSE_TOTALS:
+        Y = estimand.Y
+        if Xp is None:
+            return Y
+        X = estimand.X
+        return np.hstack([Y, X.reshape(P, D, k)[:, :, 0] if one_den else X])
+    from scipy import sparse
+
+    psu, dom = estimand.pair_psu, estimand.pair_domain
+    col = dom[:, None] * k + np.arange(k)
+    rows = [col.reshape(-1)]
+    data = [estimand.pair_Y.reshape(-1)]
+    where = [np.repeat(psu, k)]
+    if Xp is not None:
+        if one_den:
+            rows.append(m + dom)
+            data.append(Xp[:, 0])
+            where.append(psu)
+        else:
+            rows.append(m + col.reshape(-1))
+            data.append(Xp.reshape(-1))
+            where.append(np.repeat(psu, k))
+    return sparse.csr_array((np.concatenate(data), (np.concatenate(rows),
+                                                    np.concatenate(where))),
+                            shape=(cols, P))
 
 
 class _Moments:
@@ -808,6 +856,42 @@ class _Moments:
         return scale * v
 
 
+class _EntryMoments(_Moments):
+    """:class:`_Moments` of chosen covariance entries ``(first[e], second[e])`` only."""
+
+    def __init__(self, m, centre, first, second):
+        super().__init__(0, False, centre)
+        self.sum, self.cnt, self.nan = np.zeros(m), np.zeros(m), np.zeros(m)
+        self.i, self.j = np.asarray(first, dtype=np.intp), np.asarray(second, dtype=np.intp)
+        e = self.i.size
+        self.s0, self.s1, self.s1t, self.a = (np.zeros(e) for _ in range(4))
+
+    def add(self, theta, a):
+        d = theta - self.c
+        ok = np.isfinite(d)
+        d0 = np.where(ok, d, 0.0)
+        okf = ok.astype(float)
+        pos = (a > 0)[:, None] & ok
+        self.sum += np.where(pos, d0, 0.0).sum(axis=0)
+        self.cnt += pos.sum(axis=0)
+        self.nan += (~ok).sum(axis=0)
+        ad = a[:, None] * d0
+        i, j = self.i, self.j
+        self.s0 += (ad[:, i] * d0[:, j]).sum(axis=0)
+        self.s1 += (ad[:, i] * okf[:, j]).sum(axis=0)
+        self.s1t += (ad[:, j] * okf[:, i]).sum(axis=0)
+        self.a += (a[:, None] * okf[:, i] * okf[:, j]).sum(axis=0)
+
+    def result(self, scale, mse):
+        if mse:
+            return scale * self.s0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mu = np.where(self.cnt > 0, self.sum / self.cnt, np.nan)
+        i, j = self.i, self.j
+        return scale * (self.s0 - self.s1 * mu[j] - mu[i] * self.s1t
+                        + mu[i] * mu[j] * self.a)
+
+
 def _logit(p):
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.log(p) - np.log1p(-p)
@@ -820,6 +904,30 @@ def _percentile(theta, level):
         low = np.nanquantile(theta, a, axis=0)
         high = np.nanquantile(theta, 1.0 - a, axis=0)
     return low, high
+
+
+def _factor_rank(factors, estimand) -> np.ndarray:
+    """:meth:`ReplicateFactors.rank` of each domain from the (PSU, domain) pairs
+    (no dense PSU x domain array); same numbers."""
+    spec = factors._spec
+    psu_stratum = spec["psu_stratum"]
+    H = spec["n_strata"]
+    D = estimand.n_domains
+    psu, dom = estimand.pair_psu, estimand.pair_domain
+    p_d = np.bincount(dom, minlength=D)
+    varying = ~factors.constant_psu
+    n_var = np.bincount(psu_stratum[varying], minlength=H)
+    sums_constant = (n_var > 0) & ~spec.get("free_strata", np.zeros(H, bool))
+    vary = varying[psu]
+    key = dom[vary].astype(np.int64) * H + psu_stratum[psu[vary]]
+    cells, held = np.unique(key, return_counts=True)
+    h = cells % H
+    full = (held == n_var[h]) & sums_constant[h]
+    complete = np.bincount(cells[full] // H, minlength=D)
+    constants = np.bincount(dom[~vary], minlength=D)
+    k_d = complete + constants
+    rank = p_d - k_d + (k_d > 0)
+    return np.minimum(rank, factors.n_replicates).astype(int)
 
 
 def _gram_rank(gram) -> np.ndarray:

@@ -752,10 +752,10 @@ def adjust_scores(design, estimand, scores, row_group=None, n_groups=None):
     else:
         x = valid.astype(float)
     est = estimand.estimate()
-    if estimand.X is None:
+    if estimand.xtot is None:
         a, b = np.ones_like(est), np.zeros_like(est)
     else:
-        den = estimand.X.sum(axis=0)
+        den = estimand.xtot
         with np.errstate(divide="ignore", invalid="ignore"):
             a = np.where(den > 0, 1.0 / den, 0.0)
             b = np.where(den > 0, -est / den, 0.0)
