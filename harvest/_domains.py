@@ -130,6 +130,26 @@ class Estimand:
     ytot: np.ndarray | None = None
     xtot: np.ndarray | None = None
 
+    @classmethod
+    def from_dense(cls, *, Y, X, domain_psu, psu_stratum, n_strata, stratum_present=None,
+                   **fields) -> Estimand:
+        """An estimand from dense ``(P, D*k)`` PSU totals, for estimators that build their
+        own (quantiles, regression): the (PSU, domain) pairs that hold rows or a non-zero
+        total. ``stratum_present`` is implied by the pairs (accepted, not used)."""
+        Y = np.asarray(Y, dtype=float)
+        P, D = domain_psu.shape
+        k = Y.shape[1] // D
+        cube = Y.reshape(P, D, k)
+        held = np.asarray(domain_psu, dtype=bool) | (cube != 0).any(axis=2)
+        dom, psu = np.nonzero(held.T)          # sorted by domain, then PSU
+        pair_X = None if X is None else np.asarray(X, dtype=float).reshape(P, D, k)[psu, dom]
+        return cls(pair_psu=psu.astype(np.intp), pair_domain=dom.astype(np.intp),
+                   pair_Y=cube[psu, dom], pair_X=pair_X, pair_counts=np.ones((psu.size, k)),
+                   n_psus=P, psu_stratum=np.asarray(psu_stratum, dtype=np.intp),
+                   n_strata=n_strata, ytot=Y.sum(axis=0),
+                   xtot=None if X is None else np.asarray(X, dtype=float).sum(axis=0),
+                   **fields)
+
     # -- dense views (small designs, calibrated designs, tests) ------------------------
     def _dense(self, values) -> np.ndarray:
         P, D, k = self.n_psus, self.n_domains, self.k

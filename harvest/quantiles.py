@@ -299,8 +299,9 @@ class _Variable:
         X = np.repeat(group_sum(cell, P * D, w), K, axis=1).reshape(P, D * K)
         per_cell = np.bincount(cell, minlength=P * D)
         counts = np.repeat(per_cell.astype(float)[:, None], K, axis=1).reshape(P, D * K)
-        est = Estimand(
-            kind="proportion", by=self.base.by, domains=self.base.domains,
+        est = Estimand.from_dense(
+            psu_stratum=codes.psu_stratum, n_strata=H, kind="proportion", by=self.base.by,
+            domains=self.base.domains,
             indicators=[f"{self.name}:{c}" for c in range(K)], variables=[self.name] * K,
             denominators=[], Y=Y, X=X, n=np.repeat(self.seg.size, K), wsum=X.sum(axis=0),
             s2=np.full(D * K, np.nan), domain_psu=(per_cell > 0).reshape(P, D),

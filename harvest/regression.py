@@ -387,7 +387,8 @@ def _score_estimand(design, rows, influence, names) -> Estimand:
     Y = group_sum(psu, P, w[:, None] * influence)
     domain_psu = (np.bincount(psu, minlength=P) > 0)[:, None]
     present = group_sum(codes.psu_stratum, H, domain_psu.astype(float)) > 0
-    return Estimand(kind="total", by=[], domains=pd.DataFrame(index=range(1)),
+    return Estimand.from_dense(psu_stratum=codes.psu_stratum, n_strata=H, kind="total", by=[],
+                               domains=pd.DataFrame(index=range(1)),
                     indicators=list(names), variables=list(names), denominators=[], Y=Y,
                     X=None, n=np.full(p, rows.size), wsum=np.full(p, w.sum()),
                     s2=np.full(p, np.nan), domain_psu=domain_psu,

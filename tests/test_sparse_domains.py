@@ -14,6 +14,9 @@ from harvest._core import stratified_vcov
 from harvest._domains import build_estimand
 from harvest._errors import HarvestWarning
 
+# lonely-PSU policies on purpose: LonelyPSUWarning is tested in tests/test_zero_weight_lonely.py.
+pytestmark = pytest.mark.filterwarnings("ignore::harvest._errors.LonelyPSUWarning")
+
 
 def _data(seed=3, n=1500, domains=60):
     rng = np.random.default_rng(seed)
