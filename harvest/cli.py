@@ -1049,12 +1049,17 @@ def model(file, formula, family, level, strata, psu, weights, fpc, lonely_psu, n
               help="Stack records that appear in more than one input file (same id and "
                    "year) instead of stopping; the report then says so.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@click.option("--control-items", "control_items", type=click.IntRange(min=1), default=None,
+              metavar="J", help="List experiment: the number of control items J of the "
+                                "picker and employee tables' list (default: the instrument's "
+                                "list_control_items, 4).")
 @_weighting_options
 @_encoding_option
 @_friendly
 def report(files, out, visits, baseline, level, title, min_n, min_each, allow_weak_disclosure,
-           reliability, bayes, affected, seed, allow_repeated_records, quiet, calibrate_file,
-           calibrate_method, calibrate_bounds, nonresponse, nonresponse_by, encoding):
+           reliability, bayes, affected, seed, allow_repeated_records, quiet, control_items,
+           calibrate_file, calibrate_method, calibrate_bounds, nonresponse, nonresponse_by,
+           encoding):
     """Write the HTML report for one or more field-data files.
 
     Give each instrument's file (farms, employees, ...): the instrument is recognised
@@ -1074,7 +1079,9 @@ def report(files, out, visits, baseline, level, title, min_n, min_each, allow_we
     frames: dict[str, list] = {}
     names: dict[str, list] = {}
     for f in files:
-        df, instrument = _read(f, None, encoding=encoding)
+        df, instrument = _read(f, None, encoding=encoding,
+                               codes={"list_control_items": control_items}
+                               if control_items is not None else None)
         if instrument is None:
             raise DataError(
                 f"{f.name}: cannot tell which instrument this file holds (no farm_id, "
@@ -1108,7 +1115,7 @@ def report(files, out, visits, baseline, level, title, min_n, min_each, allow_we
                         reliability=None if reliability == "none" else reliability,
                         bayes=bayes, rng=seed, title=title, sources=[f.name for f in files],
                         progress=not quiet, notices=notices, weighting=weighting,
-                        affected=affected)
+                        affected=affected, control_items=control_items)
     click.echo(f"Wrote the report to {path.resolve()}. Open it in a web browser.")
 
 

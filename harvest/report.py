@@ -309,7 +309,7 @@ def _prepare(df: pd.DataFrame, instrument: str, keep_all: bool = False) -> pd.Da
 def analyse(frames: dict, *, visits=None, design: dict | None = None, level: float = 0.95,
             ci: str = "korn-graubard", baseline=None, bayes: bool = False,
             bayes_options: dict | None = None, rng=2024, progress=None,
-            weighting=None, affected: bool = False) -> ReportData:
+            weighting=None, affected: bool = False, control_items=None) -> ReportData:
     """Run the report's analysis on instrument tables and return tidy tables.
 
     Parameters
@@ -346,6 +346,10 @@ def analyse(frames: dict, *, visits=None, design: dict | None = None, level: flo
         Nonresponse adjustment and calibration applied to every instrument's design
         (margins rows of another ``instrument`` left out); the methods section says
         which and the weights' spread.
+    control_items : int, optional
+        The list experiment's number of control items J (picker and employee tables):
+        item counts outside 0..J (0..J+1 on the long list) are refused. Default: not
+        checked here (the instrument's ``list_control_items`` checks them when read).
     affected : bool, default False
         Also fit the "Who is most affected" models: a quasibinomial model of each
         indicator on the instrument's covariates (:data:`AFFECTED_COVARIATES`,
@@ -402,8 +406,9 @@ def analyse(frames: dict, *, visits=None, design: dict | None = None, level: flo
             odds.append(_affected(df, des, instrument, wanted, level))
         module = list_module(df) if instrument in ("picker", "employee") else None
         if module is not None:   # direct and indirect answers of the same item
-            sensitive[instrument] = (report_tables(des, module, by_region, level),
-                                     report_tables(des, module, by_year, level))
+            sensitive[instrument] = (
+                report_tables(des, module, by_region, level, control_items=control_items),
+                report_tables(des, module, by_year, level, control_items=control_items))
         if instrument == "employee":
             fees = _median_fees(des, df, level)
         step(f"{instrument}: estimates")
@@ -1168,7 +1173,7 @@ def build_report(frames: dict, out="report.html", *, visits=None, design: dict |
                  bayes_options: dict | None = None, rng=2024, title: str | None = None,
                  sources=None, synthetic: bool = False, progress: bool = True,
                  policy: DisclosurePolicy | None = None, notices=None,
-                 weighting=None, affected: bool = False) -> Path:
+                 weighting=None, affected: bool = False, control_items=None) -> Path:
     """Analyse instrument tables and write the self-contained HTML report.
 
     Parameters
@@ -1177,7 +1182,8 @@ def build_report(frames: dict, out="report.html", *, visits=None, design: dict |
         Instrument tables keyed by instrument, e.g. ``{"farm": farms, "employee": emp}``.
     out : str or pathlib.Path, default ``"report.html"``
         The file to write.
-    visits, design, level, ci, baseline, bayes, bayes_options, rng, weighting, affected
+    visits, design, level, ci, baseline, bayes, bayes_options, rng, weighting, affected,
+    control_items
         As :func:`analyse`.
     min_n : int, default 10
         Disclosure threshold (see :func:`harvest.tables.disclose`); ignored with
@@ -1214,7 +1220,8 @@ def build_report(frames: dict, out="report.html", *, visits=None, design: dict |
     try:
         data = analyse(frames, visits=visits, design=design, level=level, ci=ci,
                        baseline=baseline, bayes=bayes, bayes_options=bayes_options, rng=rng,
-                       progress=bar, weighting=weighting, affected=affected)
+                       progress=bar, weighting=weighting, affected=affected,
+                       control_items=control_items)
         data.sources = list(sources or [])
         data.synthetic = synthetic
         data.notices = list(notices or [])

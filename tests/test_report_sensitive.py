@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import harvest as hv
+from harvest._errors import DataError
 from harvest.disclosure import DisclosurePolicy
 from harvest.report import analyse, protect_report, render_report
 
@@ -86,3 +87,13 @@ def test_no_section_without_the_module(mission_employees):
     assert data.sensitive == {}
     assert '<section class="sensitive">' not in render_report(data)
     assert np.isfinite(data.national["employee"]["estimate"]).all()
+
+
+def test_the_team_list_length_reaches_the_section(mission_employees):
+    """`analyse(control_items=J)` (`harvest report --control-items J`) checks the item counts
+    of the report's list-experiment section against the team's list length."""
+    employees = hv.simulate.sensitive_questions(mission_employees, rng=4)
+    J = int(employees.loc[employees["long_list"] == 0, "item_count"].max())
+    assert analyse({"employee": employees}, progress=None, control_items=J).sensitive
+    with pytest.raises((DataError, ValueError), match="control_items"):
+        analyse({"employee": employees}, progress=None, control_items=J - 1)
