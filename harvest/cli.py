@@ -530,6 +530,14 @@ def _weighting(calibrate_file, calibrate_method, calibrate_bounds, nonresponse,
                      nonresponse=nonresponse, nonresponse_by=list(nonresponse_by))
 
 
+def _file_design(file, instrument, sheet, encoding, **options):
+    """The completed visits of a file and the design the options describe (``model``,
+    ``test``: commands without weighting options)."""
+    df, instrument = _read(file, instrument, _sheet(sheet), encoding)
+    df = _completed(df, instrument)
+    return df, _design(df, **options)
+
+
 def _weighting_frame(df, instrument, weighting):
     """Completed visits (all of them with --nonresponse) and the frame and margins the
     weighting needs (year-crossed margin columns added to the command's own copy)."""
@@ -926,12 +934,10 @@ def association_command(file, rows, cols, test_statistic, na, strata, psu, weigh
     Example: harvest test employees.csv --rows sector --cols any_consequence
     """
     _check_out(out)
-    df, instrument = _read(file, instrument, _sheet(sheet), encoding)
-    df = _completed(df, instrument)
-    design = _design(df, strata=strata, psu=psu, weights=weights, fpc=fpc,
-                     lonely_psu=lonely_psu, no_design=no_design,
-                     replicate_weights=replicate_weights, replicate_method=replicate_method,
-                     rho=rho, scale=scale, mse=mse)
+    df, design = _file_design(file, instrument, sheet, encoding, strata=strata, psu=psu,
+                              weights=weights, fpc=fpc, lonely_psu=lonely_psu,
+                              no_design=no_design, replicate_weights=replicate_weights,
+                              replicate_method=replicate_method, rho=rho, scale=scale, mse=mse)
     import pandas as pd
 
     tidy = design.chisq(rows, cols, statistic=test_statistic, na=na)
@@ -993,12 +999,10 @@ def model(file, formula, family, level, strata, psu, weights, fpc, lonely_psu, n
     """
     policy = _policy(min_n, min_each, allow_weak_disclosure)
     _check_out(out)
-    df, instrument = _read(file, instrument, _sheet(sheet), encoding)
-    df = _completed(df, instrument)
-    design = _design(df, strata=strata, psu=psu, weights=weights, fpc=fpc,
-                     lonely_psu=lonely_psu, no_design=no_design,
-                     replicate_weights=replicate_weights, replicate_method=replicate_method,
-                     rho=rho, scale=scale, mse=mse)
+    df, design = _file_design(file, instrument, sheet, encoding, strata=strata, psu=psu,
+                              weights=weights, fpc=fpc, lonely_psu=lonely_psu,
+                              no_design=no_design, replicate_weights=replicate_weights,
+                              replicate_method=replicate_method, rho=rho, scale=scale, mse=mse)
     fit = design.glm(formula, family=family, level=level)
     tidy, withheld = _protected_model(df, formula, fit.table, policy)
     text = tidy.assign(**{c: tidy[c].map(lambda v: "*" if v != v else f"{v:.4g}")

@@ -821,16 +821,19 @@ class _Moments:
         self.cnt = np.zeros(m)
         self.nan = np.zeros(m)
 
-    def add(self, theta, a):
+    def _deviations(self, theta, a):
+        """Count a block's deviations from the centre; ``(d0, okf, ad)`` for the sums."""
         d = theta - self.c
         ok = np.isfinite(d)
         d0 = np.where(ok, d, 0.0)
-        okf = ok.astype(float)
         pos = (a > 0)[:, None] & ok
         self.sum += np.where(pos, d0, 0.0).sum(axis=0)
         self.cnt += pos.sum(axis=0)
         self.nan += (~ok).sum(axis=0)
-        ad = a[:, None] * d0
+        return d0, ok.astype(float), a[:, None] * d0
+
+    def add(self, theta, a):
+        d0, okf, ad = self._deviations(theta, a)
         if self.full:
             self.s0 += ad.T @ d0
             self.s1 += ad.T @ okf
@@ -867,15 +870,7 @@ class _EntryMoments(_Moments):
         self.s0, self.s1, self.s1t, self.a = (np.zeros(e) for _ in range(4))
 
     def add(self, theta, a):
-        d = theta - self.c
-        ok = np.isfinite(d)
-        d0 = np.where(ok, d, 0.0)
-        okf = ok.astype(float)
-        pos = (a > 0)[:, None] & ok
-        self.sum += np.where(pos, d0, 0.0).sum(axis=0)
-        self.cnt += pos.sum(axis=0)
-        self.nan += (~ok).sum(axis=0)
-        ad = a[:, None] * d0
+        d0, okf, ad = self._deviations(theta, a)
         i, j = self.i, self.j
         self.s0 += (ad[:, i] * d0[:, j]).sum(axis=0)
         self.s1 += (ad[:, i] * okf[:, j]).sum(axis=0)
