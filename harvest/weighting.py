@@ -790,6 +790,7 @@ def score_adjustment(design, estimand, row_group=None, n_groups=None):
             a = np.where(den > 0, 1.0 / den, 0.0)
             b = np.where(den > 0, -est / den, 0.0)
     wf = codes.weights
+    every = rows.size == wf.size and np.array_equal(rows, np.arange(wf.size))   # no gather
     done = []
     blocks = {}          # id(step) -> [A_s, B summed over the step's recurrences]
     products = {}        # (id(step), id(earlier step)) -> X' diag(ratio * removed) X
@@ -810,12 +811,12 @@ def score_adjustment(design, estimand, row_group=None, n_groups=None):
             removed = s.after
             A = s.X.T @ (s.X * s.before[:, None])
         p = s.X.shape[1]
-        M = s.X[rows] * (ratio * wf)[rows][:, None]                   # (n_r, p)
+        v = (ratio * wf)[rows]
         C = np.empty((p, D * k))
         for c in range(p):          # one calibration variable at a time: (n_r, k) arrays
-            C[c] = (a * group_sum(dom, D, M[:, c:c + 1] * y).reshape(-1)
-                    + b * group_sum(dom, D, M[:, c:c + 1] * x).reshape(-1))
-        del M
+            xv = (s.X[:, c] if every else s.X[rows, c]) * v
+            C[c] = (a * group_sum(dom, D, xv[:, None] * y).reshape(-1)
+                    + b * group_sum(dom, D, xv[:, None] * x).reshape(-1))
         for prev, prev_removed, B in done:
             key = (id(s), id(prev))
             if key not in products:
@@ -825,7 +826,10 @@ def score_adjustment(design, estimand, row_group=None, n_groups=None):
         if id(s) in blocks:
             blocks[id(s)][1] = blocks[id(s)][1] + B
         else:
-            blocks[id(s)] = [group_sum(row_group, P, s.X * removed[:, None]), B]
+            G = np.empty((P, p))
+            for c in range(p):
+                G[:, c] = np.bincount(row_group, weights=s.X[:, c] * removed, minlength=P)
+            blocks[id(s)] = [G, B]
         done.append((s, removed, B))
     return (np.hstack([g for g, _ in blocks.values()]),
             np.vstack([B for _, B in blocks.values()]))
