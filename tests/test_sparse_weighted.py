@@ -8,6 +8,7 @@ import pytest
 import harvest as hv
 import harvest._core as core
 import harvest._domains as domains_mod
+import harvest.replicate_design as rd
 from harvest._base import _DesignBase
 from harvest._core import stratified_vcov
 from harvest._domains import build_estimand
@@ -207,3 +208,22 @@ def test_score_adjustment_pieces():
     np.testing.assert_allclose(adjust_scores(w, est, est.scores()), est.scores() - A @ B)
     A0, B0 = score_adjustment(d, est)
     assert A0.shape == (d._codes.n_psus, 0) and B0.shape == (0, est.n.size)
+
+
+@pytest.mark.filterwarnings("ignore:.*replicates gave no estimate")   # small domains
+def test_linearly_calibrated_replicates_sparse_products_equal_dense(monkeypatch):
+    # ReplicateDesign._linear_sums: the PSU totals A_j dense (small) or sparse (large),
+    # and the weight blocks (every replicate's row weights) give the same replicate sums
+    _, d = _design("remove")
+    rep = d.replicate("bootstrap", replicates=40, rng=3).calibrate(
+        {"cell": CELL, "size": 5000.0})
+    dense = rep.ratio(["z", "y"], "x", by="g", na="drop")
+    dense_p = rep.proportion("y", by=["g", "region"])
+    monkeypatch.setattr(rd, "LINEAR_DENSE", 0)
+    sparse = rep.ratio(["z", "y"], "x", by="g", na="drop")
+    pd.testing.assert_frame_equal(sparse, dense, rtol=1e-12)
+    pd.testing.assert_frame_equal(rep.proportion("y", by=["g", "region"]), dense_p,
+                                  rtol=1e-12)
+    monkeypatch.setattr(rd.ReplicateDesign, "_linear_sums", lambda self, Zt, width: None)
+    pd.testing.assert_frame_equal(rep.ratio(["z", "y"], "x", by="g", na="drop"), dense,
+                                  rtol=1e-10)
