@@ -4,13 +4,17 @@ Sparse domains: 2,000,000 rows, 10,000 PSUs (100 strata x 100), 10,000 domains, 
 0/1 indicator: ``design.proportion(y, by="district")``. Each domain (district) lies in a
 few PSUs, as district-level domains do. Compare: ``design.compare(y, between="year",
 baseline=..., by="district")`` over ``--compare`` districts x 2 years (one comparison per
-district). Prints wall time of each call; run under ``/usr/bin/time -v`` for the peak
+district). Calibrated: the design linearly calibrated to the totals of region (10
+levels), farm type (3 levels) and cotton area (numeric), then the same proportion by
+district (the variance from the pairs and the low-rank calibration term, no PSU x domain
+array). Prints wall time of each call; run under ``/usr/bin/time -v`` for the peak
 memory (also printed by tracemalloc with ``--trace``, which slows numpy).
 
 Run from the repository root::
 
     .venv/bin/python benchmarks/bench_domains.py [--rows 2000000] [--psus 10000]
-        [--domains 10000] [--compare 2000] [--case all|taylor|floor|compare|replicates]
+        [--domains 10000] [--compare 2000]
+        [--case all|taylor|floor|compare|replicates|calibrated]
 """
 
 from __future__ import annotations
@@ -95,6 +99,23 @@ def main(argv=None):
         out = timed(f"compare year 1 vs 0 in {args.compare:,} districts",
                     lambda: sub.compare("y", between="year", baseline=0, by="district"))
         print(f"  {len(out):,} comparisons")
+    if args.case in ("all", "calibrated"):
+        rng = np.random.default_rng(2)
+        df["region"] = df["district"] * 10 // args.domains
+        df["farm_type"] = rng.choice(["small", "medium", "large"], len(df), p=[.5, .3, .2])
+        df["area"] = rng.gamma(2.0, 1.5, len(df))
+        w = df["weight"].to_numpy()
+        margins = {   # the sample's weighted totals, moved by a few percent
+            "region": (df.groupby("region")["weight"].sum() * 1.05).to_dict(),
+            "farm_type": {"small": .48, "medium": .32, "large": .2},
+            "area": float((w * df["area"]).sum() * 1.02)}
+        size = sum(margins["region"].values())
+        margins["farm_type"] = {k: v * size for k, v in margins["farm_type"].items()}
+        cal = timed("linear calibration to region (10), farm type (3), area",
+                    lambda: design.calibrate(margins))
+        out = timed(f"proportion by {args.domains:,} domains (Taylor, calibrated)",
+                    lambda: cal.proportion("y", by="district", ci="wald"))
+        print(f"  {len(out):,} rows of output, median se {out['se'].median():.4f}")
     if args.case in ("all", "replicates"):
         rep = design.replicate("bootstrap", replicates=args.replicates, rng=1)
         out = timed(f"{args.replicates} bootstrap replicates, proportion by "

@@ -20,6 +20,15 @@ import numpy as np
 #: is a census stratum and adds nothing to the variance (as R ``survey``'s ``onestrat``).
 CENSUS_TOLERANCE = 1e-7
 
+#: Scores less a low-rank term (:func:`pair_stratified_variance` ``low_rank``): a
+#: variance below this fraction of the sizes of the terms it is the sum of loses too
+#: many digits to the cancellation and is computed from dense residuals instead (a
+#: calibration margin's own total or proportion, whose residuals are almost zero).
+LOW_RANK_CANCELLATION = 1e-4
+
+#: Cells (PSUs x columns) of one block of those dense residuals.
+DENSE_BLOCK_CELLS = 4_000_000
+
 
 def group_sum(codes, n_groups: int, values) -> np.ndarray:
     """Sum the rows of ``values`` within groups given by integer ``codes``.
@@ -236,7 +245,8 @@ def stratified_vcov(scores, psu_stratum, n_psu, fraction, lonely: str, full: boo
 
 
 def pair_stratified_variance(pair_psu, pair_group, values, n_groups: int, psu_stratum,
-                             n_psu, fraction, lonely: str, present=None) -> np.ndarray:
+                             n_psu, fraction, lonely: str, present=None,
+                             low_rank=None) -> np.ndarray:
     """Taylor variances of :func:`stratified_vcov` (``full=False``) from sparse scores.
 
     Parameters
@@ -253,11 +263,17 @@ def pair_stratified_variance(pair_psu, pair_group, values, n_groups: int, psu_st
     present : array_like of bool, shape (q, k), optional
         Which pairs hold rows of each column (``"average"`` counts the strata holding
         the estimate); ``None``: every stratum, as ``stratum_present=None``.
+    low_rank : tuple (A, B), optional
+        A dense low-rank term taken off the scores: ``A`` ``(P, p)`` and ``B``
+        ``(p, G * k)``, the scores being ``S - A @ B`` with ``S`` the sparse pair scores
+        (a calibrated design: ``A`` the PSU totals of the calibration variables, ``B``
+        the regression coefficients, :func:`harvest.weighting.score_adjustment`).
 
     Returns
     -------
     numpy.ndarray, shape (G * k,)
-        The same numbers as ``stratified_vcov(dense_scores, ..., full=False)``.
+        The same numbers as ``stratified_vcov(dense_scores, ..., full=False)``, with
+        ``dense_scores = S - A @ B`` when ``low_rank`` is given.
 
     Notes
     -----
@@ -267,6 +283,26 @@ def pair_stratified_variance(pair_psu, pair_group, values, n_groups: int, psu_st
     (z_{hgi} - \\bar z_{hg})^2 + (n_h - |c_{hg}|)\\,\\bar z_{hg}^2`: the work is over the
     pairs, never over PSUs x groups.
 
+    With ``low_rank``, write :math:`C` for the stratified centring and scaling of
+    :func:`stratified_vcov` (within-stratum centring, factor
+    :math:`(1 - f_h) n_h / (n_h - 1)`, the lonely-PSU policy) and :math:`s_j`,
+    :math:`b_j` for column :math:`j` of the scores and of ``B``:
+
+    .. math::
+
+        \\hat V_j = s_j^\\top C s_j - 2\\, s_j^\\top C A\\, b_j
+                   + b_j^\\top (A^\\top C A)\\, b_j .
+
+    The first term is the sparse variance above; :math:`s_j^\\top C A` is a sum over the
+    pairs of :math:`s` times the centred, scaled rows of :math:`A` (the centring of
+    :math:`s` drops out against the centred :math:`A`), :math:`O(q p)`; :math:`A^\\top C A`
+    is :math:`p \\times p`. Nothing of size PSUs x groups is formed. ``"average"``
+    scales the sum, as it scales the dense variance. The terms can cancel (a calibration
+    variable's own total has residuals near zero): a column whose :math:`\\hat V_j` is
+    below :data:`LOW_RANK_CANCELLATION` times the sum of the terms' absolute values is
+    computed again from its dense residuals :math:`s_j - A b_j` (``(P, c)`` blocks of
+    such columns), so the result keeps the digits of the dense path.
+
     Examples
     --------
     >>> import numpy as np
@@ -274,7 +310,43 @@ def pair_stratified_variance(pair_psu, pair_group, values, n_groups: int, psu_st
     ...                          np.array([1.0, 3.0, 2.0, 6.0]), 1, np.array([0, 0, 1, 1]),
     ...                          np.array([2, 2]), np.zeros(2), "fail")
     array([20.])
+
+    Taking ``A @ B`` off the scores (here the scores' stratum means, so only the
+    within-stratum spread is left, and the variance is unchanged):
+
+    >>> A = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, 1.0]])
+    >>> pair_stratified_variance(np.array([0, 1, 2, 3]), np.zeros(4, int),
+    ...                          np.array([1.0, 3.0, 2.0, 6.0]), 1, np.array([0, 0, 1, 1]),
+    ...                          np.array([2, 2]), np.zeros(2), "fail",
+    ...                          low_rank=(A, np.array([[2.0], [4.0]]))).round(12)
+    array([20.])
     """
+    var, q, Q, hq, gq = _pair_variance(pair_psu, pair_group, values, n_groups, psu_stratum,
+                                       n_psu, fraction, lonely)
+    if low_rank is not None:
+        var = _low_rank_variance(pair_psu, pair_group, values, n_groups, low_rank,
+                                 psu_stratum, n_psu, fraction, lonely, var)[0]
+    n_psu = np.asarray(n_psu)
+    H = n_psu.shape[0]
+    lonely_h = lonely_strata(n_psu, fraction)
+    if lonely == "average" and lonely_h.any():
+        if present is None:
+            nstrat = float(H)
+            nok = nstrat - lonely_h.sum()
+        else:
+            hit = group_sum(q, Q, np.asarray(present, dtype=bool)) > 0     # (Q, k)
+            nstrat = group_sum(gq, n_groups, hit).reshape(-1)
+            nok = nstrat - group_sum(gq, n_groups, hit & lonely_h[hq, None]).reshape(-1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = np.where(np.asarray(nstrat) > 0, nstrat / nok, 1.0)
+            var = var * scale
+    return var
+
+
+def _pair_variance(pair_psu, pair_group, values, n_groups: int, psu_stratum, n_psu,
+                   fraction, lonely: str):
+    """The variances of :func:`pair_stratified_variance` before ``"average"`` scales them,
+    and the (stratum, group) cells of the pairs: ``(var, q, Q, hq, gq)``."""
     values = np.asarray(values, dtype=float)
     if values.ndim == 1:
         values = values[:, None]
@@ -303,23 +375,12 @@ def pair_stratified_variance(pair_psu, pair_group, values, n_groups: int, psu_st
     ss = group_sum(q, Q, centred * centred) + (nh - held)[:, None] * mean * mean
     factor = stratum_factor(n_psu, fraction, lonely)[hq]
     var = group_sum(gq, n_groups, ss * factor[:, None]).reshape(-1)
-    lonely_h = lonely_strata(n_psu, fraction)
-    if lonely == "average" and lonely_h.any():
-        if present is None:
-            nstrat = float(H)
-            nok = nstrat - lonely_h.sum()
-        else:
-            hit = group_sum(q, Q, np.asarray(present, dtype=bool)) > 0     # (Q, k)
-            nstrat = group_sum(gq, n_groups, hit).reshape(-1)
-            nok = nstrat - group_sum(gq, n_groups, hit & lonely_h[hq, None]).reshape(-1)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            scale = np.where(np.asarray(nstrat) > 0, nstrat / nok, 1.0)
-            var = var * scale
-    return var
+    return var, q, Q, hq, gq
 
 
 def pair_covariance_entries(pair_psu, pair_group, values, n_groups: int, psu_stratum,
-                            n_psu, fraction, lonely: str, first, second) -> np.ndarray:
+                            n_psu, fraction, lonely: str, first, second,
+                            low_rank=None) -> np.ndarray:
     """Chosen entries ``V[first, second]`` of :func:`stratified_vcov` (``full=True``,
     ``stratum_present=None``) from sparse scores, without the ``(m, m)`` matrix.
 
@@ -329,6 +390,8 @@ def pair_covariance_entries(pair_psu, pair_group, values, n_groups: int, psu_str
         As :func:`pair_stratified_variance`; the pairs sorted by group, then PSU.
     first, second : array_like of int, shape (e,)
         Columns (``g * k + v``) of the entries wanted.
+    low_rank : tuple (A, B), optional
+        Scores ``S - A @ B``, as :func:`pair_stratified_variance`.
 
     Returns
     -------
@@ -340,7 +403,10 @@ def pair_covariance_entries(pair_psu, pair_group, values, n_groups: int, psu_str
     \\sum_i z_{hi} u_{hi} - n_h \\bar z_h \\bar u_h`; the products run over the PSUs holding
     both groups (a sorted search per entry), so the cost grows with the entries asked
     and the PSUs of their groups, not with the square of the groups. Diagonal entries
-    come from :func:`pair_stratified_variance` (centred, as the dense path).
+    come from :func:`pair_stratified_variance` (centred, as the dense path). With
+    ``low_rank`` each entry adds
+    :math:`- s_i^\\top C A\\, b_j - s_j^\\top C A\\, b_i + b_i^\\top (A^\\top C A)\\, b_j`
+    (notation of :func:`pair_stratified_variance`).
 
     Examples
     --------
@@ -359,9 +425,21 @@ def pair_covariance_entries(pair_psu, pair_group, values, n_groups: int, psu_str
     second = np.asarray(second, dtype=np.int64)
     out = np.empty(first.size)
     diag = first == second
+    if low_rank is not None and not diag.all():
+        # the low-rank part of the off-diagonal entries; entries with a column whose
+        # variance cancels come from the dense residuals, as the variance does
+        plain = _pair_variance(pair_psu, pair_group, values, n_groups, psu_stratum, n_psu,
+                               fraction, lonely)[0]
+        _, dense, (cross, M, B) = _low_rank_variance(
+            pair_psu, pair_group, values, n_groups, low_rank, psu_stratum, n_psu,
+            fraction, lonely, plain)
+        extra = (np.einsum("ec,ce->e", cross[first], B[:, second])
+                 + np.einsum("ec,ce->e", cross[second], B[:, first]))
+        extra = np.einsum("ce,ce->e", B[:, first], M @ B[:, second]) - extra
+        redo = np.flatnonzero(~diag & (dense[first] | dense[second]))
     if diag.any():
         var = pair_stratified_variance(pair_psu, pair_group, values, n_groups, psu_stratum,
-                                       n_psu, fraction, lonely)
+                                       n_psu, fraction, lonely, low_rank=low_rank)
         out[diag] = var[first[diag]]
     off = np.flatnonzero(~diag)
     if not off.size:
@@ -410,9 +488,119 @@ def pair_covariance_entries(pair_psu, pair_group, values, n_groups: int, psu_str
     e = entry[hit]
     centre = (factor[hh[hit]] * nh[pos[hit]] * mean[pos[hit], v1[e]] * mean[at[hit], v2[e]])
     out[off] = cross - np.bincount(e, weights=centre, minlength=off.size)
+    if low_rank is not None:
+        out[off] += extra[off]
+        if redo.size:
+            out[redo] = _dense_entries(pair_psu, pair_group, values, n_groups, low_rank,
+                                       psu_stratum, n_psu, fraction, lonely, first[redo],
+                                       second[redo])
     lonely_h = lonely_strata(n_psu, fraction)
     if lonely == "average" and lonely_h.any():
         nok = H - lonely_h.sum()
         with np.errstate(divide="ignore", invalid="ignore"):
             out[off] = out[off] * (H / nok)
     return out
+
+
+def _low_rank_variance(pair_psu, pair_group, values, n_groups: int, low_rank, psu_stratum,
+                       n_psu, fraction, lonely: str, var):
+    """Variances of the scores ``S - A @ B`` before ``"average"`` scales them, from the
+    variances ``var`` of ``S`` (:func:`_pair_variance`).
+
+    Returns ``(variances, dense, (cross, M, B))``: ``dense`` marks the columns computed
+    from their dense residuals (the terms cancel below :data:`LOW_RANK_CANCELLATION`).
+    """
+    cross, M, B = _low_rank_terms(pair_psu, pair_group, values, n_groups, low_rank,
+                                  psu_stratum, n_psu, fraction, lonely)
+    out = var - 2.0 * np.einsum("jc,cj->j", cross, B) + np.einsum("cj,cj->j", B, M @ B)
+    absB = np.abs(B)
+    size = (np.abs(var) + 2.0 * np.einsum("jc,cj->j", np.abs(cross), absB)
+            + np.einsum("cj,cj->j", absB, np.abs(M) @ absB))
+    dense = np.abs(out) < LOW_RANK_CANCELLATION * size
+    cols = np.flatnonzero(dense)
+    if cols.size:
+        P = np.asarray(psu_stratum).shape[0]
+        plain = "remove" if lonely in ("average", "fail") else lonely    # unscaled
+        step = max(1, DENSE_BLOCK_CELLS // max(P, 1))
+        for start in range(0, cols.size, step):      # blocks of columns, (P, step)
+            part = cols[start:start + step]
+            res = _dense_residuals(pair_psu, pair_group, values, n_groups, low_rank, part)
+            out[part] = stratified_vcov(res, psu_stratum, n_psu, fraction, plain,
+                                        full=False)
+    return out, dense, (cross, M, B)
+
+
+def _dense_residuals(pair_psu, pair_group, values, n_groups: int, low_rank, cols):
+    """Columns ``cols`` of the dense scores ``S - A @ B``, ``(P, len(cols))``."""
+    A, B = low_rank
+    A = np.asarray(A, dtype=float)
+    values = np.asarray(values, dtype=float)
+    if values.ndim == 1:
+        values = values[:, None]
+    k = values.shape[1]
+    out = -(A @ np.asarray(B, dtype=float)[:, cols])
+    slot = np.full(n_groups * k, -1, dtype=np.intp)
+    slot[cols] = np.arange(len(cols))
+    pair_psu = np.asarray(pair_psu, dtype=np.intp)
+    pair_group = np.asarray(pair_group, dtype=np.int64)
+    for v in range(k):                   # loop over the indicators, not the groups
+        at = slot[pair_group * k + v]
+        ok = at >= 0
+        out[pair_psu[ok], at[ok]] += values[ok, v]     # each (PSU, group) pair once
+    return out
+
+
+def _dense_entries(pair_psu, pair_group, values, n_groups: int, low_rank, psu_stratum,
+                   n_psu, fraction, lonely: str, first, second):
+    """Entries ``V[first, second]`` (before ``"average"`` scales them) of the scores
+    ``S - A @ B`` from the dense residuals of their columns, in blocks of entries."""
+    P = np.asarray(psu_stratum).shape[0]
+    plain = "remove" if lonely in ("average", "fail") else lonely
+    out = np.empty(first.size)
+    step = max(1, DENSE_BLOCK_CELLS // max(2 * P, 1))
+    for start in range(0, first.size, step):        # blocks of entries, (P, 2 * step)
+        a, b = first[start:start + step], second[start:start + step]
+        cols, inverse = np.unique(np.concatenate([a, b]), return_inverse=True)
+        res = _dense_residuals(pair_psu, pair_group, values, n_groups, low_rank, cols)
+        V = stratified_vcov(res, psu_stratum, n_psu, fraction, plain, full=True)
+        out[start:start + a.size] = V[inverse[:a.size], inverse[a.size:]]
+    return out
+
+
+def _low_rank_terms(pair_psu, pair_group, values, n_groups: int, low_rank, psu_stratum,
+                    n_psu, fraction, lonely: str):
+    """``(S' C A, A' C A, B)`` of scores ``S - A @ B`` (see :func:`pair_stratified_variance`).
+
+    ``S' C A`` is ``(G * k, p)``, one row per column of the sparse scores ``S`` (values on
+    the pairs); ``A' C A`` is ``(p, p)``. ``C`` centres within strata (a single PSU is
+    left uncentred under ``"adjust"``) and scales by :func:`stratum_factor`, with no
+    ``"average"`` rescaling (the caller applies it to the whole variance).
+    """
+    A, B = low_rank
+    A = np.asarray(A, dtype=float)
+    B = np.asarray(B, dtype=float)
+    if A.ndim == 1:
+        A = A[:, None]
+        B = B.reshape(1, -1)
+    values = np.asarray(values, dtype=float)
+    if values.ndim == 1:
+        values = values[:, None]
+    psu_stratum = np.asarray(psu_stratum, dtype=np.intp)
+    n_psu = np.asarray(n_psu)
+    means = group_sum(psu_stratum, n_psu.shape[0], A) / np.maximum(n_psu, 1)[:, None]
+    centred = A - means[psu_stratum]
+    if lonely == "adjust":
+        single = (n_psu <= 1)[psu_stratum]
+        centred[single] = A[single]
+    scaled = centred * stratum_factor(n_psu, fraction, lonely)[psu_stratum][:, None]
+    M = scaled.T @ centred
+    # sum over the pairs of a column of s_pair * (C A)[psu]; the centring of s drops
+    # out, as the rows of C A sum to zero within each stratum with n_h >= 2
+    pair_psu = np.asarray(pair_psu, dtype=np.intp)
+    k = values.shape[1]
+    cross = np.empty((n_groups * k, A.shape[1]))
+    scaled_t = np.ascontiguousarray(scaled.T)
+    for c in range(A.shape[1]):      # loop over the p columns of A, never over groups
+        at = scaled_t[c][pair_psu]
+        cross[:, c] = group_sum(pair_group, n_groups, values * at[:, None]).reshape(-1)
+    return cross, M, B

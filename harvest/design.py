@@ -448,18 +448,18 @@ class SurveyDesign(_DesignBase):
         # After the check, a lonely stratum under "fail" holds none of these domains, so
         # it adds nothing: "remove" gives the same numbers without a second check.
         policy = "remove" if c.lonely_psu == "fail" else c.lonely_psu
-        weighted = bool(getattr(self, "_weighting", ()))
-        if not (full or weighted or c.pps is not None or c.psu_fraction is not None):
-            # variances only: over the (PSU, domain) pairs that occur (no P x D array)
+        low_rank = self._score_adjustment(estimand)
+        if not (full or c.pps is not None or c.psu_fraction is not None):
+            # variances only: over the (PSU, domain) pairs that occur (no P x D array);
+            # a weighted design's residual scores are the pair scores less A @ B
             return pair_stratified_variance(estimand.pair_psu, estimand.pair_domain,
                                             estimand.pair_scores(), estimand.n_domains,
                                             c.psu_stratum, c.n_psu, c.fraction, policy,
-                                            present=estimand.pair_counts > 0)
+                                            present=estimand.pair_counts > 0,
+                                            low_rank=low_rank)
         scores = estimand.scores()
-        if weighted:
-            from harvest.weighting import adjust_scores  # residuals of the calibration model
-
-            scores = adjust_scores(self, estimand, scores)
+        if low_rank is not None:      # residuals of the calibration model, dense
+            scores = scores - low_rank[0] @ low_rank[1]
         if c.pps == "overton":
             from harvest._stages import overton_vcov
 
@@ -474,8 +474,7 @@ class SurveyDesign(_DesignBase):
 
     def _vcov_entries(self, estimand, first, second):
         c = self._codes
-        if (getattr(self, "_weighting", ()) or c.stages or c.pps is not None
-                or c.psu_fraction is not None):
+        if c.stages or c.pps is not None or c.psu_fraction is not None:
             return super()._vcov_entries(estimand, first, second)
         present = estimand.stratum_present
         self._check_lonely(present)
@@ -484,7 +483,17 @@ class SurveyDesign(_DesignBase):
         return pair_covariance_entries(estimand.pair_psu, estimand.pair_domain,
                                        estimand.pair_scores(), estimand.n_domains,
                                        c.psu_stratum, c.n_psu, c.fraction, policy,
-                                       first, second)
+                                       first, second,
+                                       low_rank=self._score_adjustment(estimand))
+
+    def _score_adjustment(self, estimand):
+        """``(A, B)`` of :func:`harvest.weighting.score_adjustment` (the calibrated
+        scores are ``S - A @ B``), or None for a design without weighting steps."""
+        if not getattr(self, "_weighting", ()):
+            return None
+        from harvest.weighting import score_adjustment
+
+        return score_adjustment(self, estimand)
 
     def _multistage_vcov(self, estimand, full: bool):
         """R ``multistage``: :func:`harvest._stages.multistage_vcov` on the unit totals."""

@@ -600,8 +600,10 @@ class ReplicateDesign(_DesignBase):
 
         With ``g_ri = 1 + x_i' lambda_r`` and generated factors, replicate ``r``'s sum of
         the rows' ``z`` is ``F_r A_0 + sum_j lambda_rj F_r A_j`` with ``A_j`` the PSU totals
-        of ``w0 x_j z``: one product of the factor block with ``(P, (p+1) m)`` totals. None
-        when that does not apply (or the totals would be too large).
+        of ``w0 x_j z``: products of the factor block with the ``(P, width)`` totals
+        ``A_j``, dense while ``P * width * (p + 1)`` is at most ``LINEAR_DENSE``
+        (one product with ``(P, (p+1) width)``), else sparse (over the PSUs that hold
+        each column: no PSU x column array). None when that does not apply.
         """
         steps = getattr(self, "_rep_steps", ())
         if (self._factors is None or len(steps) != 1
@@ -614,22 +616,33 @@ class ReplicateDesign(_DesignBase):
         X = sparse.csc_matrix(step.X)
         p = X.shape[1]
         P = self._codes.n_psus
-        if P * width * (p + 1) > 30_000_000:
-            return None
         Z = Zt.T.tocsr()
         blocks = [Z] + [sparse.diags(X[:, j].toarray().ravel()) @ Z for j in range(p)]
         w0 = getattr(self, "_base_weights", None)
         codes = self._codes
         n = codes.row_psu.size
         G = sparse.csr_matrix((w0, (codes.row_psu, np.arange(n))), shape=(P, n))
-        A = np.asarray((G @ sparse.hstack(blocks).tocsc()).todense())   # (P, (p+1) m)
+        if P * width * (p + 1) <= LINEAR_DENSE:
+            A = np.asarray((G @ sparse.hstack(blocks).tocsc()).todense())  # (P, (p+1) w)
 
-        def sums():
+            def sums():
+                for start, F in self._factors.blocks(self.batch):
+                    FA = (F @ A).reshape(F.shape[0], p + 1, width)
+                    lam = step.lam[start:start + F.shape[0]]
+                    yield start, FA[:, 0] + np.einsum("bj,bjw->bw", lam, FA[:, 1:])
+            return sums()
+        # sparse (width, P) transposes of the A_j: F A_j = (A_j' F')', one at a time
+        At = [(G @ block).T.tocsr() for block in blocks]
+
+        def sparse_sums():
             for start, F in self._factors.blocks(self.batch):
-                FA = (F @ A).reshape(F.shape[0], p + 1, width)
+                Ft = np.ascontiguousarray(F.T)
                 lam = step.lam[start:start + F.shape[0]]
-                yield start, FA[:, 0] + np.einsum("bj,bjw->bw", lam, FA[:, 1:])
-        return sums()
+                S = np.ascontiguousarray((At[0] @ Ft).T)
+                for j in range(p):           # over the calibration variables
+                    S += lam[:, j:j + 1] * (At[j + 1] @ Ft).T
+                yield start, S
+        return sparse_sums()
 
     def _weighted_sums(self, estimand, X_dom):
         """Yield ``(start, num, den)``: replicate sums of the weighted design's estimand.
@@ -771,6 +784,10 @@ class ReplicateDesign(_DesignBase):
 #: Largest dense ``(P, columns)`` array of PSU totals the replicate products use; above
 #: it the totals are a sparse matrix over the (PSU, domain) pairs that occur.
 DENSE_TOTALS = 20_000_000
+
+#: Largest dense ``(P, (p + 1) columns)`` array of PSU totals a linearly calibrated
+#: replicate design's products use (``ReplicateDesign._linear_sums``); above it sparse.
+LINEAR_DENSE = 30_000_000
 
 
 def _stacked_totals(estimand, one_den: bool):

@@ -36,7 +36,8 @@ from harvest._errors import CalibrationWarning, DataError, check_columns, descri
 from harvest._options import CALIBRATION_METHODS, check_option
 
 __all__ = ["Step", "poststratify", "rake", "calibrate", "trim_weights",
-           "adjust_nonresponse", "describe_weighting", "adjust_scores", "CALIBRATION_METHODS"]
+           "adjust_nonresponse", "describe_weighting", "adjust_scores", "score_adjustment",
+           "CALIBRATION_METHODS"]
 
 #: ``method`` values of :func:`calibrate` (R ``calfun``).
 #: Relative agreement the categorical margins' population sizes must reach.
@@ -725,24 +726,53 @@ def _nonresponse_fit(W, M, r, lost):
 
 
 # -- the variance ---------------------------------------------------------------------------
-def adjust_scores(design, estimand, scores, row_group=None, n_groups=None):
-    """PSU totals of the calibration residuals of the estimand's linearised variable.
+def score_adjustment(design, estimand, row_group=None, n_groups=None):
+    """The calibration term of the scores: ``(A, B)``, adjusted scores ``S - A @ B``.
 
     For each step ``s`` in order (R ``svyrecvar`` with ``postStrata``), the row-level
     linearised variable ``x`` becomes ``x - after_s * X_s B_s`` with
-    ``B_s = (X_s' diag(before_s) X_s)^{-1} X_s' diag(before_s / after_s) x``. The rows'
-    ``x`` is never formed: ``X_s' diag(v) x`` is a group sum over the domains and the
-    earlier steps enter through ``p x p`` cross products.
+    ``B_s = (X_s' diag(before_s) X_s)^{-1} X_s' diag(before_s / after_s) x`` (a
+    nonresponse step: ``x - (after_s - before_s) X_s B_s``, ``B_s`` the cell means of
+    ``x`` under the new weights). The rows' ``x`` is never formed: ``X_s' diag(v) x`` is a
+    group sum over the domains and the earlier steps enter through ``p x p`` cross
+    products. The PSU totals of the residuals are therefore the scores ``S`` less
+    ``sum_s A_s B_s`` with ``A_s`` the PSU totals of ``X_s * removed_s``.
+
+    Parameters
+    ----------
+    design : SurveyDesign
+        A design with weighting steps (``design._weighting``).
+    estimand : harvest._domains.Estimand
+    row_group, n_groups : optional
+        The units the scores are totals over (default the PSUs; a multistage design's
+        last-stage units).
+
+    Returns
+    -------
+    A : numpy.ndarray, shape (P, p)
+        The steps' ``A_s`` side by side; a step that recurs (raking's sweeps) once.
+    B : numpy.ndarray, shape (p, m)
+        The steps' coefficients stacked (summed over the recurrences of a step), columns
+        ``j = d * k + v`` as the estimand's.
+
+    Notes
+    -----
+    :func:`adjust_scores` gives the dense ``S - A @ B``; the Taylor variances of a
+    one-stage design use the pieces (``harvest._core.pair_stratified_variance``), so no
+    ``(P, m)`` array is formed.
     """
-    steps = getattr(design, "_weighting", ())
-    if not steps:
-        return scores
     from harvest._domains import _values
 
     codes = design._codes
+    # the units the scores are totals over: PSUs, or a multistage design's last stage
+    row_group = codes.row_psu if row_group is None else row_group
+    P = codes.n_psus if n_groups is None else n_groups
+    D, k = estimand.n_domains, estimand.k
+    steps = getattr(design, "_weighting", ())
+    if not steps:
+        return np.zeros((P, 0)), np.zeros((0, D * k))
     rows = estimand.row_index
     dom = estimand.row_domain
-    D, k = estimand.n_domains, estimand.k
     valid = ~np.isnan(estimand.row_y)
     y = np.where(valid, np.nan_to_num(estimand.row_y), 0.0)
     if estimand.kind == "ratio":
@@ -760,11 +790,10 @@ def adjust_scores(design, estimand, scores, row_group=None, n_groups=None):
             a = np.where(den > 0, 1.0 / den, 0.0)
             b = np.where(den > 0, -est / den, 0.0)
     wf = codes.weights
-    # the units the scores are totals over: PSUs, or a multistage design's last stage
-    row_group = codes.row_psu if row_group is None else row_group
-    P = codes.n_psus if n_groups is None else n_groups
-    out = np.array(scores, dtype=float)
+    every = rows.size == wf.size and np.array_equal(rows, np.arange(wf.size))   # no gather
     done = []
+    blocks = {}          # id(step) -> [A_s, B summed over the step's recurrences]
+    products = {}        # (id(step), id(earlier step)) -> X' diag(ratio * removed) X
     # a nonresponse adjustment is linearised last-step-first (the chain rule); R's
     # order (first step first) is kept for chains of calibrations alone
     if any(s.kind == "nonresponse" for s in steps):
@@ -783,15 +812,36 @@ def adjust_scores(design, estimand, scores, row_group=None, n_groups=None):
             A = s.X.T @ (s.X * s.before[:, None])
         p = s.X.shape[1]
         v = (ratio * wf)[rows]
-        M = s.X[rows] * v[:, None]                                    # (n_r, p)
-        gy = group_sum(dom, D, (M[:, :, None] * y[:, None, :]).reshape(len(rows), p * k))
-        gx = group_sum(dom, D, (M[:, :, None] * x[:, None, :]).reshape(len(rows), p * k))
-        gy = gy.reshape(D, p, k).transpose(1, 0, 2).reshape(p, D * k)
-        gx = gx.reshape(D, p, k).transpose(1, 0, 2).reshape(p, D * k)
-        C = a * gy + b * gx
+        C = np.empty((p, D * k))
+        for c in range(p):          # one calibration variable at a time: (n_r, k) arrays
+            xv = (s.X[:, c] if every else s.X[rows, c]) * v
+            C[c] = (a * group_sum(dom, D, xv[:, None] * y).reshape(-1)
+                    + b * group_sum(dom, D, xv[:, None] * x).reshape(-1))
         for prev, prev_removed, B in done:
-            C -= (s.X * (ratio * prev_removed)[:, None]).T @ prev.X @ B
+            key = (id(s), id(prev))
+            if key not in products:
+                products[key] = (s.X * (ratio * prev_removed)[:, None]).T @ prev.X
+            C -= products[key] @ B
         B = np.linalg.lstsq(A, C, rcond=None)[0]
-        out -= group_sum(row_group, P, s.X * removed[:, None]) @ B
+        if id(s) in blocks:
+            blocks[id(s)][1] = blocks[id(s)][1] + B
+        else:
+            G = np.empty((P, p))
+            for c in range(p):
+                G[:, c] = np.bincount(row_group, weights=s.X[:, c] * removed, minlength=P)
+            blocks[id(s)] = [G, B]
         done.append((s, removed, B))
-    return out
+    return (np.hstack([g for g, _ in blocks.values()]),
+            np.vstack([B for _, B in blocks.values()]))
+
+
+def adjust_scores(design, estimand, scores, row_group=None, n_groups=None):
+    """PSU totals of the calibration residuals of the estimand's linearised variable.
+
+    The dense ``scores - A @ B`` with ``(A, B)`` of :func:`score_adjustment`; used where
+    the variance needs the dense totals (multistage designs, the full covariance, PPS).
+    """
+    if not getattr(design, "_weighting", ()):
+        return scores
+    A, B = score_adjustment(design, estimand, row_group=row_group, n_groups=n_groups)
+    return np.asarray(scores, dtype=float) - A @ B
