@@ -40,7 +40,8 @@ PyTensor. Where one is missing (a release that changed them),
 says so once (:class:`harvest._errors.CompilerFallbackWarning`): the same model and
 posterior, only slower to compile (docs: methods/bayes.md, "Compilation").
 
-PyMC, PyTensor, numba and nutpie are imported inside the functions only.
+PyMC, PyTensor, numba and nutpie are imported inside the functions only (nutpie through
+:func:`harvest.bayes._trace.import_nutpie`, which leaves ArviZ unloaded).
 """
 
 from __future__ import annotations
@@ -51,6 +52,8 @@ import threading
 from math import prod
 
 import numpy as np
+
+from harvest.bayes._trace import import_nutpie
 
 __all__ = ["compile_model", "missing_internals", "COMPILERS"]
 
@@ -132,6 +135,7 @@ def missing_internals() -> list[str]:
     """
     import importlib
 
+    import_nutpie()                    # before nutpie.compile_pymc: ArviZ stays unloaded
     missing = []
     for module_name, name in _INTERNALS:
         try:
@@ -308,6 +312,8 @@ def compile_model(model):
     """
     import pytensor
     import pytensor.tensor as pt
+
+    import_nutpie()
     from nutpie.compile_pymc import _prepare_dims_and_coords, _rv_dict_to_flat_array_wrapper
     from pymc.initial_point import make_initial_point_fn
     from pytensor.graph import clone_replace, rewrite_graph
