@@ -84,12 +84,19 @@ def _check_int(name: str, value, minimum: int) -> int:
 
 
 def _compiled(model: str, key: tuple, data: dict, A: int, T: int, priors: dict, cache: bool,
-              area_effects: str, compiler: str):
-    """A nutpie compiled model for ``data``, from the cache when the structure is known."""
+              area_effects: str, compiler: str, timings: dict | None = None):
+    """A nutpie compiled model for ``data``, from the cache when the structure is known.
+
+    ``timings["build_s"]``: seconds spent building the PyMC model (0 from the cache).
+    """
+    timings = {} if timings is None else timings
+    timings["build_s"] = 0.0
     if cache and key in _CACHE:
         _CACHE.move_to_end(key)
         return _CACHE[key].with_data(**data), True
+    t0 = _time.perf_counter()
     m = build_model(model, data, A, T, priors, area_effects)
+    timings["build_s"] = _time.perf_counter() - t0
     if compiler == "harvest":
         compiled = compile_model(m)
     else:
@@ -117,7 +124,7 @@ def _sample(model, data, A, T, priors, *, draws, tune, chains, seed, progress, t
                tuple(sorted(priors.items())))
         t0 = _time.perf_counter()
         compiled, cached = _compiled(model, key, data, A, T, priors, cache, area_effects,
-                                     compiler)
+                                     compiler, timings)
         timings["compile_s"] = _time.perf_counter() - t0
         timings["cached"] = cached
         t0 = _time.perf_counter()
@@ -129,7 +136,7 @@ def _sample(model, data, A, T, priors, *, draws, tune, chains, seed, progress, t
 
         t0 = _time.perf_counter()
         m = build_model(model, data, A, T, priors, area_effects)
-        timings["compile_s"] = _time.perf_counter() - t0
+        timings["compile_s"] = timings["build_s"] = _time.perf_counter() - t0
         timings["cached"] = False
         t0 = _time.perf_counter()
         tree = pm.sample(draws=draws, tune=tune, chains=chains, cores=1, random_seed=seed,

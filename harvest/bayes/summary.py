@@ -103,7 +103,8 @@ class BayesFit:
     model_inputs : pandas.DataFrame or None
         ``smoothed_direct``: the logit estimates and variances that entered the likelihood.
     settings, timings : dict
-        Sampler settings (``seed`` included) and seconds spent compiling and sampling.
+        Sampler settings (``seed`` included) and seconds spent compiling (``compile_s``,
+        of which ``build_s`` building the PyMC model) and sampling (``sample_s``).
     """
 
     model: str
