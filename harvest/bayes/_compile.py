@@ -40,7 +40,8 @@ PyTensor. Where one is missing (a release that changed them),
 says so once (:class:`harvest._errors.CompilerFallbackWarning`): the same model and
 posterior, only slower to compile (docs: methods/bayes.md, "Compilation").
 
-PyMC, PyTensor, numba and nutpie are imported inside the functions only.
+PyMC, PyTensor, numba and nutpie are imported inside the functions only (nutpie through
+:func:`harvest.bayes._trace.import_nutpie`, which leaves ArviZ unloaded).
 """
 
 from __future__ import annotations
@@ -52,13 +53,15 @@ from math import prod
 
 import numpy as np
 
+from harvest.bayes._trace import import_nutpie
+
 __all__ = ["compile_model", "missing_internals", "COMPILERS"]
 
 #: ``"harvest"``: this module; ``"nutpie"``: ``nutpie.compile_pymc_model``.
 COMPILERS = ("harvest", "nutpie")
 
 #: Bump when :data:`_WRAPPERS` or the buffer layout change (part of the disk-cache key).
-_WRAPPER_VERSION = 1
+_WRAPPER_VERSION = 2
 
 # The two C callbacks nutpie calls: log density + gradient, and the values stored in the
 # trace (``data_[0]`` is the buffer's length). Generated from source so that PyTensor's
@@ -132,6 +135,7 @@ def missing_internals() -> list[str]:
     """
     import importlib
 
+    import_nutpie()                    # before nutpie.compile_pymc: ArviZ stays unloaded
     missing = []
     for module_name, name in _INTERNALS:
         try:
@@ -255,36 +259,154 @@ def _compiled_class():
     return FlatDataModel
 
 
-def _c_wrappers(logp_fn, expand_fn):
-    """Compile (or load from PyTensor's numba disk cache) the two C callbacks.
-
-    ``logp_fn`` and ``expand_fn`` are PyTensor functions compiled with ``mode="NUMBA"``;
-    the callbacks call their jitted graphs. When either graph has no PyTensor cache key (not
-    cacheable), or PyTensor's numba cache is off (``numba__cache=False``), the callbacks are
-    compiled in memory only.
-    """
+def _wrapper_sources(jits: dict, cache_key: str | None):
+    """The two callbacks' Python functions (registered under ``cache_key`` when given)."""
     import numba
-    import pytensor
     from numba import types
-    from pytensor.link.numba.cache import CACHED_SRC_FUNCTIONS, compile_numba_function_src
+    from pytensor.link.numba.cache import compile_numba_function_src
 
-    jits = {"logp_jit": logp_fn.vm.jit_fn, "expand_jit": expand_fn.vm.jit_fn}
-    keys = [CACHED_SRC_FUNCTIONS.get(j.py_func) for j in jits.values()]
-    cacheable = bool(pytensor.config.numba__cache) and all(k is not None for k in keys)
-    cache_key = None
-    if cacheable:
-        cache_key = hashlib.sha256(repr(("harvest.bayes", _WRAPPER_VERSION, *keys))
-                                   .encode()).hexdigest()
     dptr = types.CPointer(types.double)
     sigs = {"logp": types.int64(types.uint64, dptr, dptr, dptr, dptr),
             "expand": types.int64(types.uint64, types.uint64, dptr, dptr, dptr)}
+    return [(compile_numba_function_src(
+        _WRAPPERS, name, {"__name__": __name__, "numba": numba, "np": np, **jits},
+        cache_key=None if cache_key is None else f"{cache_key}-{name}"), sig)
+        for name, sig in sigs.items()]
+
+
+def _c_wrappers(logp_fn, expand_fn, graph_key: str | None = None):
+    """Compile (or load from PyTensor's numba disk cache) the two C callbacks.
+
+    ``logp_fn`` and ``expand_fn`` are PyTensor functions compiled with ``mode="NUMBA"``;
+    the callbacks call their jitted graphs. They are cached under ``graph_key`` (see
+    :func:`_graph_key`) when given, else under a key made of the two graphs' PyTensor cache
+    keys. When neither key exists (not cacheable), or PyTensor's numba cache is off
+    (``numba__cache=False``), the callbacks are compiled in memory only.
+    """
+    import numba
+    import pytensor
+    from pytensor.link.numba.cache import CACHED_SRC_FUNCTIONS
+
+    jits = {"logp_jit": logp_fn.vm.jit_fn, "expand_jit": expand_fn.vm.jit_fn}
+    cache_key = None
+    if pytensor.config.numba__cache:
+        cache_key = graph_key
+        keys = [CACHED_SRC_FUNCTIONS.get(j.py_func) for j in jits.values()]
+        if cache_key is None and all(k is not None for k in keys):
+            cache_key = hashlib.sha256(repr(("harvest.bayes", _WRAPPER_VERSION, *keys))
+                                       .encode()).hexdigest()
+    return tuple(numba.cfunc(sig, cache=cache_key is not None)(fn)
+                 for fn, sig in _wrapper_sources(jits, cache_key))
+
+
+class _NotCompiled:
+    """Stands in for the jitted graphs when the callbacks are only looked up in the cache:
+    numba cannot type it, so a cache miss fails to compile instead of compiling."""
+
+
+def _cached_wrappers(graph_key: str):
+    """The two C callbacks from PyTensor's numba disk cache, or None if not both are there.
+
+    Nothing is compiled: on a miss numba tries to type the callbacks, fails on the
+    stand-in for the jitted graphs, and the caller compiles them the long way.
+    """
+    import numba
+
+    stand_in = _NotCompiled()
     out = []
-    for name, sig in sigs.items():
-        fn = compile_numba_function_src(
-            _WRAPPERS, name, {"__name__": __name__, "numba": numba, "np": np, **jits},
-            cache_key=None if cache_key is None else f"{cache_key}-{name}")
-        out.append(numba.cfunc(sig, cache=cacheable)(fn))
+    for fn, sig in _wrapper_sources({"logp_jit": stand_in, "expand_jit": stand_in},
+                                    graph_key):
+        try:
+            out.append(numba.cfunc(sig, cache=True)(fn))
+        except numba.core.errors.NumbaError:
+            return None
     return tuple(out)
+
+
+#: PyTensor configuration that can change how a graph is rewritten or compiled (in the key).
+_KEY_FLAGS = ("floatX", "cast_policy", "optimizer", "optimizer_excluding",
+              "optimizer_including", "optimizer_requiring", "optdb__max_use_ratio",
+              "optdb__position_cutoff", "numba__fastmath", "tensor__cmp_sloppy",
+              "on_opt_error", "mode", "linker", "check_input", "cycle_detection",
+              "scan__allow_output_prealloc")
+
+
+def _versions() -> tuple:
+    """Versions of everything that shapes the machine code of a graph (part of its key)."""
+    import sys
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = [sys.version, _WRAPPER_VERSION]
+    for package in ("pytensor", "pymc", "numba", "llvmlite", "numpy", "nutpie"):
+        try:
+            out.append((package, version(package)))
+        except PackageNotFoundError:
+            out.append((package, None))
+    return tuple(out)
+
+
+def _graph_key(inputs: list, outputs: list) -> str | None:
+    """A key of the *un-rewritten* graph from ``inputs`` to ``outputs``, or None.
+
+    Why: PyTensor's own cache keys are those of the rewritten graphs, and rewriting the
+    log density and its gradient and turning them into numba functions is most of what a
+    later process spends compiling (1-2 s) only to find the callbacks in the disk cache.
+    The graph before rewriting determines the rewritten one, given the same versions of
+    PyTensor, PyMC, numba and the rest (:func:`_versions`) and the same PyTensor settings
+    (:data:`_KEY_FLAGS`), which are part of the key too.
+
+    The key covers every node in topological order (its Op, pickled, which holds all its
+    parameters; which earlier node or input each input is; its output types) and every
+    constant's type and data, but no names, ids or creation traces, so the same model
+    built in another process gives the same key. None where the graph holds a root other
+    than ``inputs`` and constants (e.g. a random generator: refused later, with its
+    message, by the long route) or an Op that does not pickle.
+    """
+    import pickle
+
+    import pytensor
+    from pytensor.graph.basic import Constant
+
+    try:
+        from pytensor.graph.traversal import io_toposort
+    except ImportError:  # PyTensor before 2.31
+        from pytensor.graph.basic import io_toposort
+
+    flags = [(f, str(getattr(pytensor.config, f, None))) for f in _KEY_FLAGS]
+    digest = hashlib.sha256()
+    digest.update(repr((_versions(), flags)).encode())
+    where = {v: ("input", i) for i, v in enumerate(inputs)}
+    constants = 0
+
+    def ref(v):
+        nonlocal constants
+        if v in where:
+            return where[v]
+        if not isinstance(v, Constant):
+            raise LookupError(v)
+        data = v.data
+        if isinstance(data, np.ndarray):
+            body = (data.dtype.str, data.shape, data.tobytes())
+        else:
+            body = pickle.dumps(data, protocol=4)
+        digest.update(repr(("constant", constants, str(v.type), body)).encode())
+        where[v] = ("constant", constants)
+        constants += 1
+        return where[v]
+
+    try:
+        for i, node in enumerate(io_toposort(inputs, outputs)):
+            args = [ref(v) for v in node.inputs]
+            op = type(node.op)
+            digest.update(repr((i, op.__module__, op.__qualname__, args,
+                                [str(o.type) for o in node.outputs])).encode())
+            digest.update(pickle.dumps(node.op, protocol=4))
+            for j, out in enumerate(node.outputs):
+                where[out] = ("node", i, j)
+        digest.update(repr([ref(o) for o in outputs]).encode())
+    except Exception:  # noqa: BLE001 - no key: the long route compiles (and checks)
+        return None
+    return digest.hexdigest()
 
 
 def compile_model(model):
@@ -308,6 +430,8 @@ def compile_model(model):
     """
     import pytensor
     import pytensor.tensor as pt
+
+    import_nutpie()
     from nutpie.compile_pymc import _prepare_dims_and_coords, _rv_dict_to_flat_array_wrapper
     from pymc.initial_point import make_initial_point_fn
     from pytensor.graph import clone_replace, rewrite_graph
@@ -336,25 +460,36 @@ def compile_model(model):
     replace.update({d: data_sym[d.name] for d in shared})
     replace.update({dim_vars[k]: dims[k] for k in dim_vars})
 
-    logp = rewrite_graph(model.logp(), include=["canonicalize", "stabilize"])
-    grad = pt.concatenate([g.ravel() for g in pt.grad(logp, values)])
-    logp, grad = clone_replace([logp, grad], replace)
+    model_logp = model.logp()
     rest = [v for v in model.unobserved_value_vars if v not in values]
     rest_graph = clone_replace([pt.as_tensor(v) for v in rest], replace)
-    expanded = pt.concatenate([x, *[r.ravel().astype("float64") for r in rest_graph]])
 
     with pytensor.config.change_flags(numba__fastmath=False):
-        logp_fn = pytensor.function([x, buf], [logp, grad], mode="NUMBA", trust_input=True,
-                                    on_unused_input="ignore")
-        expand_fn = pytensor.function([x, buf], [expanded], mode="NUMBA", trust_input=True,
-                                      on_unused_input="ignore")
-        for fn in (logp_fn, expand_fn):
-            extra = [i for i in fn.maker.fgraph.inputs if i not in (x, buf)]
-            if extra:
-                raise ValueError(f"the model's log density depends on shared variables "
-                                 f"{[str(i) for i in extra]} that are neither pm.Data nor "
-                                 "dimension lengths; use compiler='nutpie'")
-        logp_c, expand_c = _c_wrappers(logp_fn, expand_fn)
+        # a later process: the callbacks of this very graph are in the disk cache
+        graph_key = None
+        if pytensor.config.numba__cache:
+            graph_key = _graph_key([x, buf], [*clone_replace([model_logp], replace),
+                                              *rest_graph])
+        cached = None if graph_key is None else _cached_wrappers(graph_key)
+        if cached is not None:
+            logp_c, expand_c = cached
+            logp_fn = expand_fn = None
+        else:
+            logp = rewrite_graph(model_logp, include=["canonicalize", "stabilize"])
+            grad = pt.concatenate([g.ravel() for g in pt.grad(logp, values)])
+            logp, grad = clone_replace([logp, grad], replace)
+            expanded = pt.concatenate([x, *[r.ravel().astype("float64") for r in rest_graph]])
+            logp_fn = pytensor.function([x, buf], [logp, grad], mode="NUMBA",
+                                        trust_input=True, on_unused_input="ignore")
+            expand_fn = pytensor.function([x, buf], [expanded], mode="NUMBA",
+                                          trust_input=True, on_unused_input="ignore")
+            for fn in (logp_fn, expand_fn):
+                extra = [i for i in fn.maker.fgraph.inputs if i not in (x, buf)]
+                if extra:
+                    raise ValueError(f"the model's log density depends on shared variables "
+                                     f"{[str(i) for i in extra]} that are neither pm.Data "
+                                     "nor dimension lengths; use compiler='nutpie'")
+            logp_c, expand_c = _c_wrappers(logp_fn, expand_fn, graph_key)
 
     shape_fn = pytensor.function([x, buf], [r.shape for r in rest_graph],
                                  mode="FAST_COMPILE", on_unused_input="ignore")

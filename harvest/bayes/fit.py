@@ -6,7 +6,8 @@ arrays (:func:`_model_arrays`), compile and sample (:func:`_sample`), integrate 
 cluster effect out of the prevalence (:func:`_prevalence_draws`), label the posterior
 (:func:`_label`) and wrap it all in a :class:`~harvest.bayes.summary.BayesFit`.
 
-PyMC, PyTensor and nutpie are imported inside the functions only.
+PyMC, PyTensor and nutpie are imported inside the functions only; ArviZ not at all unless
+something asks for it (:mod:`harvest.bayes._trace`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from harvest._errors import CompilerFallbackWarning, DataError
 from harvest._options import LONELY_PSU, check_option, check_probability
 from harvest.bayes._compile import COMPILERS, compile_model, missing_internals
 from harvest.bayes._data import prepare, rng_seed
+from harvest.bayes._trace import import_nutpie
+from harvest.bayes._trace import sample as nutpie_sample
 from harvest.bayes.direct import VARIANCES, ZERO_ONE, direct_estimates, logit_inputs
 from harvest.bayes.models import (
     AREA_EFFECTS,
@@ -81,17 +84,23 @@ def _check_int(name: str, value, minimum: int) -> int:
 
 
 def _compiled(model: str, key: tuple, data: dict, A: int, T: int, priors: dict, cache: bool,
-              area_effects: str, compiler: str):
-    """A nutpie compiled model for ``data``, from the cache when the structure is known."""
+              area_effects: str, compiler: str, timings: dict | None = None):
+    """A nutpie compiled model for ``data``, from the cache when the structure is known.
+
+    ``timings["build_s"]``: seconds spent building the PyMC model (0 from the cache).
+    """
+    timings = {} if timings is None else timings
+    timings["build_s"] = 0.0
     if cache and key in _CACHE:
         _CACHE.move_to_end(key)
         return _CACHE[key].with_data(**data), True
+    t0 = _time.perf_counter()
     m = build_model(model, data, A, T, priors, area_effects)
+    timings["build_s"] = _time.perf_counter() - t0
     if compiler == "harvest":
         compiled = compile_model(m)
     else:
-        import nutpie
-
+        nutpie = import_nutpie()
         with warnings.catch_warnings():
             # numba declines to write some PyTensor-generated functions to its disk cache;
             # harmless (the message starts with terminal colour codes, hence the ".*")
@@ -110,27 +119,24 @@ def _sample(model, data, A, T, priors, *, draws, tune, chains, seed, progress, t
     if sampler == "auto":
         sampler = "nutpie" if find_spec("nutpie") is not None else "pymc"
     if sampler == "nutpie":
-        import nutpie
-
         compiler = _route(compiler)
         key = (model, area_effects, compiler, A, T, *(np.shape(v) for v in data.values()),
                tuple(sorted(priors.items())))
         t0 = _time.perf_counter()
         compiled, cached = _compiled(model, key, data, A, T, priors, cache, area_effects,
-                                     compiler)
+                                     compiler, timings)
         timings["compile_s"] = _time.perf_counter() - t0
         timings["cached"] = cached
         t0 = _time.perf_counter()
-        tree = nutpie.sample(compiled, draws=draws, tune=tune, chains=chains, seed=seed,
-                             progress_bar=progress, target_accept=target_accept,
-                             save_warmup=False)
+        tree = nutpie_sample(compiled, draws=draws, tune=tune, chains=chains, seed=seed,
+                             progress_bar=progress, target_accept=target_accept)
         timings["sample_s"] = _time.perf_counter() - t0
     else:
         import pymc as pm
 
         t0 = _time.perf_counter()
         m = build_model(model, data, A, T, priors, area_effects)
-        timings["compile_s"] = _time.perf_counter() - t0
+        timings["compile_s"] = timings["build_s"] = _time.perf_counter() - t0
         timings["cached"] = False
         t0 = _time.perf_counter()
         tree = pm.sample(draws=draws, tune=tune, chains=chains, cores=1, random_seed=seed,
