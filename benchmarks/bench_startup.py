@@ -13,8 +13,8 @@ in the same process. Cases:
   same ``proportion`` against svy ``weighting.create_bs_wgts(n_reps=500)`` and
   ``estimation.mean(..., method="replication")``.
 
-The modules each child imported beyond numpy/pandas are counted, and whether
-``scipy.stats`` was among them is printed.
+The modules each child imported beyond numpy/pandas are counted, and whether any scipy
+module was among them (issue 18: none on this path) and which parts of scipy are printed.
 
 Run from the repository root::
 
@@ -70,6 +70,7 @@ def child(lib: str, case: str, R: int) -> None:
     times.append(time.perf_counter() - start)
     new = set(sys.modules) - before
     print(json.dumps({"first": times[0], "second": times[1], "modules": len(new),
+                      "scipy_any": any(m == "scipy" or m.startswith("scipy.") for m in new),
                       "scipy_stats": "scipy.stats" in new,
                       "scipy": sorted({m.split(".")[1] for m in new
                                        if m.startswith("scipy.") and m.count(".") >= 1})}))
@@ -119,7 +120,8 @@ def main(argv=None):
         print(f"{label + ', second call':42s} {h['second']:10.3f} {s['second']:8.3f} "
               f"{s['second'] / h['second']:11.1f}x")
         print(f"    harvest first calls {h['first_all']}; modules imported "
-              f"{h['modules']}; scipy.stats imported: {h['scipy_stats']}; "
+              f"{h['modules']}; any scipy module imported: {h['scipy_any']}; "
+              f"scipy.stats imported: {h['scipy_stats']}; "
               f"scipy parts: {', '.join(h['scipy']) or 'none'}")
     print(f"\nload average after: {os.getloadavg()[0]:.2f} (best of {args.repeat} harvest, "
           f"{args.svy_repeat} svy runs)")

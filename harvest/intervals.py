@@ -1,4 +1,4 @@
-"""Confidence intervals for design-based estimates (numpy/scipy only).
+"""Confidence intervals for design-based estimates (numpy; scipy only where needed).
 
 Two interval functions, both vectorised over arrays holding one entry per
 domain x indicator:
@@ -17,6 +17,12 @@ domain x indicator:
 The formulas, R's names for them and the rules for ``df <= 0`` and for estimates of
 exactly 0 or 1 are in ``docs/methods/intervals.md``.
 
+Importing this module does not import scipy, and neither do the Wald, logit, xlogit,
+asin and Wilson intervals and :func:`t_interval` (normal and t quantiles are numpy code
+in :mod:`harvest._dist`); the beta quantiles of the Korn-Graubard and Jeffreys intervals
+and the normal distribution function of the likelihood interval come from
+``scipy.special``, imported when first called.
+
 Examples
 --------
 >>> import numpy as np
@@ -32,7 +38,6 @@ array([11.96])
 from __future__ import annotations
 
 import numpy as np
-from scipy import special
 
 from harvest._dist import beta_ppf, norm_cdf, norm_ppf, t_isf, t_ppf
 from harvest._options import PROPORTION_CI, check_level, check_option
@@ -49,6 +54,30 @@ _EDGE = 8 * float(np.finfo(float).eps)
 # ----------------------------------------------------------------------------------------
 # helpers
 # ----------------------------------------------------------------------------------------
+def _logit_of(p):
+    """``log(p / (1 - p))``, computed as ``scipy.special.logit`` does (near 1/2 from
+    ``log1p``, which keeps its precision there)."""
+    p = np.asarray(p, dtype=float)
+    s = 2.0 * (p - 0.5)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mid = np.log1p(s) - np.log1p(-s)
+        out = np.log(p / (1.0 - p))
+    return np.where((p < 0.3) | (p > 0.65), out, mid)
+
+
+def _expit(x):
+    """``1 / (1 + exp(-x))`` (``scipy.special.expit``)."""
+    with np.errstate(over="ignore"):
+        return 1.0 / (1.0 + np.exp(-np.asarray(x, dtype=float)))
+
+
+def _xlogy(x, y):
+    """``x * log(y)``, 0 where ``x == 0`` (``scipy.special.xlogy``)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = x * np.log(y)
+    return np.where((x == 0) & ~np.isnan(y), 0.0, out)
+
+
 def _t_lower(a, df):
     """``qt(a, df)`` for array ``df``; ``qnorm(a)`` where ``df`` is infinite, NaN where <= 0."""
     df = np.asarray(df, dtype=float)
@@ -307,9 +336,9 @@ def _wald(p, se, df, n, a, irls):
 
 def _logit(p, se, df, n, a, irls):
     q = -_t_lower(a, df)
-    centre = special.logit(p)
+    centre = _logit_of(p)
     half = q * se / (p * (1.0 - p))
-    return special.expit(centre - half), special.expit(centre + half)
+    return _expit(centre - half), _expit(centre + half)
 
 
 def _asin(p, se, df, n, a, irls):
@@ -472,7 +501,7 @@ def _profile_root(p, n, target, sign):
         above = 2.0 * n * _kl_shift(mid, p) > target
         far = np.where(above, mid, far)
         near = np.where(above, near, mid)
-    return special.logit(p) + 0.5 * (near + far)
+    return _logit_of(p) + 0.5 * (near + far)
 
 
 def _likelihood(p, se, df, n, a, irls):
@@ -494,7 +523,7 @@ def _likelihood(p, se, df, n, a, irls):
     with np.errstate(invalid="ignore", divide="ignore"):
         # R: sqrt(qf(alpha, 1, n - 1, lower.tail = FALSE)) = |qt(alpha / 2, n - 1)|
         zmax = t_isf(alpha / 2.0, np.where(n > 1, n - 1.0, np.nan))
-    b0 = special.logit(p)
+    b0 = _logit_of(p)
     delta = zmax / 5.0 * se / pq
     steps = np.arange(1.0, 10.0)
     z = {}
@@ -539,7 +568,7 @@ def _likelihood(p, se, df, n, a, irls):
     miss = np.isnan(high)
     if miss.any():
         high[miss] = _profile_root(p[miss], n[miss], target[miss], 1.0)
-    return special.expit(low), special.expit(high)
+    return _expit(low), _expit(high)
 
 
 _METHODS = {
@@ -649,10 +678,10 @@ def irls_weight(y, weights, domain, n_domains, *, epsilon=1e-8, maxit=25):
         p = gsum(w * yv) / total
         mu0 = (w * yv + 0.5) / (w + 1.0)
         v0 = mu0 * (1.0 - mu0)
-        eta0 = special.logit(mu0)
+        eta0 = _logit_of(mu0)
         a1 = gsum(w * v0)
         b1 = gsum(w * (v0 * eta0 + (yv - mu0)))
-        dev_old = -2.0 * gsum(w * (special.xlogy(yv, mu0) + special.xlogy(1.0 - yv, 1.0 - mu0)))
+        dev_old = -2.0 * gsum(w * (_xlogy(yv, mu0) + _xlogy(1.0 - yv, 1.0 - mu0)))
 
         def deviance(beta):
             return 2.0 * total * (p * np.logaddexp(0.0, -beta)
@@ -669,7 +698,7 @@ def irls_weight(y, weights, domain, n_domains, *, epsilon=1e-8, maxit=25):
         for _ in range(maxit - 1):             # loop over iterations, not domains
             if not active.any():
                 break
-            mu = special.expit(beta)
+            mu = _expit(beta)
             used = mu * (1.0 - mu)
             beta_new = beta + (p - mu) / used
             dev_new = deviance(beta_new)
