@@ -190,7 +190,7 @@ def _compact(combined: np.ndarray, size: int):
     """
     if size <= 4 * len(combined) + 1024:
         present = np.bincount(combined, minlength=size) > 0
-        codes = (np.cumsum(present) - 1)[combined].astype(np.intp)
+        codes = (np.cumsum(present) - 1)[combined].astype(np.intp, copy=False)
         keys = np.flatnonzero(present)
         first = np.empty(len(keys), dtype=np.intp)
         first[codes] = np.arange(len(combined))   # any row of a key will do
@@ -199,21 +199,76 @@ def _compact(combined: np.ndarray, size: int):
     return codes.astype(np.intp).reshape(-1), keys, first
 
 
+def _integer_keys(series: pd.Series):
+    """``(keys, size)`` of an integer or bool column by subtraction, or None.
+
+    ``keys = value - min`` (``0 .. size-1``, int64), which orders the rows as the sorted
+    distinct values do (as ``pandas.factorize(sort=True)`` codes, with gaps where a value
+    in the range is absent); ``size = max - min + 1``. Only for numpy integer and bool
+    columns whose range is at most the number of rows plus 1024, so that counting
+    over ``0 .. size-1`` stays cheap; None otherwise (the caller factorizes).
+
+    Examples
+    --------
+    >>> keys, size = _integer_keys(pd.Series([7, -2, 7, 3]))
+    >>> keys.tolist(), size
+    ([9, 0, 9, 5], 10)
+    >>> _integer_keys(pd.Series([0, 10**12])) is None    # range too wide: factorize
+    True
+    """
+    dtype = series.dtype
+    if not (isinstance(dtype, np.dtype) and dtype.kind in "biu") or len(series) == 0:
+        return None
+    values = series.to_numpy()
+    if dtype.kind == "b":
+        return values.astype(np.int64), 2
+    low, high = values.min(), values.max()
+    size = int(high) - int(low) + 1          # Python ints: no overflow at the extremes
+    if size > len(values) + 1024:
+        return None
+    # high - low < size fits the column's own dtype, so the subtraction cannot wrap
+    return (values - low).astype(np.int64, copy=False), size
+
+
+def _level_keys(series: pd.Series) -> tuple[np.ndarray, int]:
+    """``(keys, size)``: int64 keys ``0 .. size-1`` of a column in the sorted order of its
+    values (equal values, equal keys; gaps allowed): :func:`_integer_keys` where it
+    applies, else the codes of ``pandas.factorize(sort=True)`` and the number of levels.
+
+    Examples
+    --------
+    >>> keys, size = _level_keys(pd.Series(["b", "a", "b"]))
+    >>> keys.tolist(), size
+    ([1, 0, 1], 2)
+    """
+    fast = _integer_keys(series)
+    if fast is not None:
+        return fast
+    codes, levels = pd.factorize(series, sort=True)
+    return codes.astype(np.int64, copy=False), len(levels)
+
+
+#: Combined keys of several columns are compacted before they could pass this bound.
+_KEY_LIMIT = 2**62
+
+
 def _codes_of(data: pd.DataFrame, columns) -> tuple[np.ndarray, list]:
     """Integer codes of the combination of ``columns`` (sorted levels) and the labels."""
-    combined = np.zeros(len(data), dtype=np.int64)
-    size = 1
-    for column in columns:
-        codes, levels = pd.factorize(data[column], sort=True)
-        combined = combined * len(levels) + codes
-        size *= len(levels)
+    combined, size = _level_keys(data[columns[0]])
+    for column in columns[1:]:
+        keys, n_keys = _level_keys(data[column])
+        if size * n_keys > _KEY_LIMIT:   # keep the combined keys within int64
+            combined, distinct, _ = _compact(combined, size)
+            size = len(distinct)
+        combined = combined * n_keys + keys
+        size *= n_keys
     inverse, _, first = _compact(combined, size)
     frame = data[list(columns)].iloc[first]
     if len(columns) > 1:
         labels = list(zip(*(frame[c].tolist() for c in columns), strict=True))
     else:
         labels = frame[columns[0]].tolist()
-    return inverse.astype(np.intp), labels
+    return inverse, labels
 
 
 def mask_array(data: pd.DataFrame, mask) -> np.ndarray:
