@@ -408,11 +408,13 @@ def _lonely_message(lonely, single, labels, method):
         LonelyPSUWarning, stacklevel=5)
 
 
-def _chunk(spec, k: int, out: np.ndarray, lo: int, hi: int) -> None:
+def _chunk(spec, k: int, out: np.ndarray, lo: int, hi: int, buffers=None) -> None:
     """Write replicates ``lo .. hi-1`` of the fixed block ``k`` into ``out``.
 
     The whole block ``k`` (replicates ``k*BLOCK ..``) is always drawn from its own
     generator, so the numbers do not depend on which part of it is asked for.
+    ``buffers``: a ``(BLOCK, slots)`` float and a ``(BLOCK, slots)`` intp array to work
+    in (reused from one block to the next, so no fresh memory per block).
     """
     seed = spec["seed"]
     child = np.random.SeedSequence(seed.entropy, spawn_key=(*seed.spawn_key, k),
@@ -420,11 +422,16 @@ def _chunk(spec, k: int, out: np.ndarray, lo: int, hi: int) -> None:
     gen = np.random.Generator(np.random.PCG64(child))
     n_psus = spec["psu_stratum"].size
     slots = spec["slot_n"].size
+    if buffers is None:
+        buffers = _chunk_buffers(slots)
+    u_all, psu_all = buffers
     # uniform position within the stratum: floor(u * n_h) < n_h for u < 1 (exact in
     # float64 for n_h < 2**52); faster than Generator.integers with array bounds
-    u = gen.random((BLOCK, slots))[lo:hi]
+    gen.random(out=u_all)   # the same numbers as gen.random((BLOCK, slots))
+    u = u_all[lo:hi]
     u *= spec["slot_n"]
-    psu = u.astype(np.intp)
+    psu = psu_all[lo:hi]
+    np.copyto(psu, u, casting="unsafe")   # truncation, as u.astype(np.intp)
     psu += spec["slot_start"]
     if spec["order"] is not None:
         psu = spec["order"][psu]
@@ -435,13 +442,20 @@ def _chunk(spec, k: int, out: np.ndarray, lo: int, hi: int) -> None:
         out[:, spec["single_psu"]] = 1.0
 
 
+def _chunk_buffers(slots: int):
+    """Work arrays of :func:`_chunk` for one fixed block of draws."""
+    return np.empty((BLOCK, slots)), np.empty((BLOCK, slots), dtype=np.intp)
+
+
 def _bootstrap_block(spec, start, stop) -> np.ndarray:
     n_psus = spec["psu_stratum"].size
     out = np.empty((stop - start, n_psus))
+    buffers = _chunk_buffers(spec["slot_n"].size) if stop > start else None
     for k in range(start // BLOCK, (stop - 1) // BLOCK + 1 if stop > start else 0):
         lo = max(start, k * BLOCK)
         hi = min(stop, (k + 1) * BLOCK)
-        _chunk(spec, k, out[lo - start:hi - start], lo - k * BLOCK, hi - k * BLOCK)
+        _chunk(spec, k, out[lo - start:hi - start], lo - k * BLOCK, hi - k * BLOCK,
+               buffers)
     return out
 
 
