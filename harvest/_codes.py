@@ -226,7 +226,9 @@ def _integer_keys(series: pd.Series):
     size = int(high) - int(low) + 1          # Python ints: no overflow at the extremes
     if size > len(values) + 1024:
         return None
-    # high - low < size fits the column's own dtype, so the subtraction cannot wrap
+    if dtype.itemsize < 8:   # e.g. int8 from -128 to 127: the difference needs int64
+        return values.astype(np.int64) - np.int64(low), size
+    # a 64-bit column: value - low is below size, which int64 holds, so it is exact
     return (values - low).astype(np.int64, copy=False), size
 
 
