@@ -182,16 +182,19 @@ def weight_values(data: pd.DataFrame, column, positions=None) -> np.ndarray:
     return values
 
 
-def _compact(combined: np.ndarray, size: int):
+def _compact(combined: np.ndarray, size: int, rows: bool = True):
     """Dense codes ``0..K-1`` (in sorted order) of integer keys in ``0..size-1``.
 
     Returns ``(codes, keys, first)``: the code of each row, the distinct keys sorted, and
-    one row holding each key. Counting instead of sorting when ``size`` is small.
+    one row holding each key (None when ``rows`` is False and the keys are counted).
+    Counting instead of sorting when ``size`` is small.
     """
     if size <= 4 * len(combined) + 1024:
         present = np.bincount(combined, minlength=size) > 0
         codes = (np.cumsum(present) - 1)[combined].astype(np.intp, copy=False)
         keys = np.flatnonzero(present)
+        if not rows:
+            return codes, keys, None
         first = np.empty(len(keys), dtype=np.intp)
         first[codes] = np.arange(len(combined))   # any row of a key will do
         return codes, keys, first
@@ -232,6 +235,16 @@ def _integer_keys(series: pd.Series):
     return (values - low).astype(np.int64, copy=False), size
 
 
+def _integer_labels(values: np.ndarray, keys: np.ndarray) -> list:
+    """The values (Python scalars, as ``Series.tolist``) of :func:`_integer_keys`'s
+    ``keys`` of the integer or bool array ``values``."""
+    if values.dtype.kind == "b":
+        return keys.astype(bool).tolist()
+    if values.dtype.kind == "u":   # unsigned: up to 2**64 - 1, beyond int64
+        return (keys.astype(np.uint64) + np.uint64(values.min())).tolist()
+    return (keys + np.int64(values.min())).tolist()   # min <= min + key <= max
+
+
 def _level_keys(series: pd.Series) -> tuple[np.ndarray, int]:
     """``(keys, size)``: int64 keys ``0 .. size-1`` of a column in the sorted order of its
     values (equal values, equal keys; gaps allowed): :func:`_integer_keys` where it
@@ -256,6 +269,12 @@ _KEY_LIMIT = 2**62
 
 def _codes_of(data: pd.DataFrame, columns) -> tuple[np.ndarray, list]:
     """Integer codes of the combination of ``columns`` (sorted levels) and the labels."""
+    if len(columns) == 1:
+        series = data[columns[0]]
+        fast = _integer_keys(series)
+        if fast is not None:   # one integer column: its labels are min + the keys present
+            inverse, present, _ = _compact(*fast, rows=False)
+            return inverse, _integer_labels(series.to_numpy(), present)
     combined, size = _level_keys(data[columns[0]])
     for column in columns[1:]:
         keys, n_keys = _level_keys(data[column])

@@ -198,7 +198,7 @@ class SurveyDesign(_DesignBase):
             psu_keys, n_keys = _level_keys(data[self.psu_column])
             nested = row_stratum.astype(np.int64, copy=False) * n_keys
             nested += psu_keys
-            row_psu, uniq, _ = _compact(nested, n_strata * n_keys)
+            row_psu, uniq, _ = _compact(nested, n_strata * n_keys, rows=False)
             psu_stratum = (uniq // n_keys).astype(np.intp)
         n_psu = np.bincount(psu_stratum, minlength=n_strata)
         n_psus = len(psu_stratum)
