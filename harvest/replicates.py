@@ -408,7 +408,7 @@ def _lonely_message(lonely, single, labels, method):
         LonelyPSUWarning, stacklevel=5)
 
 
-def _chunk(spec, k: int, out: np.ndarray, lo: int, hi: int, buffers=None) -> None:
+def _chunk(spec, k: int, out: np.ndarray, lo: int, hi: int, buffers) -> None:
     """Write replicates ``lo .. hi-1`` of the fixed block ``k`` into ``out``.
 
     The whole block ``k`` (replicates ``k*BLOCK ..``) is always drawn from its own
@@ -421,9 +421,6 @@ def _chunk(spec, k: int, out: np.ndarray, lo: int, hi: int, buffers=None) -> Non
                                    pool_size=seed.pool_size)
     gen = np.random.Generator(np.random.PCG64(child))
     n_psus = spec["psu_stratum"].size
-    slots = spec["slot_n"].size
-    if buffers is None:
-        buffers = _chunk_buffers(slots)
     u_all, psu_all = buffers
     # uniform position within the stratum: floor(u * n_h) < n_h for u < 1 (exact in
     # float64 for n_h < 2**52); faster than Generator.integers with array bounds
