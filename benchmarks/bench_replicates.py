@@ -9,7 +9,10 @@ reports, side by side:
   and median of ``--repeat`` processes);
 - the *warm call*: the same call again in the same process, best of ``--warm`` calls
   (per process; best over the processes), for harvest and the floor (and svy with
-  ``--svy-warm``, which costs seconds per call).
+  ``--svy-warm``, which costs seconds per call); and, the steadiest ratio on a shared
+  machine, harvest's and the floor's warm calls taken in turn in one process.
+
+The cases' processes run in turn (harvest, svy, floor, harvest, ...).
 
 The cases:
 
@@ -185,6 +188,9 @@ def child(case: str, R: int, batch: int | None, seed: int, warm: int) -> None:
     if case == "phases":
         print(json.dumps(run_phases(df, R)))
         return
+    if case == "pair":
+        print(json.dumps(run_pair(df, R, max(warm, 1))))
+        return
     if case == "harvest":
         def run():
             return run_harvest(df, R, batch)
@@ -225,12 +231,43 @@ def spawn(case, R, batch=None, seed=20241124, warm=0):
 def best(case, R, repeat, **kw):
     """The run with the shortest first-call wall time, with the median first-call wall
     time of all runs and the best warm call of all runs (None without warm calls)."""
-    runs = [spawn(case, R, **kw) for _ in range(repeat)]
+    return summary([spawn(case, R, **kw) for _ in range(repeat)])
+
+
+def summary(runs):
+    """:func:`best` of runs already made."""
     out = min(runs, key=lambda r: r["wall"])
     out["median"] = float(np.median([r["wall"] for r in runs]))
     warm = [r["warm"] for r in runs if r["warm"] is not None]
     out["warm"] = min(warm) if warm else None
     return out
+
+
+def interleaved(cases, repeat):
+    """``{name: best run}`` of ``cases`` (``name: (case, R, warm)``), the processes of the
+    cases taken in turn (h, s, f, h, s, f, ...) so that a change of load on a shared
+    machine falls on every case alike."""
+    runs = {name: [] for name in cases}
+    for _ in range(repeat):
+        for name, (case, R, warm) in cases.items():
+            runs[name].append(spawn(case, R, warm=warm))
+    return {name: summary(r) for name, r in runs.items()}
+
+
+def run_pair(df, R, warm):
+    """Warm calls of harvest and the floor taken in turn in one process (after one
+    untimed call of each): best wall time of each."""
+    run_harvest(df, R)
+    run_floor(df, R)
+    h, f = [], []
+    for _ in range(warm):
+        start = time.perf_counter()
+        run_harvest(df, R)
+        h.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        run_floor(df, R)
+        f.append(time.perf_counter() - start)
+    return {"harvest": min(h), "floor": min(f)}
 
 
 def main(argv=None):
@@ -259,9 +296,13 @@ def main(argv=None):
     print(f"workload: {STRATA} strata x {PSUS} PSUs x {ROWS} rows = "
           f"{STRATA * PSUS * ROWS:,} rows, {DOMAINS} domains, {len(INDICATORS)} binary "
           f"indicators, weights vary within PSU; Rao-Wu bootstrap, {R} replicates\n")
-    h = best("harvest", R, args.repeat, warm=args.warm)
-    s = best("svy", R_svy, args.repeat, warm=args.warm if args.svy_warm else 0)
-    f = best("floor", R, args.repeat, warm=args.warm)
+    runs = interleaved({"harvest": ("harvest", R, args.warm),
+                        "svy": ("svy", R_svy, args.warm if args.svy_warm else 0),
+                        "floor": ("floor", R, args.warm)}, args.repeat)
+    h, s, f = runs["harvest"], runs["svy"], runs["floor"]
+    pair = [spawn("pair", R, warm=args.warm) for _ in range(args.repeat)]
+    pair_h = min(p["harvest"] for p in pair)
+    pair_f = min(p["floor"] for p in pair)
     k = R / R_svy
     label = "svy" if R_svy == R else f"svy ({R_svy} reps, time x{k:g})"
     svy_wall = s["wall"] * k
@@ -281,9 +322,11 @@ def main(argv=None):
         print(f"{name:34s} {ms(wall)} {ms(median)} {ms(warm)} {ms(cpu)} {peak:9.1f} "
               f"{work:9.1f}")
     print(f"(first: the first call in a fresh process, best and median of {args.repeat} "
-          f"process(es); warm: the same call again in the same process, best of "
-          f"{args.warm} x {args.repeat}; cpu: user + system time of the best first call, "
-          "all threads)")
+          f"process(es), the cases' processes in turn; warm: the same call again in the "
+          f"same process, best of {args.warm} x {args.repeat}; cpu: user + system time of "
+          "the best first call, all threads)")
+    print(f"warm, harvest and the floor in turn in one process (best of {args.warm} x "
+          f"{args.repeat}): harvest {1000 * pair_h:.1f} ms, floor {1000 * pair_f:.1f} ms")
     print(f"\n{'ratio':34s} {'first':>9s} {'warm':>9s}")
     warm_svy = (svy_warm if svy_warm is not None else svy_wall) / h["warm"]
     print(f"{'svy / harvest wall time':34s} {svy_wall / h['wall']:8.1f}x {warm_svy:8.1f}x"
@@ -292,6 +335,7 @@ def main(argv=None):
     print(f"{'harvest / floor wall time':34s} {h['wall'] / f['wall']:8.2f}x "
           f"{h['warm'] / f['warm']:8.2f}x   (target <= 2 warm; medians of first calls "
           f"{h['median'] / f['median']:.2f}x)")
+    print(f"{'  warm, in turn in one process':34s} {'':9s} {pair_h / pair_f:8.2f}x")
     print(f"{'harvest / svy work memory':34s} {h['work'] / s['work']:9.3f}   (target <= 0.2)")
     print(f"{'harvest / svy peak memory':34s} {h['peak'] / s['peak']:9.3f}")
 
