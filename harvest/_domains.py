@@ -591,7 +591,8 @@ def build_estimand(design, kind: str, variables, by=None, na: str = "fail",
 
     # PSU x domain totals over the (PSU, domain) pairs that occur, never a dense
     # P x D array: pairs sorted by domain, then PSU.
-    cell = dom.astype(np.int64, copy=False) * P + psu
+    cell = dom.astype(np.int64, copy=False) * P
+    cell += psu
     pair, cells = _compact_codes(cell, P * D)
     npair = cells.size
     pair_psu = (cells % P).astype(np.intp)
