@@ -37,13 +37,14 @@ the RSS before the work, "peak MB" the whole process.
 Run from the repository root::
 
     .venv/bin/python benchmarks/bench_replicates.py [--replicates 500] [--big 20000]
-        [--svy-replicates 500] [--repeat 1] [--warm 5] [--svy-warm]
+        [--svy-replicates 500] [--repeat 1] [--warm 5] [--svy-warm] [--blas-threads 1]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import resource
 import subprocess
@@ -222,10 +223,15 @@ def spawn(case, R, batch=None, seed=20241124, warm=0):
            "--seed", str(seed), "--warm", str(warm)]
     if batch is not None:
         cmd += ["--batch", str(batch)]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    out = subprocess.run(cmd, capture_output=True, text=True, check=False, env=CHILD_ENV)
     if out.returncode != 0:
         raise RuntimeError(f"{case} failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+#: Environment of the child processes (``--blas-threads`` sets the BLAS thread counts).
+CHILD_ENV = dict(os.environ)
+BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def best(case, R, repeat, **kw):
@@ -283,6 +289,9 @@ def main(argv=None):
                         help="warm calls per process after the first (best is shown)")
     parser.add_argument("--svy-warm", action="store_true",
                         help="time warm calls of svy too (seconds each)")
+    parser.add_argument("--blas-threads", type=int, default=None,
+                        help="BLAS threads of every case (default: the library's own); 1 "
+                             "gives steadier timings on a loaded shared machine")
     parser.add_argument("--seed", type=int, default=20241124)
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--batch", type=int, default=None, help=argparse.SUPPRESS)
@@ -291,11 +300,14 @@ def main(argv=None):
         child(args.child, args.replicates, args.batch, args.seed, args.warm)
         return
 
+    if args.blas_threads is not None:
+        CHILD_ENV.update({name: str(args.blas_threads) for name in BLAS_THREADS})
     R = args.replicates
     R_svy = args.svy_replicates or R
     print(f"workload: {STRATA} strata x {PSUS} PSUs x {ROWS} rows = "
           f"{STRATA * PSUS * ROWS:,} rows, {DOMAINS} domains, {len(INDICATORS)} binary "
-          f"indicators, weights vary within PSU; Rao-Wu bootstrap, {R} replicates\n")
+          f"indicators, weights vary within PSU; Rao-Wu bootstrap, {R} replicates; BLAS "
+          f"threads: {args.blas_threads or 'default'}\n")
     runs = interleaved({"harvest": ("harvest", R, args.warm),
                         "svy": ("svy", R_svy, args.warm if args.svy_warm else 0),
                         "floor": ("floor", R, args.warm)}, args.repeat)
@@ -350,7 +362,8 @@ def main(argv=None):
           f"(Monte Carlo sd of a ratio of two independent SEs ~ {mc:.3f})")
 
     phases = subprocess.run([sys.executable, __file__, "--child", "phases", "--replicates",
-                             str(R)], capture_output=True, text=True, check=True)
+                             str(R)], capture_output=True, text=True, check=True,
+                            env=CHILD_ENV)
     for which, times in json.loads(phases.stdout.splitlines()[-1]).items():
         print(f"\nharvest CPU time by phase, {which} call (ms): " + ", ".join(
             f"{k} {v:.1f}" for k, v in times.items()))
