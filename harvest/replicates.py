@@ -162,9 +162,15 @@ class ReplicateFactors:
             ``batch * P`` floats. The factors do not depend on it.
         """
         batch = self.default_batch() if batch is None else _check_batch(batch)
+        # the bootstrap's work arrays, shared by every block of this pass
+        buffers = (_chunk_buffers(self._spec["slot_n"].size)
+                   if self._spec["kind"] == "bootstrap" else None)
         for start in range(0, self.n_replicates, batch):
             stop = min(start + batch, self.n_replicates)
-            yield start, self.block(start, stop)
+            if buffers is not None:
+                yield start, _bootstrap_block(self._spec, start, stop, buffers)
+            else:
+                yield start, self.block(start, stop)
 
     def block(self, start: int, stop: int) -> np.ndarray:
         """Factors of replicates ``start .. stop-1`` as a ``(stop - start, P)`` array."""
@@ -444,10 +450,11 @@ def _chunk_buffers(slots: int):
     return np.empty((BLOCK, slots)), np.empty((BLOCK, slots), dtype=np.intp)
 
 
-def _bootstrap_block(spec, start, stop) -> np.ndarray:
+def _bootstrap_block(spec, start, stop, buffers=None) -> np.ndarray:
     n_psus = spec["psu_stratum"].size
     out = np.empty((stop - start, n_psus))
-    buffers = _chunk_buffers(spec["slot_n"].size) if stop > start else None
+    if buffers is None and stop > start:
+        buffers = _chunk_buffers(spec["slot_n"].size)
     for k in range(start // BLOCK, (stop - 1) // BLOCK + 1 if stop > start else 0):
         lo = max(start, k * BLOCK)
         hi = min(stop, (k + 1) * BLOCK)
