@@ -182,16 +182,19 @@ def weight_values(data: pd.DataFrame, column, positions=None) -> np.ndarray:
     return values
 
 
-def _compact(combined: np.ndarray, size: int):
+def _compact(combined: np.ndarray, size: int, rows: bool = True):
     """Dense codes ``0..K-1`` (in sorted order) of integer keys in ``0..size-1``.
 
     Returns ``(codes, keys, first)``: the code of each row, the distinct keys sorted, and
-    one row holding each key. Counting instead of sorting when ``size`` is small.
+    one row holding each key (None when ``rows`` is False and the keys are counted).
+    Counting instead of sorting when ``size`` is small.
     """
     if size <= 4 * len(combined) + 1024:
         present = np.bincount(combined, minlength=size) > 0
-        codes = (np.cumsum(present) - 1)[combined].astype(np.intp)
+        codes = (np.cumsum(present) - 1)[combined].astype(np.intp, copy=False)
         keys = np.flatnonzero(present)
+        if not rows:
+            return codes, keys, None
         first = np.empty(len(keys), dtype=np.intp)
         first[codes] = np.arange(len(combined))   # any row of a key will do
         return codes, keys, first
@@ -199,21 +202,94 @@ def _compact(combined: np.ndarray, size: int):
     return codes.astype(np.intp).reshape(-1), keys, first
 
 
+def _integer_keys(series: pd.Series):
+    """``(keys, size)`` of an integer or bool column by subtraction, or None.
+
+    ``keys = value - min`` (``0 .. size-1``, int64), which orders the rows as the sorted
+    distinct values do (as ``pandas.factorize(sort=True)`` codes, with gaps where a value
+    in the range is absent); ``size = max - min + 1``. Only for numpy integer and bool
+    columns whose range is at most the number of rows plus 1024, so that counting
+    over ``0 .. size-1`` stays cheap; None otherwise (the caller factorizes).
+
+    Examples
+    --------
+    >>> keys, size = _integer_keys(pd.Series([7, -2, 7, 3]))
+    >>> keys.tolist(), size
+    ([9, 0, 9, 5], 10)
+    >>> _integer_keys(pd.Series([0, 10**12])) is None    # range too wide: factorize
+    True
+    """
+    dtype = series.dtype
+    if not (isinstance(dtype, np.dtype) and dtype.kind in "biu") or len(series) == 0:
+        return None
+    values = series.to_numpy()
+    if dtype.kind == "b":
+        return values.astype(np.int64), 2
+    low, high = values.min(), values.max()
+    size = int(high) - int(low) + 1          # Python ints: no overflow at the extremes
+    if size > len(values) + 1024:
+        return None
+    if dtype.itemsize < 8:   # e.g. int8 from -128 to 127: the difference needs int64
+        return values.astype(np.int64) - np.int64(low), size
+    # a 64-bit column: value - low is below size, which int64 holds, so it is exact
+    return (values - low).astype(np.int64, copy=False), size
+
+
+def _integer_labels(values: np.ndarray, keys: np.ndarray) -> list:
+    """The values (Python scalars, as ``Series.tolist``) of :func:`_integer_keys`'s
+    ``keys`` of the integer or bool array ``values``."""
+    if values.dtype.kind == "b":
+        return keys.astype(bool).tolist()
+    if values.dtype.kind == "u":   # unsigned: up to 2**64 - 1, beyond int64
+        return (keys.astype(np.uint64) + np.uint64(values.min())).tolist()
+    return (keys + np.int64(values.min())).tolist()   # min <= min + key <= max
+
+
+def _level_keys(series: pd.Series) -> tuple[np.ndarray, int]:
+    """``(keys, size)``: int64 keys ``0 .. size-1`` of a column in the sorted order of its
+    values (equal values, equal keys; gaps allowed): :func:`_integer_keys` where it
+    applies, else the codes of ``pandas.factorize(sort=True)`` and the number of levels.
+
+    Examples
+    --------
+    >>> keys, size = _level_keys(pd.Series(["b", "a", "b"]))
+    >>> keys.tolist(), size
+    ([1, 0, 1], 2)
+    """
+    fast = _integer_keys(series)
+    if fast is not None:
+        return fast
+    codes, levels = pd.factorize(series, sort=True)
+    return codes.astype(np.int64, copy=False), len(levels)
+
+
+#: Combined keys of several columns are compacted before they could pass this bound.
+_KEY_LIMIT = 2**62
+
+
 def _codes_of(data: pd.DataFrame, columns) -> tuple[np.ndarray, list]:
     """Integer codes of the combination of ``columns`` (sorted levels) and the labels."""
-    combined = np.zeros(len(data), dtype=np.int64)
-    size = 1
-    for column in columns:
-        codes, levels = pd.factorize(data[column], sort=True)
-        combined = combined * len(levels) + codes
-        size *= len(levels)
+    if len(columns) == 1:
+        series = data[columns[0]]
+        fast = _integer_keys(series)
+        if fast is not None:   # one integer column: its labels are min + the keys present
+            inverse, present, _ = _compact(*fast, rows=False)
+            return inverse, _integer_labels(series.to_numpy(), present)
+    combined, size = _level_keys(data[columns[0]])
+    for column in columns[1:]:
+        keys, n_keys = _level_keys(data[column])
+        if size * n_keys > _KEY_LIMIT:   # keep the combined keys within int64
+            combined, distinct, _ = _compact(combined, size)
+            size = len(distinct)
+        combined = combined * n_keys + keys
+        size *= n_keys
     inverse, _, first = _compact(combined, size)
     frame = data[list(columns)].iloc[first]
     if len(columns) > 1:
         labels = list(zip(*(frame[c].tolist() for c in columns), strict=True))
     else:
         labels = frame[columns[0]].tolist()
-    return inverse.astype(np.intp), labels
+    return inverse, labels
 
 
 def mask_array(data: pd.DataFrame, mask) -> np.ndarray:

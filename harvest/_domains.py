@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from harvest._codes import _KEY_LIMIT, _compact, _integer_keys
 from harvest._core import group_sum
 from harvest._errors import (
     DataError,
@@ -330,6 +331,12 @@ def domain_label(estimand: Estimand, j: int) -> str:
 
 def _values(data, column, rows, proportion: bool) -> np.ndarray:
     """Float values of ``column`` on ``rows``; DataError for non-numeric or non-0/1 values."""
+    return _checked_values(data, column, rows, proportion).astype(float, copy=False)
+
+
+def _checked_values(data, column, rows, proportion: bool) -> np.ndarray:
+    """As :func:`_values`, but an integer or bool column comes back in its own dtype
+    (checked), for a caller that writes it into a float array (no float copy)."""
     series = data[column]
     dtype = series.dtype
     if isinstance(dtype, np.dtype) and dtype.kind in "biu":
@@ -343,7 +350,7 @@ def _values(data, column, rows, proportion: bool) -> np.ndarray:
                 raise DataError(
                     f"column {column!r} must be 0/1 (or True/False) for a proportion; "
                     f"found {plain_value(raw[bad[0]])!r} in {describe_rows(rows[bad])}.")
-        return raw.astype(float)
+        return raw
     if pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_numeric_dtype(dtype):
         values = series.to_numpy(dtype=float, na_value=np.nan)[rows]
     else:
@@ -377,6 +384,14 @@ def _values(data, column, rows, proportion: bool) -> np.ndarray:
             f"column {column!r} has infinite values in {describe_rows(rows[bad])}."
         )
     return values
+
+
+def _value_columns(data, columns, rows, proportion: bool) -> np.ndarray:
+    """``(len(rows), k)`` float array (Fortran order) of :func:`_values` of each column."""
+    out = np.empty((len(rows), len(columns)), order="F")
+    for j, column in enumerate(columns):   # a loop over the few variables
+        out[:, j] = _checked_values(data, column, rows, proportion)   # cast as astype
+    return out
 
 
 def _factorize_labels(values: pd.Series, column):
@@ -418,22 +433,34 @@ def _domain_codes(data, by, rows):
     """Domain code (0..D-1, sorted levels) of each row in ``rows`` and the domain table."""
     if not by:
         return np.zeros(len(rows), dtype=np.intp), pd.DataFrame(index=range(1))
-    combined = np.zeros(len(rows), dtype=np.int64)
-    factors = []
+    combined, size = None, 1
     every_row = len(rows) == len(data)     # rows are sorted positions: then all of them
     for column in by:
         values = data[column] if every_row else data[column].iloc[rows]
-        missing = values.isna().to_numpy()
-        if missing.any():
-            bad = rows[missing]
-            raise DataError(
-                f"`by` column {column!r} has missing values (NaN) in {describe_rows(bad)}; "
-                "recode them as a level or leave those rows out with `subset`."
-            )
-        codes, levels = _factorize_labels(values, column)
-        combined = combined * len(levels) + codes
-        factors.append((codes, levels))
-    size = int(np.prod([len(levels) for _, levels in factors], dtype=float))
+        # integer or bool columns: keys by subtraction, in the same sorted order as the
+        # codes of a factorization (no missing values possible)
+        fast = _integer_keys(values)
+        if fast is not None:
+            keys, n_keys = fast
+        else:
+            missing = values.isna().to_numpy()
+            if missing.any():
+                bad = rows[missing]
+                raise DataError(
+                    f"`by` column {column!r} has missing values (NaN) in "
+                    f"{describe_rows(bad)}; recode them as a level or leave those rows out "
+                    "with `subset`."
+                )
+            keys, levels = _factorize_labels(values, column)
+            n_keys = len(levels)
+        if combined is None:
+            combined, size = keys.astype(np.int64, copy=False), n_keys
+            continue
+        if size * n_keys > _KEY_LIMIT:   # keep the combined keys within int64
+            combined, distinct, _ = _compact(combined, size)
+            size = len(distinct)
+        combined = combined * n_keys + keys
+        size *= n_keys
     if size <= 4 * len(rows) + 1024:
         # Few possible combinations: count them (no sort of the rows).
         present = np.bincount(combined, minlength=size) > 0
@@ -444,7 +471,7 @@ def _domain_codes(data, by, rows):
     else:
         _, first, dom = np.unique(combined, return_index=True, return_inverse=True)
     table = data[by].iloc[rows[first]].reset_index(drop=True)
-    return dom.astype(np.intp).reshape(-1), table
+    return dom.astype(np.intp, copy=False).reshape(-1), table
 
 
 def _warn_zero_weight_domains(data, by, codes) -> None:
@@ -533,16 +560,19 @@ def build_estimand(design, kind: str, variables, by=None, na: str = "fail",
     rows = np.flatnonzero(weights_all > 0)
     if by:
         _warn_zero_weight_domains(data, by, codes)
-    w = weights_all[rows]
+    every_row = rows.size == weights_all.size
+    w = weights_all if every_row else weights_all[rows]
     dom, domains = _domain_codes(data, by, rows)
     D, k = len(domains), len(variables)
     P, H = codes.n_psus, codes.n_strata
-    psu = codes.row_psu[rows]
+    psu = codes.row_psu if every_row else codes.row_psu[rows]
 
-    y = np.column_stack([_values(data, v, rows, kind == "proportion") for v in variables])
+    # one contiguous column per variable (Fortran order): the per-column bincounts of
+    # group_sum read them without a copy
+    y = _value_columns(data, variables, rows, kind == "proportion")
     valid = ~np.isnan(y)
     if kind == "ratio":
-        x = np.column_stack([_values(data, v, rows, False) for v in denominators])
+        x = _value_columns(data, denominators, rows, False)
         valid &= ~np.isnan(x)
     if na == "fail" and not valid.all():
         j = int(np.flatnonzero(~valid.all(axis=0))[0])
@@ -556,11 +586,13 @@ def build_estimand(design, kind: str, variables, by=None, na: str = "fail",
     complete = bool(valid.all())
     row_y = y if complete else np.where(valid, y, np.nan)
     y = y if complete else np.where(valid, y, 0.0)
-    wv = w[:, None] * valid
+    # w * valid: with every value present that is w itself (w * 1.0 == w), as a view
+    wv = np.broadcast_to(w[:, None], y.shape) if complete else w[:, None] * valid
 
     # PSU x domain totals over the (PSU, domain) pairs that occur, never a dense
     # P x D array: pairs sorted by domain, then PSU.
-    cell = dom.astype(np.int64) * P + psu
+    cell = dom.astype(np.int64, copy=False) * P
+    cell += psu
     pair, cells = _compact_codes(cell, P * D)
     npair = cells.size
     pair_psu = (cells % P).astype(np.intp)
@@ -592,12 +624,21 @@ def build_estimand(design, kind: str, variables, by=None, na: str = "fail",
     if complete:
         counts = np.repeat(np.bincount(pair, minlength=npair).astype(float)[:, None], k,
                            axis=1)
+        # the k columns of counts and Wp are equal: sum one, repeat it (same numbers)
+        n = np.repeat(group_sum(pair_dom, D, counts[:, :1]), k, axis=1)
+        wsum = np.repeat(group_sum(pair_dom, D, Wp[:, :1]), k, axis=1).reshape(-1)
     else:
         counts = group_sum(pair, npair, valid)
-    n = group_sum(pair_dom, D, counts).reshape(-1).round().astype(np.int64)
-    wsum = group_sum(pair_dom, D, Wp).reshape(-1)
+        n = group_sum(pair_dom, D, counts)
+        wsum = group_sum(pair_dom, D, Wp).reshape(-1)
+    n = n.reshape(-1).round().astype(np.int64)
     ytot = group_sum(pair_dom, D, Yp).reshape(-1)
-    xtot = None if Xp is None else group_sum(pair_dom, D, Xp).reshape(-1)
+    if Xp is None:
+        xtot = None
+    elif Xp is Wp:   # means and proportions: the denominators are the weight sums
+        xtot = wsum.copy()
+    else:
+        xtot = group_sum(pair_dom, D, Xp).reshape(-1)
 
 
     # Element variance (R svyvar, divisor n - 1) of the variable that R's deff=TRUE
@@ -639,7 +680,7 @@ def _compact_codes(codes, size):
     if size <= 4 * len(codes) + 1024:
         present = np.bincount(codes, minlength=size) > 0
         index = (np.cumsum(present) - 1)[codes]
-        return index.astype(np.intp), np.flatnonzero(present)
+        return index.astype(np.intp, copy=False), np.flatnonzero(present)
     values, index = np.unique(codes, return_inverse=True)
     return index.reshape(-1).astype(np.intp), values
 

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from harvest._base import _DesignBase
-from harvest._codes import DesignCodes, _codes_of, _compact, weight_values
+from harvest._codes import DesignCodes, _codes_of, _compact, _level_keys, weight_values
 from harvest._core import pair_covariance_entries, pair_stratified_variance, stratified_vcov
 from harvest._errors import (
     DataError,
@@ -195,10 +195,11 @@ class SurveyDesign(_DesignBase):
             psu_stratum = row_stratum.copy()
         else:
             _no_missing(data, self.psu_column, "psu")
-            psu_codes, psu_levels = pd.factorize(data[self.psu_column], sort=True)
-            nested = row_stratum.astype(np.int64) * len(psu_levels) + psu_codes
-            row_psu, uniq, _ = _compact(nested, n_strata * len(psu_levels))
-            psu_stratum = (uniq // len(psu_levels)).astype(np.intp)
+            psu_keys, n_keys = _level_keys(data[self.psu_column])
+            nested = row_stratum.astype(np.int64, copy=False) * n_keys
+            nested += psu_keys
+            row_psu, uniq, _ = _compact(nested, n_strata * n_keys, rows=False)
+            psu_stratum = (uniq // n_keys).astype(np.intp)
         n_psu = np.bincount(psu_stratum, minlength=n_strata)
         n_psus = len(psu_stratum)
 
@@ -322,7 +323,6 @@ class SurveyDesign(_DesignBase):
         >>> SurveyDesign(df, psu="psu").replicate("jk1").n_replicates
         4
         """
-        from harvest import weighting
         from harvest.replicate_design import replicate
 
         if self.pps is not None:
@@ -335,8 +335,11 @@ class SurveyDesign(_DesignBase):
                         mse=mse)
         # a weighted design: the factors of the unweighted one, then every weighting step
         # again on the full sample and on each replicate
-        for name, options in recipe:
-            rep = getattr(weighting, name)(rep, **options)
+        if recipe:   # imported only for a weighted design
+            from harvest import weighting
+
+            for name, options in recipe:
+                rep = getattr(weighting, name)(rep, **options)
         if recipe and not np.array_equal(rep._codes.weights > 0, self._codes.weights > 0):
             raise ValueError("replicate() of a subset of a weighted design would lose the "
                              "subset; make the replicates first, then take the subset.")

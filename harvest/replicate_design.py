@@ -798,11 +798,18 @@ def _stacked_totals(estimand, one_den: bool):
     Xp = estimand.pair_X
     cols = m + (0 if Xp is None else (D if one_den else m))
     if P * cols <= DENSE_TOTALS:
-        Y = estimand.Y
-        if Xp is None:
-            return Y
-        X = estimand.X
-        return np.hstack([Y, X.reshape(P, D, k)[:, :, 0] if one_den else X])
+        # written straight into one (P, cols) array: [Y | X] (X one column per domain
+        # when one_den), the same numbers as hstack of the dense views
+        Z = np.zeros((P, cols))
+        flat = Z.reshape(-1)
+        at = estimand.pair_psu * cols + estimand.pair_domain * k   # (pair, column 0)
+        flat[(at[:, None] + np.arange(k)).reshape(-1)] = estimand.pair_Y.reshape(-1)
+        if Xp is not None:
+            if one_den:
+                flat[estimand.pair_psu * cols + m + estimand.pair_domain] = Xp[:, 0]
+            else:
+                flat[((at + m)[:, None] + np.arange(k)).reshape(-1)] = Xp.reshape(-1)
+        return Z
     from scipy import sparse
 
     psu, dom = estimand.pair_psu, estimand.pair_domain
@@ -932,7 +939,12 @@ def _factor_rank(factors, estimand) -> np.ndarray:
     sums_constant = (n_var > 0) & ~spec.get("free_strata", np.zeros(H, bool))
     vary = varying[psu]
     key = dom[vary].astype(np.int64) * H + psu_stratum[psu[vary]]
-    cells, held = np.unique(key, return_counts=True)
+    if D * H <= 4 * key.size + 1024:   # count the (domain, stratum) cells, no sort
+        held = np.bincount(key, minlength=D * H)
+        cells = np.flatnonzero(held)
+        held = held[cells]
+    else:
+        cells, held = np.unique(key, return_counts=True)
     h = cells % H
     full = (held == n_var[h]) & sums_constant[h]
     complete = np.bincount(cells[full] // H, minlength=D)
@@ -1079,11 +1091,13 @@ def replicate(design, method: str, *, replicates: int = 500, rng=None, rho: floa
     codes = design._codes
     n = codes.row_psu.size
     P = codes.n_psus
-    rows = np.arange(n, dtype=np.intp)
-    psu_first = np.empty(P, dtype=np.intp)
-    psu_first[codes.row_psu[::-1]] = rows[::-1]  # the last write, the first row, wins
-    strat_first = np.empty(codes.n_strata, dtype=np.intp)
-    strat_first[codes.row_stratum[::-1]] = rows[::-1]
+    psu_first = strat_first = None   # the bootstrap does not use the order of the rows
+    if method != "bootstrap":
+        rows = np.arange(n, dtype=np.intp)
+        psu_first = np.empty(P, dtype=np.intp)
+        psu_first[codes.row_psu[::-1]] = rows[::-1]  # the last write, the first row, wins
+        strat_first = np.empty(codes.n_strata, dtype=np.intp)
+        strat_first[codes.row_stratum[::-1]] = rows[::-1]
     factors = make_factors(
         method, codes.psu_stratum, replicates=replicates, rng=rng,
         rho=rho if method == "fay" else None, fraction=codes.fraction,

@@ -162,9 +162,15 @@ class ReplicateFactors:
             ``batch * P`` floats. The factors do not depend on it.
         """
         batch = self.default_batch() if batch is None else _check_batch(batch)
+        # the bootstrap's work arrays, shared by every block of this pass
+        buffers = (_chunk_buffers(self._spec["slot_n"].size)
+                   if self._spec["kind"] == "bootstrap" else None)
         for start in range(0, self.n_replicates, batch):
             stop = min(start + batch, self.n_replicates)
-            yield start, self.block(start, stop)
+            if buffers is not None:
+                yield start, _bootstrap_block(self._spec, start, stop, buffers)
+            else:
+                yield start, self.block(start, stop)
 
     def block(self, start: int, stop: int) -> np.ndarray:
         """Factors of replicates ``start .. stop-1`` as a ``(stop - start, P)`` array."""
@@ -408,23 +414,27 @@ def _lonely_message(lonely, single, labels, method):
         LonelyPSUWarning, stacklevel=5)
 
 
-def _chunk(spec, k: int, out: np.ndarray, lo: int, hi: int) -> None:
+def _chunk(spec, k: int, out: np.ndarray, lo: int, hi: int, buffers) -> None:
     """Write replicates ``lo .. hi-1`` of the fixed block ``k`` into ``out``.
 
     The whole block ``k`` (replicates ``k*BLOCK ..``) is always drawn from its own
     generator, so the numbers do not depend on which part of it is asked for.
+    ``buffers``: a ``(BLOCK, slots)`` float and a ``(BLOCK, slots)`` intp array to work
+    in (reused from one block to the next, so no fresh memory per block).
     """
     seed = spec["seed"]
     child = np.random.SeedSequence(seed.entropy, spawn_key=(*seed.spawn_key, k),
                                    pool_size=seed.pool_size)
     gen = np.random.Generator(np.random.PCG64(child))
     n_psus = spec["psu_stratum"].size
-    slots = spec["slot_n"].size
+    u_all, psu_all = buffers
     # uniform position within the stratum: floor(u * n_h) < n_h for u < 1 (exact in
     # float64 for n_h < 2**52); faster than Generator.integers with array bounds
-    u = gen.random((BLOCK, slots))[lo:hi]
+    gen.random(out=u_all)   # the same numbers as gen.random((BLOCK, slots))
+    u = u_all[lo:hi]
     u *= spec["slot_n"]
-    psu = u.astype(np.intp)
+    psu = psu_all[lo:hi]
+    np.copyto(psu, u, casting="unsafe")   # truncation, as u.astype(np.intp)
     psu += spec["slot_start"]
     if spec["order"] is not None:
         psu = spec["order"][psu]
@@ -435,13 +445,21 @@ def _chunk(spec, k: int, out: np.ndarray, lo: int, hi: int) -> None:
         out[:, spec["single_psu"]] = 1.0
 
 
-def _bootstrap_block(spec, start, stop) -> np.ndarray:
+def _chunk_buffers(slots: int):
+    """Work arrays of :func:`_chunk` for one fixed block of draws."""
+    return np.empty((BLOCK, slots)), np.empty((BLOCK, slots), dtype=np.intp)
+
+
+def _bootstrap_block(spec, start, stop, buffers=None) -> np.ndarray:
     n_psus = spec["psu_stratum"].size
     out = np.empty((stop - start, n_psus))
+    if buffers is None and stop > start:
+        buffers = _chunk_buffers(spec["slot_n"].size)
     for k in range(start // BLOCK, (stop - 1) // BLOCK + 1 if stop > start else 0):
         lo = max(start, k * BLOCK)
         hi = min(stop, (k + 1) * BLOCK)
-        _chunk(spec, k, out[lo - start:hi - start], lo - k * BLOCK, hi - k * BLOCK)
+        _chunk(spec, k, out[lo - start:hi - start], lo - k * BLOCK, hi - k * BLOCK,
+               buffers)
     return out
 
 
