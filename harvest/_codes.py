@@ -186,7 +186,7 @@ def _compact(combined: np.ndarray, size: int, rows: bool = True):
     """Dense codes ``0..K-1`` (in sorted order) of integer keys in ``0..size-1``.
 
     Returns ``(codes, keys, first)``: the code of each row, the distinct keys sorted, and
-    one row holding each key (None when ``rows`` is False and the keys are counted).
+    one row holding each key (None when ``rows`` is False).
     Counting instead of sorting when ``size`` is small.
     """
     if size <= 4 * len(combined) + 1024:
@@ -198,6 +198,9 @@ def _compact(combined: np.ndarray, size: int, rows: bool = True):
         first = np.empty(len(keys), dtype=np.intp)
         first[codes] = np.arange(len(combined))   # any row of a key will do
         return codes, keys, first
+    if not rows:
+        keys, codes = np.unique(combined, return_inverse=True)
+        return codes.astype(np.intp).reshape(-1), keys, None
     keys, first, codes = np.unique(combined, return_index=True, return_inverse=True)
     return codes.astype(np.intp).reshape(-1), keys, first
 
@@ -267,6 +270,29 @@ def _level_keys(series: pd.Series) -> tuple[np.ndarray, int]:
 _KEY_LIMIT = 2**62
 
 
+def _combine_keys(combined, size: int, keys, n_keys: int):
+    """Keys of the combinations of the columns so far with one more column.
+
+    ``combined`` holds keys in ``0 .. size-1`` (None before the first column) and
+    ``keys`` the next column's keys in ``0 .. n_keys-1``; returns
+    ``(combined * n_keys + keys, size * n_keys)``, in the sorted order of the
+    combinations. Where that product would pass :data:`_KEY_LIMIT`, ``combined`` is first
+    compacted to the keys that occur, so the result stays within int64.
+
+    Examples
+    --------
+    >>> combined, size = _combine_keys(None, 1, np.array([1, 0, 1]), 2)
+    >>> _combine_keys(combined, size, np.array([2, 2, 0]), 3)
+    (array([5, 2, 3]), 6)
+    """
+    if combined is None:
+        return np.asarray(keys, dtype=np.int64), n_keys
+    if size * n_keys > _KEY_LIMIT:
+        combined, distinct, _ = _compact(combined, size, rows=False)
+        size = len(distinct)
+    return combined * n_keys + keys, size * n_keys
+
+
 def _codes_of(data: pd.DataFrame, columns) -> tuple[np.ndarray, list]:
     """Integer codes of the combination of ``columns`` (sorted levels) and the labels."""
     if len(columns) == 1:
@@ -275,14 +301,9 @@ def _codes_of(data: pd.DataFrame, columns) -> tuple[np.ndarray, list]:
         if fast is not None:   # one integer column: its labels are min + the keys present
             inverse, present, _ = _compact(*fast, rows=False)
             return inverse, _integer_labels(series.to_numpy(), present)
-    combined, size = _level_keys(data[columns[0]])
-    for column in columns[1:]:
-        keys, n_keys = _level_keys(data[column])
-        if size * n_keys > _KEY_LIMIT:   # keep the combined keys within int64
-            combined, distinct, _ = _compact(combined, size)
-            size = len(distinct)
-        combined = combined * n_keys + keys
-        size *= n_keys
+    combined, size = None, 1
+    for column in columns:
+        combined, size = _combine_keys(combined, size, *_level_keys(data[column]))
     inverse, _, first = _compact(combined, size)
     frame = data[list(columns)].iloc[first]
     if len(columns) > 1:

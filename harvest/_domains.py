@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from harvest._codes import _KEY_LIMIT, _compact, _integer_keys
+from harvest._codes import _combine_keys, _compact, _integer_keys
 from harvest._core import group_sum
 from harvest._errors import (
     DataError,
@@ -453,25 +453,12 @@ def _domain_codes(data, by, rows):
                 )
             keys, levels = _factorize_labels(values, column)
             n_keys = len(levels)
-        if combined is None:
-            combined, size = keys.astype(np.int64, copy=False), n_keys
-            continue
-        if size * n_keys > _KEY_LIMIT:   # keep the combined keys within int64
-            combined, distinct, _ = _compact(combined, size)
-            size = len(distinct)
-        combined = combined * n_keys + keys
-        size *= n_keys
-    if size <= 4 * len(rows) + 1024:
-        # Few possible combinations: count them (no sort of the rows).
-        present = np.bincount(combined, minlength=size) > 0
-        dom = (np.cumsum(present) - 1)[combined]
-        first = np.full(size, -1, dtype=np.intp)
-        first[combined] = np.arange(len(rows))   # any row of a combination has its labels
-        first = first[present]
-    else:
-        _, first, dom = np.unique(combined, return_index=True, return_inverse=True)
+        combined, size = _combine_keys(combined, size, keys, n_keys)
+    # a count of the combinations when few are possible, else a sort; any row of a
+    # combination has its labels
+    dom, _, first = _compact(combined, size)
     table = data[by].iloc[rows[first]].reset_index(drop=True)
-    return dom.astype(np.intp, copy=False).reshape(-1), table
+    return dom, table
 
 
 def _warn_zero_weight_domains(data, by, codes) -> None:
@@ -593,7 +580,7 @@ def build_estimand(design, kind: str, variables, by=None, na: str = "fail",
     # P x D array: pairs sorted by domain, then PSU.
     cell = dom.astype(np.int64, copy=False) * P
     cell += psu
-    pair, cells = _compact_codes(cell, P * D)
+    pair, cells, _ = _compact(cell, P * D, rows=False)
     npair = cells.size
     pair_psu = (cells % P).astype(np.intp)
     pair_dom = (cells // P).astype(np.intp)
@@ -672,17 +659,6 @@ def build_estimand(design, kind: str, variables, by=None, na: str = "fail",
                     n_psus=P, psu_stratum=np.asarray(codes.psu_stratum, dtype=np.intp),
                     n_strata=H, n=n, wsum=wsum, s2=s2, row_index=rows, row_domain=dom,
                     row_y=row_y, row_weight=w, ytot=ytot, xtot=xtot, **unit)
-
-
-def _compact_codes(codes, size):
-    """``(index, values)``: the sorted distinct ``values`` of int ``codes`` and each
-    code's position among them; a count when ``size`` is small, else a sort."""
-    if size <= 4 * len(codes) + 1024:
-        present = np.bincount(codes, minlength=size) > 0
-        index = (np.cumsum(present) - 1)[codes]
-        return index.astype(np.intp, copy=False), np.flatnonzero(present)
-    values, index = np.unique(codes, return_inverse=True)
-    return index.reshape(-1).astype(np.intp), values
 
 
 def assemble_table(estimand: Estimand, estimate, se, ci_low, ci_high, level, ci_method,
